@@ -1,0 +1,199 @@
+"""Validate every answer before cookiecutter writes a file.
+
+Standard library only: this runs in whatever Python cookiecutter runs in.
+A bad answer prints one line naming the variable, the value and the form it
+must take, and exits non-zero; cookiecutter then removes the output directory.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+import sys
+from collections.abc import Callable
+
+# Rendered by cookiecutter: a JSON document inside a Python string literal, so
+# quotes or backslashes in an answer cannot break this file.
+ANSWERS: dict = json.loads({{ cookiecutter | jsonify | tojson }})  # noqa: F821
+# cookiecutter.json as written, with the full list of each choice.
+TEMPLATE_CONTEXT: dict = json.loads({{ _cookiecutter | jsonify | tojson }})  # noqa: F821
+
+# Names the generated package or command must not take: they would shadow a
+# dependency (`import mlflow` resolving to the project) or a command on PATH.
+SHADOWED = {
+    "airflow", "mlflow", "sklearn", "scikit_learn", "pandas", "numpy", "scipy",
+    "pyarrow", "sqlalchemy", "pytest", "nox", "cookiecutter", "uv", "ruff",
+    "pre_commit", "test", "tests", "src", "dags", "site", "typing", "json",
+}
+SCHEDULE_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
+# --no-input and extra_context skip the prompt that would enforce the choices.
+CHOICES = {name: set(TEMPLATE_CONTEXT[name]) for name in ("license", "model", "ci")}
+# (low, high) bounds for each cron field, in order.
+CRON_FIELDS = [
+    ("minute", 0, 59),
+    ("hour", 0, 23),
+    ("day of month", 1, 31),
+    ("month", 1, 12),
+    ("day of week", 0, 7),
+]
+CRON_NAMES = {
+    3: "jan feb mar apr may jun jul aug sep oct nov dec".split(),
+    4: "sun mon tue wed thu fri sat".split(),
+}
+
+
+class AnswerError(ValueError):
+    """One answer that cannot be used, with the form it must take."""
+
+    def __init__(self, name: str, value: object, expected: str) -> None:
+        super().__init__(f"{name}={value!r} is not valid: expected {expected}.")
+
+
+def check_text(name: str, value: str) -> None:
+    # These values end up inside TOML and YAML strings.
+    if not value.strip() or re.search(r'["\\\x00-\x1f]', value):
+        raise AnswerError(name, value, "non-empty text without double quotes, backslashes or newlines")
+
+
+def check_slug(name: str, value: str) -> None:
+    if not re.fullmatch(r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)*", value):
+        raise AnswerError(
+            name, value, "lowercase letters, digits and single - or _ between them, starting with a letter"
+        )
+    if value.replace("-", "_") in SHADOWED:
+        raise AnswerError(name, value, "a name that does not shadow a dependency or command (pick another)")
+
+
+def check_package(name: str, value: str) -> None:
+    if not value.isidentifier() or not value.isascii() or value != value.lower():
+        raise AnswerError(name, value, "a lowercase Python identifier such as sentiment_pipeline")
+    if keyword.iskeyword(value) or keyword.issoftkeyword(value):
+        raise AnswerError(name, value, "an identifier that is not a Python keyword")
+    if value in SHADOWED or value in sys.stdlib_module_names:
+        raise AnswerError(name, value, "a name that does not shadow a dependency or standard module")
+
+
+def check_email(name: str, value: str) -> None:
+    if not re.fullmatch(r"[^@\s\"\\]+@[^@\s\"\\]+\.[^@\s\"\\]+", value):
+        raise AnswerError(name, value, "an e-mail address such as you@example.com")
+
+
+def check_model_name(name: str, value: str) -> None:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,127}", value):
+        raise AnswerError(name, value, "letters, digits, '_', '.' or '-', starting with a letter")
+
+
+def check_cron_field(index: int, field: str) -> bool:
+    label, low, high = CRON_FIELDS[index]
+    names = CRON_NAMES.get(index, [])
+    offset = 1 if index == 3 else 0
+
+    def number(token: str) -> int | None:
+        if token.isdigit():
+            return int(token)
+        if token.lower() in names:
+            return names.index(token.lower()) + offset
+        return None
+
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if step and (not step.isdigit() or int(step) == 0):
+            return False
+        if base == "*":
+            continue
+        start, _, end = base.partition("-")
+        first, last = number(start), number(end) if end else None
+        if first is None or not low <= first <= high:
+            return False
+        if end and (last is None or not first <= last <= high):
+            return False
+        if step and not end:
+            # "5/15" means "from 5 every 15", which croniter accepts.
+            continue
+    return True
+
+
+def check_schedule(name: str, value: str) -> None:
+    expected = (
+        "an Airflow preset (" + ", ".join(sorted(SCHEDULE_PRESETS)) + ") or a 5-field cron expression such as '0 6 * * *'"
+    )
+    if value.startswith("@"):
+        if value not in SCHEDULE_PRESETS:
+            raise AnswerError(name, value, expected)
+        return
+    fields = value.split()
+    if len(fields) != 5 or not all(check_cron_field(i, f) for i, f in enumerate(fields)):
+        raise AnswerError(name, value, expected)
+
+
+def positive_int(name: str, value: str, maximum: int) -> int:
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9]+", text) or not 1 <= int(text) <= maximum:
+        raise AnswerError(name, value, f"a whole number from 1 to {maximum}")
+    return int(text)
+
+
+def number_in(name: str, value: str, low: float, high: float, *, open_range: bool) -> float:
+    brackets = ("(", ")") if open_range else ("[", "]")
+    expected = f"a number in {brackets[0]}{low:g}, {high:g}{brackets[1]}"
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise AnswerError(name, value, expected) from None
+    inside = low < number < high if open_range else low <= number <= high
+    if not inside:
+        raise AnswerError(name, value, expected)
+    return number
+
+
+def check_choice(name: str, value: str) -> None:
+    if value not in CHOICES[name]:
+        raise AnswerError(name, value, "one of " + ", ".join(sorted(CHOICES[name])))
+
+
+def validate(answers: dict) -> None:
+    """Raise AnswerError for the first answer that cannot be used."""
+    checks: list[tuple[str, Callable[[str, str], object]]] = [
+        ("project_name", check_text),
+        ("project_slug", check_slug),
+        ("package_name", check_package),
+        ("description", check_text),
+        ("author_name", check_text),
+        ("author_email", check_email),
+        ("license", check_choice),
+        ("model", check_choice),
+        ("ci", check_choice),
+        ("max_features", lambda n, v: positive_int(n, v, 10_000_000)),
+        ("ngram_max", lambda n, v: positive_int(n, v, 3)),
+        ("inference_schedule", check_schedule),
+        ("batch_size", lambda n, v: positive_int(n, v, 10_000_000)),
+        ("retention_days", lambda n, v: positive_int(n, v, 3650)),
+        ("low_confidence_alert_pct", lambda n, v: number_in(n, v, 0, 100, open_range=False)),
+        ("min_accuracy", lambda n, v: number_in(n, v, 0, 1, open_range=False)),
+        ("registered_model_name", check_model_name),
+    ]
+    for name, check in checks:
+        check(name, answers[name])
+
+    low = number_in("low_confidence_threshold", answers["low_confidence_threshold"], 0, 1, open_range=True)
+    high = number_in("high_confidence_threshold", answers["high_confidence_threshold"], 0, 1, open_range=True)
+    if not low < high:
+        raise AnswerError(
+            "high_confidence_threshold",
+            answers["high_confidence_threshold"],
+            f"a number above low_confidence_threshold ({answers['low_confidence_threshold']})",
+        )
+
+
+def main() -> int:
+    try:
+        validate(ANSWERS)
+    except AnswerError as error:
+        print(f"ERROR: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
