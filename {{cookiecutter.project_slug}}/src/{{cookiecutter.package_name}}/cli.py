@@ -1,0 +1,170 @@
+"""The `{{ cookiecutter.project_slug }}` command: the pipeline steps, one subcommand each.
+
+Heavy modules (scikit-learn, MLflow) are imported inside the subcommand that
+needs them, so `--help` and `env` answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from {{ cookiecutter.package_name }} import storage
+from {{ cookiecutter.package_name }}.errors import PipelineError, PromotionRejectedError
+from {{ cookiecutter.package_name }}.settings import (
+    PACKAGE_NAME,
+    PROJECT_SLUG,
+    airflow_environment,
+    load_settings,
+    mlflow_server_environment,
+)
+
+BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
+def _print(result: dict) -> None:
+    print(json.dumps(result, indent=2, default=str))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.training import train
+
+    result = train(load_settings(), args.data)
+    _print(result)
+    if not result["promoted"]:
+        raise PromotionRejectedError(
+            f"version {result['model_version']} was registered but not promoted: "
+            f"{result['reason']}. The registry's champion is unchanged; "
+            "improve the data or the model and train again."
+        )
+    return 0
+
+
+def cmd_generate_data(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.data import generate_batch
+
+    settings = load_settings()
+    size = args.batch_size or settings.batch_size
+    _print(generate_batch(settings.data_dir, args.date, size, settings.random_seed))
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.inference import batch_predict
+
+    _print(batch_predict(load_settings(), args.date))
+    return 0
+
+
+def cmd_monitor(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.monitoring import monitor
+
+    _print(monitor(load_settings(), args.date))
+    return 0
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.reporting import write_summary
+
+    _print(write_summary(load_settings(), args.date))
+    return 0
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    retention = args.retention_days or settings.retention_days
+    deleted = storage.delete_partitions_before(settings.data_dir, args.date, retention)
+    _print({"logical_date": args.date, "retention_days": retention, "deleted": deleted})
+    return 0
+
+
+def cmd_env(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    variables = {**airflow_environment(settings), **mlflow_server_environment(settings)}
+    for key, value in variables.items():
+        print(f"export {key}={shlex.quote(value)}")
+    return 0
+
+
+def cmd_run_dag(args: argparse.Namespace) -> int:
+    """Run the batch-inference DAG once, in-process, against the project's Airflow database."""
+    env = {**os.environ, **airflow_environment()}
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    airflow = [sys.executable, "-m", "airflow"]
+    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return subprocess.run([*airflow, "dags", "test", args.dag, args.date], env=env).returncode
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROJECT_SLUG, description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(
+        name: str, handler, help_text: str, *, dated: bool = False
+    ) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(handler=handler)
+        if dated:
+            sub.add_argument(
+                "--date",
+                default=_today(),
+                type=_iso_date,
+                help="logical date (YYYY-MM-DD), default today",
+            )
+        return sub
+
+    train = command(
+        "train", cmd_train, "Train, register, and promote the model if it is good enough."
+    )
+    train.add_argument(
+        "--data", type=Path, help="CSV or Parquet with text,sentiment (default: bundled sample)"
+    )
+    generate = command(
+        "generate-data", cmd_generate_data, "Write the synthetic batch for a date.", dated=True
+    )
+    generate.add_argument("--batch-size", type=int, help="rows in the batch (default: settings)")
+    command("predict", cmd_predict, "Score a date's batch with the champion model.", dated=True)
+    command("monitor", cmd_monitor, "Evaluate the monitoring window ending at a date.", dated=True)
+    command("summarize", cmd_summarize, "Write the run summary for a date.", dated=True)
+    cleanup = command(
+        "cleanup", cmd_cleanup, "Delete partitions older than the retention.", dated=True
+    )
+    cleanup.add_argument("--retention-days", type=int, help="days to keep (default: settings)")
+    run_dag = command(
+        "run-dag", cmd_run_dag, "Run a DAG once with `airflow dags test`.", dated=True
+    )
+    run_dag.add_argument(
+        "--dag", default=BATCH_INFERENCE_DAG, help=f"DAG id (default {BATCH_INFERENCE_DAG})"
+    )
+    command("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    return parser
+
+
+def _iso_date(value: str) -> str:
+    try:
+        return storage.as_date(value).isoformat()
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except PipelineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""Data in and out of the pipeline: labeled training data and synthetic batches.
+
+Training data is CSV or Parquet with columns ``text`` and ``sentiment``.
+Batches for inference carry ``id`` and ``text``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from {{ cookiecutter.package_name }} import storage
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.settings import LABELS
+
+TEXT = "text"
+LABEL = "sentiment"
+BATCH_FILE = "batch.parquet"
+
+
+def bundled_dataset_path() -> Path:
+    """The labeled sample reviews shipped with the package."""
+    return Path(str(resources.files(__package__) / "sample_data" / "reviews.csv"))
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """Read one CSV or Parquet file."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError(f"{path} does not exist: pass a CSV or Parquet file.")
+    if path.suffix.lower() == ".parquet":
+        return pd.read_parquet(path)
+    if path.suffix.lower() == ".csv":
+        return pd.read_csv(path, dtype={TEXT: "string", LABEL: "string"}, keep_default_na=False)
+    raise DataValidationError(f"{path} is neither .csv nor .parquet: convert it to one of those.")
+
+
+@dataclass(frozen=True)
+class ValidatedData:
+    """Rows fit to use, and the rows set aside with the reason why."""
+
+    valid: pd.DataFrame
+    rejected: pd.DataFrame
+
+
+def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedData:
+    """Keep rows with a non-empty text and a known label; fail if too little is left."""
+    missing = [column for column in (TEXT, LABEL) if column not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"training data lacks column(s) {', '.join(missing)}: "
+            f"it needs '{TEXT}' and '{LABEL}' (labels: {', '.join(LABELS)})."
+        )
+    text = frame[TEXT].astype("string").str.strip()
+    label = frame[LABEL].astype("string").str.strip().str.lower()
+    reason = pd.Series(pd.NA, index=frame.index, dtype="string")
+    reason = reason.mask(~label.isin(LABELS).fillna(False), "unknown label")
+    reason = reason.mask(text.isna() | (text == ""), "empty text")
+    keep = reason.isna()
+    valid = pd.DataFrame({TEXT: text[keep], LABEL: label[keep]}).reset_index(drop=True)
+    rejected = frame.loc[~keep].assign(reason=reason[~keep]).reset_index(drop=True)
+    if len(valid) < min_rows:
+        raise DataValidationError(
+            f"only {len(valid)} usable training rows (need at least {min_rows}); "
+            f"{len(rejected)} rows were rejected for an empty text or an unknown label."
+        )
+    classes = sorted(valid[LABEL].unique())
+    if len(classes) < 2:
+        raise DataValidationError(
+            f"training data holds only the label {classes}: it needs both {' and '.join(LABELS)}."
+        )
+    return ValidatedData(valid=valid, rejected=rejected)
+
+
+def load_training_data(path: Path | str | None = None) -> ValidatedData:
+    """Read and validate labeled data; the bundled sample when ``path`` is None."""
+    return validate_labeled(read_table(path or bundled_dataset_path()))
+
+
+# Building blocks for synthetic reviews. A clause's label is known, so
+# batches can later be scored against the truth.
+_SUBJECTS = [
+    "the delivery",
+    "the product",
+    "this blender",
+    "the hotel room",
+    "the app",
+    "the support team",
+    "the battery",
+    "the soundtrack",
+    "the checkout",
+    "the jacket",
+    "the update",
+    "the staff",
+    "the menu",
+    "the screen",
+    "the installation",
+    "the seats",
+    "the manual",
+    "the packaging",
+]
+_POSITIVE = [
+    "was excellent",
+    "works perfectly",
+    "exceeded my expectations",
+    "is a joy to use",
+    "arrived early and intact",
+    "was friendly and helpful",
+    "feels solid",
+    "is great value",
+    "made my week",
+    "is fast and reliable",
+    "looks beautiful",
+    "was worth every penny",
+]
+_NEGATIVE = [
+    "was terrible",
+    "broke after two days",
+    "is a waste of money",
+    "was rude and slow",
+    "keeps crashing",
+    "arrived damaged",
+    "feels cheap",
+    "is overpriced",
+    "ruined the evening",
+    "stopped working",
+    "looks awful",
+    "was a huge disappointment",
+]
+_NEGATED_POSITIVE = ["was not bad at all", "never let me down", "gave me no trouble"]
+_NEGATED_NEGATIVE = ["was not worth it", "never worked properly", "did not meet expectations"]
+_OPENERS = ["", "", "honestly, ", "overall ", "to be fair, ", "sadly ", "wow, "]
+
+
+def _sentence(rng: np.random.Generator, label: str) -> str:
+    def pick(options: list[str]) -> str:
+        return options[rng.integers(len(options))]
+
+    same = _POSITIVE if label == "positive" else _NEGATIVE
+    opposite = _NEGATIVE if label == "positive" else _POSITIVE
+    negated = _NEGATED_POSITIVE if label == "positive" else _NEGATED_NEGATIVE
+    subject, other = pick(_SUBJECTS), pick(_SUBJECTS)
+    style = rng.integers(4)
+    if style == 0:
+        body = f"{subject} {pick(same)}"
+    elif style == 1:
+        body = f"{subject} {pick(negated)}"
+    elif style == 2:
+        # Contrast: the clause after "but" carries the verdict.
+        body = f"{other} {pick(opposite)} but {subject} {pick(same)}"
+    else:
+        body = f"{subject} {pick(same)} and {other} {pick(same)}"
+    sentence = pick(_OPENERS) + body
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def _rng_for(day: date, seed: int) -> np.random.Generator:
+    digest = hashlib.sha256(f"{seed}:{day.isoformat()}".encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+
+def synthesize_reviews(day: date | str, size: int, seed: int = 42) -> pd.DataFrame:
+    """Labeled synthetic reviews, the same for the same day, size and seed."""
+    if size < 0:
+        raise ValueError(f"size={size} is not valid: expected zero or more rows.")
+    day = storage.as_date(day)
+    rng = _rng_for(day, seed)
+    labels = rng.choice(LABELS, size=size)
+    texts = [_sentence(rng, label) for label in labels]
+    ids = [f"{day.isoformat()}-{index:07d}" for index in range(size)]
+    return pd.DataFrame({"id": ids, TEXT: texts, LABEL: labels})
+
+
+def generate_batch(data_dir: Path, day: date | str, size: int, seed: int = 42) -> dict:
+    """Write the unlabeled batch for ``day`` to its partition, replacing any earlier one."""
+    reviews = synthesize_reviews(day, size, seed)
+    target = storage.partition_dir(data_dir, storage.BATCHES, day) / BATCH_FILE
+    storage.write_parquet(reviews[["id", TEXT]], target)
+    return {
+        "path": str(target),
+        "rows": len(reviews),
+        "logical_date": storage.as_date(day).isoformat(),
+    }

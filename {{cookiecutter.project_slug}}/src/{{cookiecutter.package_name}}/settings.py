@@ -1,0 +1,182 @@
+"""The one place that reads configuration.
+
+Defaults are the answers given when the project was generated. Each can be
+overridden by an environment variable named ``{{ cookiecutter.package_name.upper() }}_<FIELD>``
+(for example ``{{ cookiecutter.package_name.upper() }}_BATCH_SIZE=1000``); the tracking
+store also honours MLflow's own ``MLFLOW_TRACKING_URI`` and Airflow honours
+``AIRFLOW_HOME`` and ``AIRFLOW__*``.
+
+Standard library only: DAG files import this at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from {{ cookiecutter.package_name }}.errors import SettingsError
+
+PROJECT_SLUG = "{{ cookiecutter.project_slug }}"
+PACKAGE_NAME = "{{ cookiecutter.package_name }}"
+ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
+LABELS = ("negative", "positive")
+MODELS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
+SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
+CHAMPION_ALIAS = "champion"
+
+
+def _project_root() -> Path:
+    """The checkout this package was installed from (``uv sync`` installs it editable)."""
+    configured = os.environ.get(f"{ENV_PREFIX}HOME")
+    if configured:
+        return Path(configured).resolve()
+    candidate = Path(__file__).resolve().parents[2]
+    return candidate if (candidate / "pyproject.toml").is_file() else Path.cwd().resolve()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the pipeline steps need to know, with its source resolved."""
+
+    project_root: Path
+    data_dir: Path
+    tracking_uri: str
+    artifact_root: Path
+    model: str = "{{ cookiecutter.model }}"
+    max_features: int = {{ cookiecutter.max_features | int }}
+    ngram_max: int = {{ cookiecutter.ngram_max | int }}
+    inference_schedule: str = "{{ cookiecutter.inference_schedule }}"
+    batch_size: int = {{ cookiecutter.batch_size | int }}
+    retention_days: int = {{ cookiecutter.retention_days | int }}
+    low_confidence_threshold: float = {{ cookiecutter.low_confidence_threshold | float }}
+    high_confidence_threshold: float = {{ cookiecutter.high_confidence_threshold | float }}
+    low_confidence_alert_pct: float = {{ cookiecutter.low_confidence_alert_pct | float }}
+    min_accuracy: float = {{ cookiecutter.min_accuracy | float }}
+    registered_model_name: str = "{{ cookiecutter.registered_model_name }}"
+    # How many logical days monitoring looks back, and how steep a fall in
+    # average confidence (per day, least-squares slope) counts as a decline.
+    monitoring_window_days: int = 14
+    trend_tolerance: float = 0.005
+    random_seed: int = 42
+
+    @property
+    def training_experiment(self) -> str:
+        return f"{PROJECT_SLUG}-training"
+
+    @property
+    def inference_experiment(self) -> str:
+        return f"{PROJECT_SLUG}-batch-inference"
+
+    @property
+    def monitoring_experiment(self) -> str:
+        return f"{PROJECT_SLUG}-monitoring"
+
+    @property
+    def champion_uri(self) -> str:
+        return f"models:/{self.registered_model_name}@{CHAMPION_ALIAS}"
+
+    def validate(self) -> Settings:
+        """Return self, or raise SettingsError naming the variable to fix."""
+        problems = []
+        if self.model not in MODELS:
+            problems.append(("model", self.model, "one of " + ", ".join(MODELS)))
+        for name in ("max_features", "ngram_max", "batch_size", "retention_days"):
+            if getattr(self, name) < 1:
+                problems.append((name, getattr(self, name), "a positive integer"))
+        if self.monitoring_window_days < 2:
+            problems.append(("monitoring_window_days", self.monitoring_window_days, "at least 2"))
+        for name in ("low_confidence_threshold", "high_confidence_threshold"):
+            if not 0 < getattr(self, name) < 1:
+                problems.append((name, getattr(self, name), "a number between 0 and 1"))
+        if self.low_confidence_threshold >= self.high_confidence_threshold:
+            high = self.high_confidence_threshold
+            problems.append(("high_confidence_threshold", high, "above the low threshold"))
+        if not 0 <= self.low_confidence_alert_pct <= 100:
+            problems.append(("low_confidence_alert_pct", self.low_confidence_alert_pct, "0 to 100"))
+        if not 0 <= self.min_accuracy <= 1:
+            problems.append(("min_accuracy", self.min_accuracy, "a number from 0 to 1"))
+        if not is_valid_schedule(self.inference_schedule):
+            problems.append(
+                ("inference_schedule", self.inference_schedule, "an Airflow preset or 5-field cron")
+            )
+        if problems:
+            name, value, expected = problems[0]
+            raise SettingsError(
+                f"{ENV_PREFIX}{name.upper()}={value!r} is not valid: expected {expected}."
+            )
+        return self
+
+
+def is_valid_schedule(value: str) -> bool:
+    """Cheap syntax check; Airflow validates the cron expression fully when it parses the DAG."""
+    if value.startswith("@"):
+        return value in SCHEDULE_PRESETS
+    return len(value.split()) == 5 and all(re.fullmatch(r"[\w*/,-]+", f) for f in value.split())
+
+
+def _convert(name: str, raw: str, kind: type) -> object:
+    try:
+        if kind is bool:
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        return kind(raw)
+    except ValueError:
+        raise SettingsError(
+            f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected a {kind.__name__}."
+        ) from None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build settings from defaults, then environment variables, then ``overrides``."""
+    env = os.environ
+    root = _project_root()
+    data_dir = Path(env.get(f"{ENV_PREFIX}DATA_DIR", root / "data"))
+    artifact_root = Path(env.get(f"{ENV_PREFIX}ARTIFACT_ROOT", root / "mlartifacts"))
+    tracking_uri = env.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}"
+    base = Settings(
+        project_root=root,
+        data_dir=data_dir.resolve(),
+        tracking_uri=tracking_uri,
+        artifact_root=artifact_root.resolve(),
+    )
+    from_env = {}
+    path_fields = {"project_root", "data_dir", "tracking_uri", "artifact_root"}
+    for field in fields(Settings):
+        raw = env.get(f"{ENV_PREFIX}{field.name.upper()}")
+        if field.name in path_fields or raw is None:
+            continue
+        kind = {"int": int, "float": float, "str": str, "bool": bool}[str(field.type)]
+        from_env[field.name] = _convert(field.name, raw, kind)
+    return replace(base, **from_env, **overrides).validate()
+
+
+def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
+    """Airflow variables for this project; values already in the environment win."""
+    settings = settings or load_settings()
+    root = settings.project_root
+    airflow_home = Path(os.environ.get("AIRFLOW_HOME", root / ".airflow"))
+    defaults = {
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
+        # A laptop needs a handful of workers, not Airflow's default 32.
+        "AIRFLOW__CORE__PARALLELISM": "4",
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "MLFLOW_TRACKING_URI": settings.tracking_uri,
+    }
+    return {key: os.environ.get(key, value) for key, value in defaults.items()}
+
+
+def mlflow_server_environment(settings: Settings | None = None) -> dict[str, str]:
+    """Where a local MLflow tracking server keeps runs and artifacts."""
+    settings = settings or load_settings()
+    embedded = f"sqlite:///{settings.project_root / 'mlflow.db'}"
+    local = not settings.tracking_uri.startswith(("http://", "https://"))
+    return {
+        "MLFLOW_BACKEND_STORE_URI": os.environ.get(
+            f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI", settings.tracking_uri if local else embedded
+        ),
+        "MLFLOW_ARTIFACTS_DESTINATION": str(settings.artifact_root),
+    }
