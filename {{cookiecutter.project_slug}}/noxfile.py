@@ -1,0 +1,28 @@
+"""Sessions for this project: `uvx nox` runs lint and tests."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["lint", "tests"]
+nox.options.error_on_external_run = True
+
+
+@nox.session(venv_backend="none")
+def lint(session: nox.Session) -> None:
+    """Ruff lint and format check."""
+    session.run("uv", "run", "ruff", "check", ".", external=True)
+    session.run("uv", "run", "ruff", "format", "--check", ".", external=True)
+
+
+@nox.session(venv_backend="none")
+def tests(session: nox.Session) -> None:
+    """The whole test suite: unit, DAG integrity and end to end."""
+    session.run("uv", "run", "pytest", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def unit(session: nox.Session) -> None:
+    """Fast tests only (no model training through Airflow)."""
+    session.run("uv", "run", "pytest", "-m", "not e2e", *session.posargs, external=True)

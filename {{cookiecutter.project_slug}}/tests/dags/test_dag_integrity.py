@@ -1,0 +1,69 @@
+"""The DAG files parse, wire the expected tasks, and stay cheap to parse."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from airflow.dag_processing.dagbag import DagBag
+from airflow.providers.standard.operators.bash import BashOperator
+
+from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, load_settings
+from tests.conftest import PROJECT_ROOT
+
+DAGS_FOLDER = PROJECT_ROOT / "dags"
+DAG_ID = f"{PACKAGE_NAME}_batch_inference"
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    return DagBag(dag_folder=str(DAGS_FOLDER))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+    assert DAG_ID in dagbag.dag_ids
+
+
+def test_tasks_and_edges(dagbag):
+    dag = dagbag.dags[DAG_ID]
+    edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
+    assert edges == {
+        ("generate_data", "batch_predict"),
+        ("batch_predict", "monitor_model"),
+        ("monitor_model", "cleanup_old_artifacts"),
+        ("monitor_model", "generate_summary"),
+    }
+    assert isinstance(dag.get_task("cleanup_old_artifacts"), BashOperator)
+
+
+def test_schedule_and_run_policy(dagbag):
+    dag = dagbag.dags[DAG_ID]
+    assert dag.schedule == "{{ cookiecutter.inference_schedule }}" == load_settings().inference_schedule
+    assert dag.catchup is False
+    for task in dag.tasks:
+        assert task.retries >= 1
+        assert task.retry_delay.total_seconds() > 0
+
+
+def test_thresholds_are_run_params(dagbag):
+    params = dagbag.dags[DAG_ID].params
+    settings = load_settings()
+    assert params["batch_size"] == settings.batch_size
+    assert params["low_confidence_threshold"] == settings.low_confidence_threshold
+    assert params["high_confidence_threshold"] == settings.high_confidence_threshold
+    assert params["low_confidence_alert_pct"] == settings.low_confidence_alert_pct
+    assert params["retention_days"] == settings.retention_days
+
+
+@pytest.mark.parametrize("dag_file", sorted(DAGS_FOLDER.glob("*.py")), ids=lambda p: p.name)
+def test_parsing_imports_nothing_heavy(dag_file):
+    """Run the file in a fresh interpreter, as the dag-processor would."""
+    code = (
+        "import runpy, sys\n"
+        f"runpy.run_path({str(dag_file)!r})\n"
+        "heavy = sorted(m for m in ('sklearn', 'mlflow', 'pandas') if m in sys.modules)\n"
+        "assert not heavy, f'parsing imported {heavy}'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

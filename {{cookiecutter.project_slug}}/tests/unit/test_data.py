@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }} import data, storage
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+
+
+def test_bundled_dataset_is_large_balanced_and_clean():
+    frame = data.read_table(data.bundled_dataset_path())
+    validated = data.validate_labeled(frame)
+    counts = validated.valid["sentiment"].value_counts()
+    assert len(validated.valid) >= 1000
+    assert validated.rejected.empty
+    assert counts["positive"] == counts["negative"]
+    assert not frame["text"].str.lower().duplicated().any()
+    negations = frame["text"].str.contains(r"\b(?:not|no|never)\b|n't", case=False)
+    assert negations.mean() > 0.1
+
+
+def test_bad_rows_are_set_aside_with_a_reason():
+    frame = pd.DataFrame(
+        {
+            "text": ["good", "", None, "bad", "fine"] * 10,
+            "sentiment": ["positive", "negative", "positive", "negative", "meh"] * 10,
+        }
+    )
+    validated = data.validate_labeled(frame)
+    assert len(validated.valid) == 20
+    assert validated.rejected["reason"].value_counts().to_dict() == {
+        "empty text": 20,
+        "unknown label": 10,
+    }
+
+
+def test_missing_label_column_says_what_is_needed():
+    with pytest.raises(DataValidationError, match="sentiment"):
+        data.validate_labeled(pd.DataFrame({"text": ["good"] * 50}))
+
+
+def test_one_class_is_not_enough():
+    frame = pd.DataFrame({"text": ["good"] * 50, "sentiment": ["positive"] * 50})
+    with pytest.raises(DataValidationError, match="both"):
+        data.validate_labeled(frame)
+
+
+def test_synthetic_batches_are_deterministic_per_date():
+    first = data.synthesize_reviews("2026-03-01", 50)
+    assert first.equals(data.synthesize_reviews("2026-03-01", 50))
+    assert not first["text"].equals(data.synthesize_reviews("2026-03-02", 50)["text"])
+    assert set(first["sentiment"]) <= {"positive", "negative"}
+
+
+def test_generate_batch_writes_the_partition_and_a_rerun_replaces_it(tmp_path):
+    result = data.generate_batch(tmp_path, "2026-03-01", 40)
+    again = data.generate_batch(tmp_path, "2026-03-01", 40)
+    batch = pd.read_parquet(result["path"])
+    assert result == again
+    assert list(batch.columns) == ["id", "text"]
+    assert len(batch) == 40
+    partition = storage.partition_dir(tmp_path, storage.BATCHES, "2026-03-01")
+    assert [p.name for p in partition.iterdir()] == [data.BATCH_FILE]

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from {{ cookiecutter.package_name }} import data, inference, storage
+from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError, DataValidationError
+
+
+def test_summary_metrics_count_confidence_bands():
+    predictions = pd.DataFrame(
+        {
+            "prediction": ["positive", "negative", "positive", "positive"],
+            "confidence": [0.55, 0.7, 0.9, 0.8],
+        }
+    )
+    metrics = inference.summarize_predictions(predictions, low=0.6, high=0.8)
+    assert metrics["low_confidence_predictions"] == 1
+    assert metrics["high_confidence_predictions"] == 2
+    assert metrics["low_confidence_percentage"] == 25.0
+    assert metrics["predictions_positive"] == 3
+    assert metrics["predictions_negative_percentage"] == 25.0
+    assert metrics["average_confidence"] == pytest.approx(0.7375)
+
+
+def test_no_champion_says_to_train_first(isolated_store):
+    data.generate_batch(isolated_store.data_dir, "2026-02-01", 10)
+    with pytest.raises(ChampionNotFoundError, match="train"):
+        inference.batch_predict(isolated_store, "2026-02-01")
+
+
+def test_missing_batch_says_which_step_to_run(isolated_store):
+    with pytest.raises(DataValidationError, match="generate_data"):
+        inference.batch_predict(isolated_store, "2026-02-01")
+
+
+def test_predict_writes_partition_logs_run_and_keeps_bad_rows_aside(session_settings, champion):
+    day = "2026-02-02"
+    batch = data.synthesize_reviews(day, 30)[["id", "text"]]
+    batch.loc[[3, 7], "text"] = ["", None]
+    path = storage.partition_dir(session_settings.data_dir, storage.BATCHES, day) / data.BATCH_FILE
+    storage.write_parquet(batch, path)
+
+    first = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})
+    result = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})
+
+    predictions = pd.read_parquet(result["path"])
+    assert len(predictions) == 28
+    assert result["rejected_rows"] == 2
+    assert {"id", "text", "prediction", "confidence", "model_version"} <= set(predictions.columns)
+    assert predictions["confidence"].between(0.5, 1.0).all()
+    assert (predictions["model_version"] == champion["model_version"]).all()
+    rejects = pd.read_parquet(
+        storage.partition_dir(session_settings.data_dir, "predictions", day) / "rejects.parquet"
+    )
+    assert set(rejects["reason"]) == {"empty text"}
+
+    client = MlflowClient(session_settings.tracking_uri)
+    experiment = client.get_experiment_by_name(session_settings.inference_experiment)
+    runs = client.search_runs([experiment.experiment_id], f"tags.logical_date = '{day}'")
+    # The rerun replaced the first run instead of adding a duplicate.
+    assert [run.info.run_id for run in runs] == [result["run_id"]]
+    assert first["run_id"] != result["run_id"]
+    assert runs[0].data.tags["model_version"] == champion["model_version"]
+    assert runs[0].data.metrics["rejected_rows"] == 2

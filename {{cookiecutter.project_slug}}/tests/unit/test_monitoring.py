@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from mlflow import MlflowClient
+
+from {{ cookiecutter.package_name }} import data, inference, monitoring, storage
+from {{ cookiecutter.package_name }}.monitoring import DayMetrics, evaluate, slope_per_day
+
+START = date(2026, 4, 1)
+
+
+def days(confidences, low_rates=None):
+    low_rates = low_rates or [5.0] * len(confidences)
+    return [
+        DayMetrics(START + timedelta(days=i), confidence, low_rate)
+        for i, (confidence, low_rate) in enumerate(zip(confidences, low_rates, strict=True))
+    ]
+
+
+def test_slope_of_a_straight_line():
+    assert slope_per_day(days([0.9, 0.88, 0.86, 0.84])) == pytest.approx(-0.02)
+
+
+def test_constant_quality_raises_no_alert():
+    history = days([0.85, 0.86, 0.85, 0.84, 0.86, 0.85, 0.85])
+    metrics, alerts = evaluate(history, START, low_confidence_alert_pct=25, trend_tolerance=0.005)
+    assert alerts == []
+    assert metrics["alert_count"] == 0
+
+
+def test_declining_confidence_raises_an_alert():
+    history = days([0.9, 0.87, 0.84, 0.8, 0.77])
+    _, alerts = evaluate(history, START, low_confidence_alert_pct=25, trend_tolerance=0.005)
+    assert [a.kind for a in alerts] == ["declining_confidence"]
+    assert alerts[0].value < alerts[0].threshold
+
+
+def test_two_points_are_not_a_trend():
+    _, alerts = evaluate(
+        days([0.9, 0.7]), START, low_confidence_alert_pct=25, trend_tolerance=0.005
+    )
+    assert alerts == []
+
+
+def test_high_low_confidence_rate_raises_an_alert():
+    history = days([0.7, 0.7, 0.7], low_rates=[30, 40, 35])
+    metrics, alerts = evaluate(history, START, low_confidence_alert_pct=25, trend_tolerance=0.005)
+    assert metrics["avg_low_confidence_rate"] == pytest.approx(35)
+    assert [a.kind for a in alerts] == ["low_confidence_rate"]
+
+
+def test_monitor_reads_the_window_by_logical_date_and_logs_its_own_run(session_settings, champion):
+    window = [START + timedelta(days=i) for i in range(3)]
+    outside = START - timedelta(days=30)
+    for day in [outside, *window]:
+        data.generate_batch(session_settings.data_dir, day, 50)
+        inference.batch_predict(session_settings, day)
+
+    result = monitoring.monitor(session_settings, window[-1], window_days=7)
+
+    assert result["metrics"]["window_runs"] == 3
+    report = storage.read_json(result["report_path"])
+    assert [point["logical_date"] for point in report["history"]] == [d.isoformat() for d in window]
+    client = MlflowClient(session_settings.tracking_uri)
+    run = client.get_run(result["run_id"])
+    assert run.info.run_name == f"monitoring-{window[-1].isoformat()}"
+    experiment = client.get_experiment(run.info.experiment_id)
+    assert experiment.name == session_settings.monitoring_experiment
+    for metric in ("overall_avg_confidence", "avg_low_confidence_rate", "alert_count"):
+        assert metric in run.data.metrics
