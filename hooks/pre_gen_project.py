@@ -12,34 +12,49 @@ import keyword
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 # Rendered by cookiecutter: a JSON document inside a Python string literal, so
 # quotes or backslashes in an answer cannot break this file.
-ANSWERS: dict = json.loads({{ cookiecutter | jsonify | tojson }})  # noqa: F821
-# cookiecutter.json as written, with the full list of each choice.
-TEMPLATE_CONTEXT: dict = json.loads({{ _cookiecutter | jsonify | tojson }})  # noqa: F821
+ANSWERS: dict = json.loads({{cookiecutter | jsonify | tojson}})  # noqa: F821
 
 # Names the generated package or command must not take: they would shadow a
 # dependency (`import mlflow` resolving to the project) or a command on PATH.
 SHADOWED = {
-    "airflow", "mlflow", "sklearn", "scikit_learn", "pandas", "numpy", "scipy",
-    "pyarrow", "sqlalchemy", "pytest", "nox", "cookiecutter", "uv", "ruff",
-    "pre_commit", "test", "tests", "src", "dags", "site", "typing", "json",
+    "airflow",
+    "mlflow",
+    "sklearn",
+    "scikit_learn",
+    "pandas",
+    "numpy",
+    "scipy",
+    "pyarrow",
+    "sqlalchemy",
+    "pytest",
+    "nox",
+    "cookiecutter",
+    "uv",
+    "ruff",
+    "pre_commit",
+    "test",
+    "tests",
+    "src",
+    "dags",
+    "site",
+    "typing",
+    "json",
 }
 SCHEDULE_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
-# --no-input and extra_context skip the prompt that would enforce the choices.
-CHOICES = {name: set(TEMPLATE_CONTEXT[name]) for name in ("license", "model", "ci")}
-# (low, high) bounds for each cron field, in order.
-CRON_FIELDS = [
-    ("minute", 0, 59),
-    ("hour", 0, 23),
-    ("day of month", 1, 31),
-    ("month", 1, 12),
-    ("day of week", 0, 7),
-]
+# The choice lists as cookiecutter.json declares them. Cookiecutter checks a
+# choice given on the command line, but not one from a hand-edited replay file.
+DECLARED = json.loads((Path(ANSWERS["_repo_dir"]) / "cookiecutter.json").read_text(encoding="utf-8"))
+CHOICES = {name: set(DECLARED[name]) for name in ("license", "model", "ci")}
+# Bounds of the five cron fields (minute, hour, day of month, month, day of
+# week) and the names accepted for months and weekdays.
+CRON_BOUNDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
 CRON_NAMES = {
-    3: "jan feb mar apr may jun jul aug sep oct nov dec".split(),
-    4: "sun mon tue wed thu fri sat".split(),
+    3: (["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], 1),
+    4: (["sun", "mon", "tue", "wed", "thu", "fri", "sat"], 0),
 }
 
 
@@ -85,15 +100,15 @@ def check_model_name(name: str, value: str) -> None:
 
 
 def check_cron_field(index: int, field: str) -> bool:
-    label, low, high = CRON_FIELDS[index]
-    names = CRON_NAMES.get(index, [])
-    offset = 1 if index == 3 else 0
+    """One field: ``*``, numbers or names, ranges ``a-b``, lists ``a,b`` and steps ``/n``."""
+    low, high = CRON_BOUNDS[index]
+    names, first_value = CRON_NAMES.get(index, ([], 0))
 
-    def number(token: str) -> int | None:
+    def value_of(token: str) -> int | None:
         if token.isdigit():
             return int(token)
         if token.lower() in names:
-            return names.index(token.lower()) + offset
+            return names.index(token.lower()) + first_value
         return None
 
     for part in field.split(","):
@@ -103,20 +118,18 @@ def check_cron_field(index: int, field: str) -> bool:
         if base == "*":
             continue
         start, _, end = base.partition("-")
-        first, last = number(start), number(end) if end else None
-        if first is None or not low <= first <= high:
+        first = value_of(start)
+        last = value_of(end) if end else first
+        if first is None or last is None or not low <= first <= last <= high:
             return False
-        if end and (last is None or not first <= last <= high):
-            return False
-        if step and not end:
-            # "5/15" means "from 5 every 15", which croniter accepts.
-            continue
     return True
 
 
 def check_schedule(name: str, value: str) -> None:
     expected = (
-        "an Airflow preset (" + ", ".join(sorted(SCHEDULE_PRESETS)) + ") or a 5-field cron expression such as '0 6 * * *'"
+        "an Airflow preset ("
+        + ", ".join(sorted(SCHEDULE_PRESETS))
+        + ") or a 5-field cron expression such as '0 6 * * *'"
     )
     if value.startswith("@"):
         if value not in SCHEDULE_PRESETS:

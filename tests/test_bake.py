@@ -1,0 +1,124 @@
+"""Bake real renderings and check what a user would check."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import CONTEXT
+
+EXPECTED_FILES = [
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "noxfile.py",
+    ".pre-commit-config.yaml",
+    ".gitignore",
+    "dags/batch_inference.py",
+    "scripts/start_mlflow.sh",
+    "scripts/start_airflow.sh",
+    "src/sentiment_pipeline/settings.py",
+    "src/sentiment_pipeline/cli.py",
+    "src/sentiment_pipeline/sample_data/reviews.csv",
+    "tests/conftest.py",
+    "tests/dags/test_dag_integrity.py",
+    "tests/e2e/test_pipeline.py",
+]
+UNRENDERED = re.compile(r"\{\{|\{%|\{#|cookiecutter\.")
+
+
+def text_files(project):
+    for path in sorted(project.rglob("*")):
+        if path.is_file() and path.suffix not in {".parquet", ".db"}:
+            yield path, path.read_text(encoding="utf-8")
+
+
+def ruff(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "ruff", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_default_bake_has_the_expected_layout(bake):
+    project = bake()
+    assert project.name == "sentiment-pipeline"
+    for relative in EXPECTED_FILES:
+        assert (project / relative).is_file(), relative
+    assert (project / ".github/workflows/ci.yml").is_file()
+    assert not (project / "tests/__pycache__").exists()
+
+
+def test_nothing_is_left_unrendered(bake):
+    project = bake()
+    for path, text in text_files(project):
+        leftovers = UNRENDERED.findall(text)
+        assert not leftovers, f"{path.relative_to(project)} still holds {leftovers}"
+    for path in project.rglob("*"):
+        assert "{" not in path.name, path
+
+
+def test_answers_reach_the_project(bake):
+    project = bake(
+        project_name="Review Radar",
+        inference_schedule="30 6 * * 1-5",
+        batch_size="250",
+        registered_model_name="review_radar_model",
+    )
+    assert project.name == "review-radar"
+    settings = (project / "src/review_radar/settings.py").read_text()
+    assert 'inference_schedule: str = "30 6 * * 1-5"' in settings
+    assert "batch_size: int = 250" in settings
+    assert 'registered_model_name: str = "review_radar_model"' in settings
+    pyproject = (project / "pyproject.toml").read_text()
+    assert 'review-radar = "review_radar.cli:main"' in pyproject
+
+
+@pytest.mark.parametrize("model", CONTEXT["model"])
+def test_every_model_renders_and_lints(bake, model):
+    project = bake(model=model)
+    settings = (project / "src/sentiment_pipeline/settings.py").read_text()
+    assert f'model: str = "{model}"' in settings
+    check = ruff("check", ".", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    formatted = ruff("format", "--check", ".", cwd=project)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+@pytest.mark.parametrize("ci", CONTEXT["ci"])
+def test_ci_choice(bake, ci):
+    project = bake(ci=ci)
+    workflow = project / ".github/workflows/ci.yml"
+    assert workflow.is_file() == (ci == "github")
+    assert (project / ".github").exists() == (ci == "github")
+
+
+@pytest.mark.parametrize("license_name", CONTEXT["license"])
+def test_license_choice(bake, license_name):
+    project = bake(license=license_name)
+    text = (project / "LICENSE").read_text()
+    first_words = {
+        "MIT": "MIT License",
+        "Apache-2.0": "Apache License, Version 2.0",
+        "BSD-3-Clause": "BSD 3-Clause License",
+        "Proprietary": "All rights reserved",
+    }
+    assert first_words[license_name] in text
+    assert "Your Name" in text
+    expected = "LicenseRef-Proprietary" if license_name == "Proprietary" else license_name
+    assert f'license = "{expected}"' in (project / "pyproject.toml").read_text()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_pre_commit_passes_on_a_fresh_project(bake):
+    project = bake()
+    subprocess.run(["git", "init", "-q"], cwd=project, check=True)
+    subprocess.run(["git", "add", "-A"], cwd=project, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
