@@ -37,19 +37,23 @@ def tests(session: nox.Session) -> None:
     session.run("pytest", "tests", *session.posargs)
 
 
-def render(session: nox.Session, output_dir: Path, *answers: str) -> Path:
-    """Render the template with cookiecutter's own CLI and return the project path."""
+def render(session: nox.Session, project: Path, *answers: str) -> Path:
+    """Render the template with cookiecutter's own CLI into ``project`` (replaced if present)."""
     session.install("cookiecutter")
-    shutil.rmtree(output_dir / DEFAULT_SLUG, ignore_errors=True)
-    session.run("cookiecutter", "--no-input", "--output-dir", str(output_dir), str(ROOT), *answers)
-    return output_dir / DEFAULT_SLUG
+    staging = Path(session.create_tmp()) / "render"
+    shutil.rmtree(staging, ignore_errors=True)
+    session.run("cookiecutter", "--no-input", "--output-dir", str(staging), str(ROOT), *answers)
+    shutil.rmtree(project, ignore_errors=True)
+    project.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(staging / DEFAULT_SLUG, project)
+    return project
 
 
 @nox.session(python=PYTHON)
 @nox.parametrize("model", MODELS)
 def generated(session: nox.Session, model: str) -> None:
     """Render with each model, install with uv, run the generated project's whole test suite."""
-    project = render(session, Path(session.create_tmp()) / model, f"model={model}")
+    project = render(session, Path(session.create_tmp()) / f"project-{model}", f"model={model}")
     with session.chdir(project):
         session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
         session.run("uv", "run", "pytest", *session.posargs, external=True, env=PROJECT_ENV)
@@ -60,19 +64,21 @@ def demo(session: nox.Session) -> None:
     """Render the default project into ./demo, train, run the DAG once, say where things are."""
     project = render(session, ROOT / "demo")
     slug = DEFAULT_SLUG
+    day = "2026-01-15"
     with session.chdir(project):
         session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
         session.run("uv", "run", slug, "train", external=True, env=PROJECT_ENV)
-        session.run("uv", "run", slug, "run-dag", "--date", "2026-01-15", external=True, env=PROJECT_ENV)
+        session.run("uv", "run", slug, "run-dag", "--date", day, external=True, env=PROJECT_ENV)
+    partition = f"ds={day}"
     session.log(
         "\n".join(
             [
                 f"Demo project: {project}",
-                f"  predictions:  {project / 'data' / 'predictions' / 'ds=2026-01-15'}",
-                f"  summary:      {project / 'data' / 'reports' / 'ds=2026-01-15' / 'summary.md'}",
-                f"  MLflow store: {project / 'mlflow.db'} (artifacts in {project / 'mlartifacts'})",
-                f"  start the UIs: bash {project / 'scripts' / 'start_mlflow.sh'}",
-                f"                 bash {project / 'scripts' / 'start_airflow.sh'}",
+                f"  predictions:   {project / 'data' / 'predictions' / partition}",
+                f"  summary:       {project / 'data' / 'reports' / partition / 'summary.md'}",
+                f"  MLflow store:  {project / 'mlflow.db'} (artifacts in {project / 'mlartifacts'})",
+                f"  start the UIs: cd {project} && bash scripts/start_mlflow.sh",
+                f"                 cd {project} && bash scripts/start_airflow.sh",
             ]
         )
     )

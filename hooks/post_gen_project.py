@@ -31,13 +31,13 @@ def next_steps() -> str:
 Created {SLUG}. Next steps:
 
   cd {SLUG}
-  uv sync                                  # Python 3.11+, installs everything
-  uv run {SLUG} train                      # train, register and promote a champion
-  uv run {SLUG} run-dag                    # run the batch-inference DAG once
-  uv run pytest                            # unit, DAG integrity and end-to-end tests
+  uv sync                              # Python 3.11+; installs everything into .venv
+  uv run {SLUG} train      # train, register, promote a champion
+  uv run {SLUG} run-dag    # run the batch-inference DAG once
+  uv run pytest                        # unit, DAG integrity and end-to-end tests
 
-  bash scripts/start_mlflow.sh             # MLflow UI on http://127.0.0.1:5000
-  bash scripts/start_airflow.sh            # Airflow UI on http://127.0.0.1:8080
+  bash scripts/start_mlflow.sh         # MLflow UI on http://127.0.0.1:5000
+  bash scripts/start_airflow.sh        # Airflow UI on http://127.0.0.1:8080
 
 The DAG is {PACKAGE}_batch_inference; README.md explains the rest.
 """

@@ -86,6 +86,13 @@ def test_every_model_renders_and_lints(bake, model):
     assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 
+def test_shell_scripts_parse(bake):
+    project = bake()
+    for script in sorted((project / "scripts").glob("*.sh")):
+        result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, f"{script.name}: {result.stderr}"
+
+
 @pytest.mark.parametrize("ci", CONTEXT["ci"])
 def test_ci_choice(bake, ci):
     project = bake(ci=ci)

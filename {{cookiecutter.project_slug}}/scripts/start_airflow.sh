@@ -40,8 +40,10 @@ stop() {
         kill -TERM -- "-${pid}" 2>/dev/null || true
     done
     wait || true
+    exit "$1"
 }
-trap stop INT TERM EXIT
+trap 'stop 0' INT TERM
+trap 'stop 1' EXIT
 
 start api-server api-server --host 127.0.0.1 --port "${port}"
 start scheduler scheduler
@@ -52,4 +54,5 @@ echo "Airflow UI: http://127.0.0.1:${port}  user: admin"
 echo "Password: ${AIRFLOW_HOME}/simple_auth_manager_passwords.json.generated (written once the api-server is up)"
 echo "Press Ctrl-C to stop."
 wait -n "${pids[@]}" || true
-echo "an Airflow component exited; see ${AIRFLOW_HOME}/logs" >&2
+echo "an Airflow component exited; stopping the others (logs: ${AIRFLOW_HOME}/logs)" >&2
+exit 1

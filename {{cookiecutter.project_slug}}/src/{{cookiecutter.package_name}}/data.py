@@ -135,7 +135,7 @@ _NEGATIVE = [
 ]
 _NEGATED_POSITIVE = ["was not bad at all", "never let me down", "gave me no trouble"]
 _NEGATED_NEGATIVE = ["was not worth it", "never worked properly", "did not meet expectations"]
-_OPENERS = ["", "", "honestly, ", "overall ", "to be fair, ", "sadly ", "wow, "]
+_OPENERS = ["", "", "honestly, ", "overall ", "to be fair, ", "update: ", "in short, "]
 
 
 def _sentence(rng: np.random.Generator, label: str) -> str:
