@@ -29,6 +29,12 @@ from {{ cookiecutter.package_name }}.settings import Settings
 
 TEST_SIZE = 0.2
 CV_FOLDS = 5
+# MLflow saves scikit-learn models with skops, which refuses on load any type
+# not on its safe list unless the model was logged with it as trusted.
+SKOPS_TRUSTED_TYPES = [
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.calibration._SigmoidCalibration",
+]
 
 
 def build_classifier(model: str, seed: int) -> Any:
@@ -134,6 +140,8 @@ def train(
             signature=infer_signature(x_train.head(20), pipeline.predict(x_train.head(20))),
             input_example=x_train.head(3),
             pip_requirements=_requirements(),
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            skops_trusted_types=SKOPS_TRUSTED_TYPES,
             registered_model_name=settings.registered_model_name,
         )
         version = str(model_info.registered_model_version)
