@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 CI = "{{ cookiecutter.ci }}"
+DATA_SOURCE = "{{ cookiecutter.data_source }}"
 SLUG = "{{ cookiecutter.project_slug }}"
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -26,6 +28,25 @@ def prune(project: Path) -> None:
             path.unlink()
 
 
+def seed_training_files(project: Path) -> None:
+    """The "files" source reads training_data/*.csv: start it with the sample reviews."""
+    if DATA_SOURCE != "files":
+        return
+    target = project / "training_data" / "reviews.csv"
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(project / "src" / PACKAGE / "sample_data" / "reviews.csv", target)
+
+
+def lock(project: Path) -> str:
+    """Pin every dependency in uv.lock, so each checkout installs the same versions."""
+    if shutil.which("uv") is None:
+        return "uv was not found, so there is no uv.lock yet: run `uv lock` once uv is installed."
+    result = subprocess.run(["uv", "lock", "--quiet"], cwd=project, capture_output=True, text=True)
+    if result.returncode != 0:
+        return f"`uv lock` failed ({result.stderr.strip()[-300:]}); run it again before `uv sync`."
+    return "Dependencies are pinned in uv.lock."
+
+
 def next_steps() -> str:
     return f"""
 Created {SLUG}. Next steps:
@@ -44,5 +65,8 @@ The DAG is {PACKAGE}_batch_inference; README.md explains the rest.
 
 
 if __name__ == "__main__":
-    prune(Path.cwd())
+    project = Path.cwd()
+    prune(project)
+    seed_training_files(project)
+    print(lock(project))
     print(next_steps())

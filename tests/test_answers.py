@@ -28,6 +28,10 @@ BAD_ANSWERS = [
     ("inference_schedule", "@sometimes"),
     ("inference_schedule", "61 * * * *"),
     ("inference_schedule", "0 6 * *"),
+    ("retrain_schedule", "weekly"),
+    ("retrain_schedule", "0 25 * * *"),
+    ("min_improvement", "-0.1"),
+    ("min_improvement", "a bit"),
     ("batch_size", "-5"),
     ("batch_size", "1.5"),
     ("retention_days", "0"),
@@ -41,7 +45,12 @@ BAD_ANSWERS = [
 ]
 # Cookiecutter itself refuses an unknown choice passed on the command line;
 # the hook still checks choices that arrive through a hand-edited replay file.
-BAD_CHOICES = [("license", "GPL-3.0"), ("model", "random_forest"), ("ci", "jenkins")]
+BAD_CHOICES = [
+    ("license", "GPL-3.0"),
+    ("model", "random_forest"),
+    ("ci", "jenkins"),
+    ("data_source", "s3"),
+]
 GOOD_SCHEDULES = ["@hourly", "@weekly", "0 6 * * *", "*/15 9-17 * * mon-fri", "0 0 1 jan,jul *"]
 
 

@@ -19,6 +19,7 @@ EXPECTED_FILES = [
     ".pre-commit-config.yaml",
     ".gitignore",
     "dags/batch_inference.py",
+    "dags/training.py",
     "scripts/start_mlflow.sh",
     "scripts/start_airflow.sh",
     "src/sentiment_pipeline/settings.py",
@@ -99,6 +100,24 @@ def test_ci_choice(bake, ci):
     workflow = project / ".github/workflows/ci.yml"
     assert workflow.is_file() == (ci == "github")
     assert (project / ".github").exists() == (ci == "github")
+
+
+@pytest.mark.parametrize("data_source", CONTEXT["data_source"])
+def test_data_source_choice(bake, data_source):
+    project = bake(data_source=data_source)
+    settings = (project / "src/sentiment_pipeline/settings.py").read_text()
+    assert f'data_source: str = "{data_source}"' in settings
+    seeded = project / "training_data" / "reviews.csv"
+    assert seeded.is_file() == (data_source == "files")
+    check = ruff("check", ".", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_dependencies_are_locked(bake):
+    project = bake()
+    lock = (project / "uv.lock").read_text()
+    for package in ("apache-airflow", "mlflow", "scikit-learn"):
+        assert f'name = "{package}"' in lock
 
 
 @pytest.mark.parametrize("license_name", CONTEXT["license"])

@@ -12,19 +12,14 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
 
+from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID, run_tags
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, PROJECT_SLUG, load_settings
 
 SETTINGS = load_settings()
-DAG_ID = f"{PACKAGE_NAME}_batch_inference"
-
-
-def _tags(dag_run) -> dict[str, str]:
-    """Airflow identifiers recorded on the MLflow runs this DAG run creates."""
-    return {"dag_id": DAG_ID, "dag_run_id": dag_run.run_id}
 
 
 @dag(
-    dag_id=DAG_ID,
+    dag_id=BATCH_INFERENCE_DAG_ID,
     schedule=SETTINGS.inference_schedule,
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
@@ -54,8 +49,10 @@ def batch_inference():
     @task
     def generate_data(ds: str | None = None, params: dict | None = None) -> dict:
         from {{ cookiecutter.package_name }}.data import generate_batch
+        from {{ cookiecutter.package_name }}.sources import source_for
 
-        return generate_batch(SETTINGS.data_dir, ds, params["batch_size"], SETTINGS.random_seed)
+        settings = load_settings()
+        return generate_batch(source_for(settings), ds, params["batch_size"], settings.random_seed)
 
     @task
     def batch_predict(batch: dict, params: dict | None = None, dag_run=None) -> dict:
@@ -64,10 +61,9 @@ def batch_inference():
         return predict(
             load_settings(),
             batch["logical_date"],
-            batch_path=batch["path"],
             low_confidence_threshold=params["low_confidence_threshold"],
             high_confidence_threshold=params["high_confidence_threshold"],
-            tags=_tags(dag_run),
+            tags=run_tags(dag_run),
         )
 
     @task
@@ -79,7 +75,7 @@ def batch_inference():
             predictions["logical_date"],
             window_days=params["monitoring_window_days"],
             low_confidence_alert_pct=params["low_confidence_alert_pct"],
-            tags=_tags(dag_run),
+            tags=run_tags(dag_run),
         )
 
     @task.bash

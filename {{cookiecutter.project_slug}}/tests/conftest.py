@@ -8,6 +8,7 @@ any test module imports airflow. Nothing touches the project's real stores.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,21 @@ os.environ.update(
         "MLFLOW_TRACKING_URI": f"sqlite:///{SESSION_DIR / 'mlflow.db'}",
         f"{ENV_PREFIX}DATA_DIR": str(SESSION_DIR / "data"),
         f"{ENV_PREFIX}ARTIFACT_ROOT": str(SESSION_DIR / "mlartifacts"),
+        f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
+        f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
     }
 )
+# The "files" source needs files: start with the sample reviews.
+(SESSION_DIR / "training_data").mkdir()
+shutil.copyfile(
+    PROJECT_ROOT / "src" / "{{ cookiecutter.package_name }}" / "sample_data" / "reviews.csv",
+    SESSION_DIR / "training_data" / "reviews.csv",
+)
 # A developer's own overrides must not leak into the tests.
-KEEP = {f"{ENV_PREFIX}DATA_DIR", f"{ENV_PREFIX}ARTIFACT_ROOT"}
+KEEP = {
+    f"{ENV_PREFIX}{name}"
+    for name in ("DATA_DIR", "ARTIFACT_ROOT", "WAREHOUSE_URL", "TRAINING_FILES")
+}
 for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in KEEP]:
     del os.environ[name]
 
@@ -44,6 +56,7 @@ def isolated_store(tmp_path, monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(tmp_path / "mlartifacts"))
+    monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
     from {{ cookiecutter.package_name }}.settings import load_settings
 
     return load_settings()
@@ -60,9 +73,9 @@ def session_settings():
 @pytest.fixture(scope="session")
 def champion(session_settings):
     """Train once per session on the bundled data; the result has the champion alias."""
-    from {{ cookiecutter.package_name }}.training import train
+    from {{ cookiecutter.package_name }}.training import run_training
 
-    result = train(session_settings)
+    result = run_training(session_settings, "2026-01-01")
     assert result["promoted"], result["reason"]
     return result
 

@@ -7,6 +7,7 @@ needs them, so `--help` and `env` answer at once.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import shlex
@@ -36,10 +37,20 @@ def _print(result: dict) -> None:
     print(json.dumps(result, indent=2, default=str))
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.training import train
+def _actor() -> str:
+    """Who ran the command, for the registry's record."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
-    result = train(load_settings(), args.data)
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.training import run_training
+
+    result = run_training(
+        load_settings(), args.date, training_path=args.data, tags={"trigger": "cli"}
+    )
     _print(result)
     if not result["promoted"]:
         raise PromotionRejectedError(
@@ -50,12 +61,44 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_promote(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }} import registry
+
+    settings = load_settings()
+    client = registry.connect(settings)
+    client.get_model_version(settings.registered_model_name, args.version)
+    registry.promote(
+        client, settings, args.version, reason=f"manual: {args.reason}", actor=_actor()
+    )
+    _print({"champion": args.version, "reason": args.reason, "by": _actor()})
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }} import registry
+
+    settings = load_settings()
+    version = registry.rollback(
+        registry.connect(settings), settings, reason=args.reason, actor=_actor()
+    )
+    _print({"champion": version, "reason": args.reason, "by": _actor()})
+    return 0
+
+
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.lineage import trace_predictions
+
+    _print(trace_predictions(load_settings(), args.logical_date))
+    return 0
+
+
 def cmd_generate_data(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.data import generate_batch
+    from {{ cookiecutter.package_name }}.sources import source_for
 
     settings = load_settings()
     size = args.batch_size or settings.batch_size
-    _print(generate_batch(settings.data_dir, args.date, size, settings.random_seed))
+    _print(generate_batch(source_for(settings), args.date, size, settings.random_seed))
     return 0
 
 
@@ -124,11 +167,20 @@ def build_parser() -> argparse.ArgumentParser:
         return sub
 
     train = command(
-        "train", cmd_train, "Train, register, and promote the model if it is good enough."
+        "train", cmd_train, "Train a challenger and promote it if it passes the gate.", dated=True
     )
     train.add_argument(
-        "--data", type=Path, help="CSV or Parquet with text,sentiment (default: bundled sample)"
+        "--data", type=Path, help="CSV or Parquet with text,sentiment (default: the data source)"
     )
+    promote = command("promote", cmd_promote, "Give a registered version the champion alias.")
+    promote.add_argument("version", help="model version number")
+    promote.add_argument("--reason", required=True, help="why, recorded on the version")
+    rollback = command("rollback", cmd_rollback, "Give the alias back to the previous champion.")
+    rollback.add_argument("--reason", required=True, help="why, recorded on the version")
+    lineage = command(
+        "lineage", cmd_lineage, "Show the model and data behind a date's predictions."
+    )
+    lineage.add_argument("logical_date", type=_iso_date, help="YYYY-MM-DD")
     generate = command(
         "generate-data", cmd_generate_data, "Write the synthetic batch for a date.", dated=True
     )

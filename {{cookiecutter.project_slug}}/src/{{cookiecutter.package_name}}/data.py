@@ -21,7 +21,6 @@ from {{ cookiecutter.package_name }}.settings import LABELS
 
 TEXT = "text"
 LABEL = "sentiment"
-BATCH_FILE = "batch.parquet"
 
 
 def bundled_dataset_path() -> Path:
@@ -50,7 +49,11 @@ class ValidatedData:
 
 
 def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedData:
-    """Keep rows with a non-empty text and a known label; fail if too little is left."""
+    """Keep rows with a non-empty text and a known label; fail if too little is left.
+
+    Missing columns, fewer than ``min_rows`` usable rows or a single class fail
+    with a message; bad rows are returned in ``rejected`` with the reason.
+    """
     missing = [column for column in (TEXT, LABEL) if column not in frame.columns]
     if missing:
         raise DataValidationError(
@@ -76,11 +79,6 @@ def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedDat
             f"training data holds only the label {classes}: it needs both {' and '.join(LABELS)}."
         )
     return ValidatedData(valid=valid, rejected=rejected)
-
-
-def load_training_data(path: Path | str | None = None) -> ValidatedData:
-    """Read and validate labeled data; the bundled sample when ``path`` is None."""
-    return validate_labeled(read_table(path or bundled_dataset_path()))
 
 
 # Building blocks for synthetic reviews. A clause's label is known, so
@@ -177,13 +175,15 @@ def synthesize_reviews(day: date | str, size: int, seed: int = 42) -> pd.DataFra
     return pd.DataFrame({"id": ids, TEXT: texts, LABEL: labels})
 
 
-def generate_batch(data_dir: Path, day: date | str, size: int, seed: int = 42) -> dict:
-    """Write the unlabeled batch for ``day`` to its partition, replacing any earlier one."""
+def generate_batch(source, day: date | str, size: int, seed: int = 42) -> dict:
+    """Write the unlabeled batch for ``day`` to ``source``, replacing any earlier one.
+
+    ``source`` is one of :mod:`sources`: date partitions or a warehouse table.
+    """
     reviews = synthesize_reviews(day, size, seed)
-    target = storage.partition_dir(data_dir, storage.BATCHES, day) / BATCH_FILE
-    storage.write_parquet(reviews[["id", TEXT]], target)
+    location = source.write_batch(day, reviews[["id", TEXT]])
     return {
-        "path": str(target),
+        "location": location,
         "rows": len(reviews),
         "logical_date": storage.as_date(day).isoformat(),
     }

@@ -19,3 +19,7 @@ class ChampionNotFoundError(PipelineError):
 
 class PromotionRejectedError(PipelineError):
     """A model was registered but did not pass the promotion gate."""
+
+
+class ModelEnvironmentError(PipelineError):
+    """The model was trained with library versions this environment does not match."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import mlflow
@@ -13,9 +12,10 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }} import registry, storage
-from {{ cookiecutter.package_name }}.data import BATCH_FILE, TEXT
+from {{ cookiecutter.package_name }}.data import TEXT
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import LABELS, Settings
+from {{ cookiecutter.package_name }}.sources import source_for
 
 PREDICTIONS_FILE = "predictions.parquet"
 REJECTS_FILE = "rejects.parquet"
@@ -81,7 +81,6 @@ def batch_predict(
     settings: Settings,
     day: date | str,
     *,
-    batch_path: Path | str | None = None,
     low_confidence_threshold: float | None = None,
     high_confidence_threshold: float | None = None,
     tags: dict[str, str] | None = None,
@@ -90,15 +89,12 @@ def batch_predict(
     low = _given_or(low_confidence_threshold, settings.low_confidence_threshold)
     high = _given_or(high_confidence_threshold, settings.high_confidence_threshold)
     day = storage.as_date(day)
-    source = Path(
-        batch_path or storage.partition_dir(settings.data_dir, storage.BATCHES, day) / BATCH_FILE
-    )
-    if not source.is_file():
-        raise DataValidationError(f"no batch at {source}: run generate_data for {day} first.")
-    batch, rejects = split_rejects(pd.read_parquet(source))
+    source = source_for(settings)
+    location = source.batch_location(day)
+    batch, rejects = split_rejects(source.read_batch(day))
     if batch.empty:
         raise DataValidationError(
-            f"the batch at {source} has no row with text ({len(rejects)} rejected)."
+            f"the batch at {location} has no row with text ({len(rejects)} rejected)."
         )
 
     champion = registry.load_champion(settings)
@@ -109,7 +105,9 @@ def batch_predict(
     rejects_path = partition / REJECTS_FILE
     if len(rejects):
         storage.write_parquet(rejects, rejects_path)
-        log.warning("%d rows of %s rejected: %s", len(rejects), source, rejects["reason"].unique())
+        log.warning(
+            "%d rows of %s rejected: %s", len(rejects), location, rejects["reason"].unique()
+        )
     else:
         rejects_path.unlink(missing_ok=True)
 
@@ -129,10 +127,10 @@ def batch_predict(
     ) as run:
         mlflow.log_params({"low_confidence_threshold": low, "high_confidence_threshold": high})
         mlflow.log_metrics(metrics)
-        mlflow.log_input(
-            mlflow.data.from_pandas(batch, source=str(source), name=f"batch-{day.isoformat()}"),
-            context="inference",
+        dataset = mlflow.data.from_pandas(
+            batch, source=registry.dataset_source(location), name=f"batch-{day.isoformat()}"
         )
+        mlflow.log_input(dataset, context="inference")
     return {
         "logical_date": day.isoformat(),
         "path": str(output),

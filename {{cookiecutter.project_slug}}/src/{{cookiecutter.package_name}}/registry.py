@@ -6,20 +6,32 @@ The registry is the hand-over between training and inference: inference loads
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.pyfunc
 import mlflow.sklearn
+import sklearn
 from mlflow import MlflowClient
+from mlflow.data.dataset_source import DatasetSource
 from mlflow.exceptions import MlflowException
 
-from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError
-from {{ cookiecutter.package_name }}.settings import CHAMPION_ALIAS, PROJECT_SLUG, Settings
+from {{ cookiecutter.package_name }}.errors import (
+    ChampionNotFoundError,
+    ModelEnvironmentError,
+    PipelineError,
+)
+from {{ cookiecutter.package_name }}.settings import CHAMPION_ALIAS, ENV_PREFIX, PROJECT_SLUG, Settings
 
 # Backends where this process writes artifacts itself; a tracking server
 # (http/https) decides artifact locations on its own (artifact proxy).
 _LOCAL_BACKENDS = ("sqlite:", "postgresql", "mysql", "mssql", "file:")
+log = logging.getLogger(__name__)
 
 
 def connect(settings: Settings) -> MlflowClient:
@@ -53,6 +65,44 @@ def delete_runs_named(client: MlflowClient, experiment_id: str, run_name: str) -
     return len(runs)
 
 
+class SQLTableSource(DatasetSource):
+    """A table (or a date's slice of one) in a SQL database, as a dataset source for lineage.
+
+    MLflow ships no SQL source outside Databricks; this records where the rows
+    came from (password hidden) so a run's inputs point at the warehouse.
+    """
+
+    def __init__(self, location: str) -> None:
+        self.location = location
+
+    @staticmethod
+    def _get_source_type() -> str:
+        return "sql_table"
+
+    def load(self) -> Any:
+        raise NotImplementedError("read the table through the project's warehouse source")
+
+    @staticmethod
+    def _can_resolve(raw_source: Any) -> bool:
+        return False
+
+    @classmethod
+    def _resolve(cls, raw_source: Any) -> SQLTableSource:
+        return cls(str(raw_source))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"location": self.location}
+
+    @classmethod
+    def from_dict(cls, source_dict: dict[Any, Any]) -> SQLTableSource:
+        return cls(source_dict["location"])
+
+
+def dataset_source(location: str) -> str | DatasetSource:
+    """What to pass to ``mlflow.data.from_pandas(source=...)`` for a data source's location."""
+    return location if "://" not in location else SQLTableSource(location)
+
+
 @dataclass(frozen=True)
 class Champion:
     """The model behind the champion alias and where it came from."""
@@ -72,6 +122,33 @@ def champion_version(client: MlflowClient, settings: Settings) -> Any | None:
         raise
 
 
+def check_sklearn_version(settings: Settings, model_uri: str) -> None:
+    """Compare the scikit-learn recorded with the model to the running one (major.minor)."""
+    requirements = Path(mlflow.pyfunc.get_model_dependencies(model_uri)).read_text()
+    match = re.search(r"^scikit-learn==(\S+)", requirements, flags=re.MULTILINE)
+    if match is None:
+        return
+    recorded, running = match.group(1), sklearn.__version__
+    if recorded.split(".")[:2] == running.split(".")[:2]:
+        return
+    message = (
+        f"{model_uri} was trained with scikit-learn {recorded} but this environment runs "
+        f"scikit-learn {running}: install the locked environment (`uv sync --locked`) or retrain "
+        f"(`{PROJECT_SLUG} train`); set {ENV_PREFIX}SKLEARN_VERSION_POLICY=warn to load it anyway."
+    )
+    if settings.sklearn_version_policy == "warn":
+        log.warning(message)
+        return
+    raise ModelEnvironmentError(message)
+
+
+def load_version(settings: Settings, version: str) -> Any:
+    """Load one registered version as a scikit-learn pipeline, after the version check."""
+    uri = f"models:/{settings.registered_model_name}/{version}"
+    check_sklearn_version(settings, uri)
+    return mlflow.sklearn.load_model(uri)
+
+
 def load_champion(settings: Settings) -> Champion:
     """Load the champion as a scikit-learn pipeline (for ``predict_proba``)."""
     client = connect(settings)
@@ -81,22 +158,106 @@ def load_champion(settings: Settings) -> Champion:
             f"no model version of '{settings.registered_model_name}' has the alias "
             f"'{CHAMPION_ALIAS}' in {settings.tracking_uri}: run `{PROJECT_SLUG} train` first."
         )
-    model = mlflow.sklearn.load_model(f"models:/{version.name}/{version.version}")
+    # Resolve the alias once, then load that exact version: a promotion
+    # between the two calls cannot mix two models.
+    model = load_version(settings, str(version.version))
     return Champion(model=model, version=str(version.version), run_id=version.run_id)
 
 
-def promote_if_qualified(
-    client: MlflowClient, settings: Settings, version: str, test_accuracy: float
+def promotion_decision(
+    challenger: float, champion: float | None, min_accuracy: float, min_improvement: float
 ) -> tuple[bool, str]:
-    """Give ``version`` the champion alias if it reaches ``min_accuracy``; say why either way."""
+    """The gate: reach ``min_accuracy`` and beat the champion by ``min_improvement``."""
+    if challenger < min_accuracy:
+        return False, f"hold-out accuracy {challenger:.4f} < min_accuracy {min_accuracy:.4f}"
+    if champion is None:
+        return (
+            True,
+            f"first model: hold-out accuracy {challenger:.4f} >= min_accuracy {min_accuracy:.4f}",
+        )
+    if challenger < champion + min_improvement:
+        return False, (
+            f"hold-out accuracy {challenger:.4f} does not beat the champion's {champion:.4f} "
+            f"by min_improvement {min_improvement:.4f}"
+        )
+    return True, (
+        f"hold-out accuracy {challenger:.4f} beats the champion's {champion:.4f} "
+        f"by at least {min_improvement:.4f}"
+    )
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def promote(
+    client: MlflowClient,
+    settings: Settings,
+    version: str,
+    *,
+    reason: str,
+    actor: str,
+    record_previous: bool = True,
+) -> None:
+    """Move the champion alias to ``version`` and record who, why and what it replaced."""
     name = settings.registered_model_name
-    if test_accuracy >= settings.min_accuracy:
-        client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
-        reason = f"test_accuracy {test_accuracy:.4f} >= min_accuracy {settings.min_accuracy:.4f}"
-        client.set_model_version_tag(name, version, "promotion", "promoted")
-        client.set_model_version_tag(name, version, "promotion_reason", reason)
-        return True, reason
-    reason = f"test_accuracy {test_accuracy:.4f} < min_accuracy {settings.min_accuracy:.4f}"
-    client.set_model_version_tag(name, version, "promotion", "rejected")
-    client.set_model_version_tag(name, version, "promotion_reason", reason)
-    return False, reason
+    previous = champion_version(client, settings)
+    tags = {
+        "promotion": "promoted",
+        "promotion_reason": reason,
+        "promoted_by": actor,
+        "promoted_at": _now(),
+    }
+    if previous is not None and str(previous.version) != str(version) and record_previous:
+        tags["previous_champion"] = str(previous.version)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+
+
+def reject(
+    client: MlflowClient,
+    settings: Settings,
+    version: str,
+    *,
+    reason: str,
+    challenger: float,
+    champion: float | None,
+) -> None:
+    """Leave the champion alone and tag the rejected version with the reason and both scores."""
+    name = settings.registered_model_name
+    tags = {
+        "promotion": "rejected",
+        "promotion_reason": reason,
+        "challenger_holdout_accuracy": f"{challenger:.4f}",
+        "champion_holdout_accuracy": "none" if champion is None else f"{champion:.4f}",
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def rollback(client: MlflowClient, settings: Settings, *, reason: str, actor: str) -> str:
+    """Give the champion alias back to the version the current champion replaced."""
+    current = champion_version(client, settings)
+    if current is None:
+        raise ChampionNotFoundError(
+            f"there is no champion to roll back: run `{PROJECT_SLUG} train`."
+        )
+    previous = current.tags.get("previous_champion")
+    if not previous:
+        raise PipelineError(
+            f"version {current.version} records no earlier champion: "
+            f"use `{PROJECT_SLUG} promote <version>` to choose one."
+        )
+    client.set_model_version_tag(
+        settings.registered_model_name, str(current.version), "rolled_back_by", actor
+    )
+    promote(
+        client,
+        settings,
+        previous,
+        reason=f"rollback from version {current.version}: {reason}",
+        actor=actor,
+        record_previous=False,
+    )
+    return previous

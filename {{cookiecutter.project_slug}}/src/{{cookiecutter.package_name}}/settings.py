@@ -23,8 +23,11 @@ PACKAGE_NAME = "{{ cookiecutter.package_name }}"
 ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
 LABELS = ("negative", "positive")
 MODELS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
+DATA_SOURCES = ("bundled", "files", "warehouse")
+VERSION_POLICIES = ("error", "warn")
 SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 CHAMPION_ALIAS = "champion"
+CHALLENGER_ALIAS = "challenger"
 
 
 def _project_root() -> Path:
@@ -44,22 +47,33 @@ class Settings:
     data_dir: Path
     tracking_uri: str
     artifact_root: Path
+    # Where the "files" source looks for labeled CSV/Parquet, and the SQL
+    # database the "warehouse" source reads and writes.
+    training_files: str
+    warehouse_url: str
+    data_source: str = "{{ cookiecutter.data_source }}"
     model: str = "{{ cookiecutter.model }}"
     max_features: int = {{ cookiecutter.max_features | int }}
     ngram_max: int = {{ cookiecutter.ngram_max | int }}
     inference_schedule: str = "{{ cookiecutter.inference_schedule }}"
+    retrain_schedule: str = "{{ cookiecutter.retrain_schedule }}"
     batch_size: int = {{ cookiecutter.batch_size | int }}
     retention_days: int = {{ cookiecutter.retention_days | int }}
     low_confidence_threshold: float = {{ cookiecutter.low_confidence_threshold | float }}
     high_confidence_threshold: float = {{ cookiecutter.high_confidence_threshold | float }}
     low_confidence_alert_pct: float = {{ cookiecutter.low_confidence_alert_pct | float }}
     min_accuracy: float = {{ cookiecutter.min_accuracy | float }}
+    min_improvement: float = {{ cookiecutter.min_improvement | float }}
+    min_training_rows: int = 100
     registered_model_name: str = "{{ cookiecutter.registered_model_name }}"
     # How many logical days monitoring looks back, and how steep a fall in
     # average confidence (per day, least-squares slope) counts as a decline.
     monitoring_window_days: int = 14
     trend_tolerance: float = 0.005
     random_seed: int = 42
+    # What to do when the champion was trained with another scikit-learn
+    # minor version than the one running: refuse ("error") or log ("warn").
+    sklearn_version_policy: str = "error"
 
     @property
     def training_experiment(self) -> str:
@@ -80,9 +94,15 @@ class Settings:
     def validate(self) -> Settings:
         """Return self, or raise SettingsError naming the variable to fix."""
         problems = []
-        if self.model not in MODELS:
-            problems.append(("model", self.model, "one of " + ", ".join(MODELS)))
-        for name in ("max_features", "ngram_max", "batch_size", "retention_days"):
+        for name, allowed in (
+            ("model", MODELS),
+            ("data_source", DATA_SOURCES),
+            ("sklearn_version_policy", VERSION_POLICIES),
+        ):
+            if getattr(self, name) not in allowed:
+                problems.append((name, getattr(self, name), "one of " + ", ".join(allowed)))
+        counts = ("max_features", "ngram_max", "batch_size", "retention_days", "min_training_rows")
+        for name in counts:
             if getattr(self, name) < 1:
                 problems.append((name, getattr(self, name), "a positive integer"))
         if self.monitoring_window_days < 2:
@@ -95,12 +115,12 @@ class Settings:
             problems.append(("high_confidence_threshold", high, "above the low threshold"))
         if not 0 <= self.low_confidence_alert_pct <= 100:
             problems.append(("low_confidence_alert_pct", self.low_confidence_alert_pct, "0 to 100"))
-        if not 0 <= self.min_accuracy <= 1:
-            problems.append(("min_accuracy", self.min_accuracy, "a number from 0 to 1"))
-        if not is_valid_schedule(self.inference_schedule):
-            problems.append(
-                ("inference_schedule", self.inference_schedule, "an Airflow preset or 5-field cron")
-            )
+        for name in ("min_accuracy", "min_improvement"):
+            if not 0 <= getattr(self, name) <= 1:
+                problems.append((name, getattr(self, name), "a number from 0 to 1"))
+        for name in ("inference_schedule", "retrain_schedule"):
+            if not is_valid_schedule(getattr(self, name)):
+                problems.append((name, getattr(self, name), "an Airflow preset or 5-field cron"))
         if problems:
             name, value, expected = problems[0]
             raise SettingsError(
@@ -139,9 +159,18 @@ def load_settings(**overrides: object) -> Settings:
         data_dir=data_dir.resolve(),
         tracking_uri=tracking_uri,
         artifact_root=artifact_root.resolve(),
+        training_files=env.get(f"{ENV_PREFIX}TRAINING_FILES", str(root / "training_data/*.csv")),
+        warehouse_url=env.get(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.db'}"),
     )
     from_env = {}
-    path_fields = {"project_root", "data_dir", "tracking_uri", "artifact_root"}
+    path_fields = {
+        "project_root",
+        "data_dir",
+        "tracking_uri",
+        "artifact_root",
+        "training_files",
+        "warehouse_url",
+    }
     for field in fields(Settings):
         raw = env.get(f"{ENV_PREFIX}{field.name.upper()}")
         if field.name in path_fields or raw is None:

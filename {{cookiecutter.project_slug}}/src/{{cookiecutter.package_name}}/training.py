@@ -1,7 +1,17 @@
-"""Build, evaluate, log and register the classifier."""
+"""Continuous training, one function per step.
+
+extract -> validate -> train_challenger -> evaluate -> decide. Each step reads
+what the previous one wrote to the logical date's ``training`` partition, so
+the steps can run as separate Airflow tasks (on separate workers) or in one
+process (``run_training``, behind ``<slug> train``) with the same result.
+"""
 
 from __future__ import annotations
 
+import getpass
+import hashlib
+import subprocess
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -23,12 +33,17 @@ from sklearn.naive_bayes import ComplementNB
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
-from {{ cookiecutter.package_name }} import registry
-from {{ cookiecutter.package_name }}.data import LABEL, TEXT, bundled_dataset_path, load_training_data
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }} import registry, storage
+from {{ cookiecutter.package_name }}.data import LABEL, TEXT, validate_labeled
+from {{ cookiecutter.package_name }}.settings import CHALLENGER_ALIAS, Settings
+from {{ cookiecutter.package_name }}.sources import source_for
 
 TEST_SIZE = 0.2
 CV_FOLDS = 5
+RAW_FILE = "raw.parquet"
+VALID_FILE = "valid.parquet"
+REJECTS_FILE = "rejects.parquet"
+HOLDOUT_FILE = "holdout.parquet"
 # MLflow saves scikit-learn models with skops, which refuses on load any type
 # not on its safe list unless the model was logged with it as trusted.
 SKOPS_TRUSTED_TYPES = [
@@ -83,40 +98,115 @@ def _requirements() -> list[str]:
     ]
 
 
-def train(
-    settings: Settings, data_path: Path | str | None = None, *, tags: dict[str, str] | None = None
-) -> dict:
-    """Train on labeled data, log to MLflow, register, and promote if good enough.
+def dataset_digest(frame: pd.DataFrame) -> str:
+    """A content digest of every row, independent of the file it came from."""
+    hashed = pd.util.hash_pandas_object(frame[[TEXT, LABEL]], index=False).to_numpy()
+    return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
 
-    Returns the metrics, the registered version and whether it became champion.
-    """
-    source = Path(data_path) if data_path else bundled_dataset_path()
-    data = load_training_data(source)
-    features, labels = data.valid[[TEXT]], data.valid[LABEL]
-    x_train, x_test, y_train, y_test = train_test_split(
-        features,
-        labels,
-        test_size=TEST_SIZE,
-        stratify=labels,
-        random_state=settings.random_seed,
+
+def git_commit(root: Path) -> str | None:
+    """The project's current commit, when it is a git checkout with git installed."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _partition(settings: Settings, day: date | str) -> Path:
+    return storage.partition_dir(settings.data_dir, storage.TRAINING, day)
+
+
+def extract(
+    settings: Settings, day: date | str, *, training_path: Path | str | None = None
+) -> dict:
+    """Snapshot the labeled data of the configured source into the day's partition."""
+    source = source_for(settings, training_path)
+    frame = source.read_training()
+    path = storage.write_parquet(frame, _partition(settings, day) / RAW_FILE)
+    return {
+        "logical_date": storage.as_date(day).isoformat(),
+        "rows": len(frame),
+        "source": source.training_location(),
+        "path": str(path),
+    }
+
+
+def validate(settings: Settings, day: date | str) -> dict:
+    """Keep the usable rows, set the others aside with their reason, fail if too few remain."""
+    partition = _partition(settings, day)
+    result = validate_labeled(
+        pd.read_parquet(partition / RAW_FILE), min_rows=settings.min_training_rows
     )
+    storage.write_parquet(result.valid, partition / VALID_FILE)
+    if len(result.rejected):
+        storage.write_parquet(
+            result.rejected.astype({"reason": "string"}), partition / REJECTS_FILE
+        )
+    else:
+        (partition / REJECTS_FILE).unlink(missing_ok=True)
+    return {
+        "logical_date": storage.as_date(day).isoformat(),
+        "rows": len(result.valid),
+        "rejected_rows": len(result.rejected),
+        "rejected_by_reason": result.rejected["reason"].value_counts().to_dict(),
+        "digest": dataset_digest(result.valid),
+    }
+
+
+def train_challenger(
+    settings: Settings,
+    day: date | str,
+    *,
+    source: str,
+    tags: dict[str, str] | None = None,
+) -> dict:
+    """Fit on the validated data, log and register the model, give it the challenger alias.
+
+    The hold-out split is written to the partition so that ``evaluate`` scores
+    the challenger and the champion on exactly the same rows.
+    """
+    day = storage.as_date(day)
+    partition = _partition(settings, day)
+    valid = pd.read_parquet(partition / VALID_FILE)
+    rejected = (
+        pd.read_parquet(partition / REJECTS_FILE) if (partition / REJECTS_FILE).is_file() else None
+    )
+    train_rows, holdout = train_test_split(
+        valid, test_size=TEST_SIZE, stratify=valid[LABEL], random_state=settings.random_seed
+    )
+    storage.write_parquet(holdout, partition / HOLDOUT_FILE)
+    x_train, y_train = train_rows[[TEXT]], train_rows[LABEL]
     folds = StratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=settings.random_seed)
     cv_scores = cross_val_score(build_pipeline(settings), x_train, y_train, cv=folds)
     pipeline = build_pipeline(settings).fit(x_train, y_train)
-    predicted = pipeline.predict(x_test)
+    predicted = pipeline.predict(holdout[[TEXT]])
     metrics = {
         "training_accuracy": accuracy_score(y_train, pipeline.predict(x_train)),
         "cv_mean_accuracy": float(np.mean(cv_scores)),
         "cv_std_accuracy": float(np.std(cv_scores)),
-        "test_accuracy": accuracy_score(y_test, predicted),
+        "test_accuracy": accuracy_score(holdout[LABEL], predicted),
         # Macro F1 weighs both classes equally whatever the class balance.
-        "test_f1": f1_score(y_test, predicted, average="macro"),
-        "rejected_rows": float(len(data.rejected)),
+        "test_f1": f1_score(holdout[LABEL], predicted, average="macro"),
+        "training_rows": float(len(valid)),
+        "rejected_rows": float(0 if rejected is None else len(rejected)),
     }
+    digest = dataset_digest(valid)
+    lineage = {
+        "training_data_digest": digest,
+        "training_data_source": source,
+        "logical_date": day.isoformat(),
+        **(tags or {}),
+    }
+    commit = git_commit(settings.project_root)
+    if commit:
+        lineage["git_commit"] = commit
 
     client = registry.connect(settings)
     experiment_id = registry.ensure_experiment(client, settings, settings.training_experiment)
-    with mlflow.start_run(experiment_id=experiment_id, tags=tags or {}) as run:
+    with mlflow.start_run(experiment_id=experiment_id, tags=lineage) as run:
         mlflow.log_params(
             {
                 "model": settings.model,
@@ -125,15 +215,15 @@ def train(
                 "test_size": TEST_SIZE,
                 "cv_folds": CV_FOLDS,
                 "random_seed": settings.random_seed,
-                "train_rows": len(x_train),
-                "test_rows": len(x_test),
             }
         )
         mlflow.log_metrics(metrics)
-        mlflow.log_input(
-            mlflow.data.from_pandas(data.valid, source=str(source), name=source.name),
-            context="training",
+        dataset = mlflow.data.from_pandas(
+            valid, source=registry.dataset_source(source), name="training-data", digest=digest
         )
+        mlflow.log_input(dataset, context="training")
+        if rejected is not None:
+            mlflow.log_table(rejected.astype(str), "rejected_rows.json")
         model_info = mlflow.sklearn.log_model(
             pipeline,
             name="model",
@@ -144,17 +234,81 @@ def train(
             skops_trusted_types=SKOPS_TRUSTED_TYPES,
             registered_model_name=settings.registered_model_name,
         )
-        version = str(model_info.registered_model_version)
-        promoted, reason = registry.promote_if_qualified(
-            client, settings, version, metrics["test_accuracy"]
-        )
-        mlflow.set_tags({"model_version": version, "promoted": str(promoted).lower()})
+    version = str(model_info.registered_model_version)
+    for key, value in lineage.items():
+        client.set_model_version_tag(settings.registered_model_name, version, key, value)
+    client.set_registered_model_alias(settings.registered_model_name, CHALLENGER_ALIAS, version)
+    return {"run_id": run.info.run_id, "model_version": version, "metrics": metrics}
+
+
+def _score(model: Any, holdout: pd.DataFrame) -> dict[str, float]:
+    predicted = model.predict(holdout[[TEXT]])
     return {
-        "run_id": run.info.run_id,
-        "model_version": version,
-        "promoted": promoted,
-        "reason": reason,
-        "metrics": metrics,
-        "rows": len(data.valid),
-        "rejected_rows": len(data.rejected),
+        "accuracy": float(accuracy_score(holdout[LABEL], predicted)),
+        "f1": float(f1_score(holdout[LABEL], predicted, average="macro")),
+    }
+
+
+def evaluate(settings: Settings, day: date | str, challenger_version: str) -> dict:
+    """Score the registered challenger and the current champion on the same hold-out rows."""
+    holdout = pd.read_parquet(_partition(settings, day) / HOLDOUT_FILE)
+    client = registry.connect(settings)
+    name = settings.registered_model_name
+    challenger = client.get_model_version(name, challenger_version)
+    result = {
+        "challenger_version": str(challenger.version),
+        "challenger": _score(registry.load_version(settings, challenger_version), holdout),
+        "champion_version": None,
+        "champion": None,
+        "holdout_rows": len(holdout),
+    }
+    champion = registry.champion_version(client, settings)
+    if champion is not None and str(champion.version) != result["challenger_version"]:
+        result["champion_version"] = str(champion.version)
+        result["champion"] = _score(registry.load_version(settings, str(champion.version)), holdout)
+    metrics = {"challenger_holdout_accuracy": result["challenger"]["accuracy"]}
+    if result["champion"]:
+        metrics["champion_holdout_accuracy"] = result["champion"]["accuracy"]
+    with mlflow.start_run(run_id=challenger.run_id):
+        mlflow.log_metrics(metrics)
+    return result
+
+
+def decide(settings: Settings, evaluation: dict, *, actor: str | None = None) -> dict:
+    """Promote the challenger if it passes the gate; otherwise tag it with why not."""
+    challenger = evaluation["challenger"]["accuracy"]
+    champion = evaluation["champion"]["accuracy"] if evaluation["champion"] else None
+    promote, reason = registry.promotion_decision(
+        challenger, champion, settings.min_accuracy, settings.min_improvement
+    )
+    client = registry.connect(settings)
+    version = evaluation["challenger_version"]
+    if promote:
+        registry.promote(client, settings, version, reason=reason, actor=actor or "training-gate")
+    else:
+        registry.reject(
+            client, settings, version, reason=reason, challenger=challenger, champion=champion
+        )
+    return {"model_version": version, "promoted": promote, "reason": reason, **evaluation}
+
+
+def run_training(
+    settings: Settings,
+    day: date | str,
+    *,
+    training_path: Path | str | None = None,
+    tags: dict[str, str] | None = None,
+) -> dict:
+    """All steps in one process, with the same gate as the training DAG."""
+    extracted = extract(settings, day, training_path=training_path)
+    validated = validate(settings, day)
+    trained = train_challenger(settings, day, source=extracted["source"], tags=tags)
+    evaluation = evaluate(settings, day, trained["model_version"])
+    decision = decide(settings, evaluation, actor=getpass.getuser())
+    return {
+        **decision,
+        "run_id": trained["run_id"],
+        "metrics": trained["metrics"],
+        "rows": validated["rows"],
+        "rejected_rows": validated["rejected_rows"],
     }

@@ -8,12 +8,18 @@ import sys
 import pytest
 from airflow.dag_processing.dagbag import DagBag
 from airflow.providers.standard.operators.bash import BashOperator
+from airflow.sdk import CronTriggerTimetable
 
-from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, load_settings
+from {{ cookiecutter.package_name }}.orchestration import (
+    BATCH_INFERENCE_DAG_ID,
+    RETRAINING_REQUESTED,
+    TRAINING_DAG_ID,
+)
+from {{ cookiecutter.package_name }}.settings import load_settings
 from tests.conftest import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
-DAG_ID = f"{PACKAGE_NAME}_batch_inference"
+DAG_ID = BATCH_INFERENCE_DAG_ID
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +29,7 @@ def dagbag():
 
 def test_no_import_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert DAG_ID in dagbag.dag_ids
+    assert set(dagbag.dag_ids) == {DAG_ID, TRAINING_DAG_ID}
 
 
 def test_tasks_and_edges(dagbag):
@@ -67,3 +73,21 @@ def test_parsing_imports_nothing_heavy(dag_file):
         "assert not heavy, f'parsing imported {heavy}'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_training_dag_chain_and_schedule(dagbag):
+    dag = dagbag.dags[TRAINING_DAG_ID]
+    edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
+    assert edges == {
+        ("extract_training_data", "validate_training_data"),
+        ("validate_training_data", "train_challenger"),
+        ("train_challenger", "evaluate_challenger"),
+        ("evaluate_challenger", "promote_or_reject"),
+    }
+    assert dag.max_active_runs == 1
+    assert dag.catchup is False
+    timetable = dag.timetable
+    expected = CronTriggerTimetable("{{ cookiecutter.retrain_schedule }}", timezone="UTC")
+    assert RETRAINING_REQUESTED.name in str(timetable.asset_condition)
+    assert timetable.timetable.expression == expected.expression
+    assert set(dag.params) >= {"model", "max_features", "min_accuracy", "min_improvement"}

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }} import storage
+from {{ cookiecutter.package_name }} import registry, storage
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME
 
 pytestmark = pytest.mark.e2e
@@ -55,7 +54,7 @@ def test_dag_run_end_to_end(dag, champion, session_settings):
     assert not expired.exists()
     assert kept.exists()
 
-    client = MlflowClient(session_settings.tracking_uri)
+    client = registry.connect(session_settings)
     inference = client.get_experiment_by_name(session_settings.inference_experiment)
     [run] = client.search_runs([inference.experiment_id], f"tags.logical_date = '{DAY}'")
     assert run.data.tags["dag_run_id"] == dag_run.run_id

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }} import data, storage
+from {{ cookiecutter.package_name }} import data, sources, storage
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 
 
@@ -53,11 +53,12 @@ def test_synthetic_batches_are_deterministic_per_date():
 
 
 def test_generate_batch_writes_the_partition_and_a_rerun_replaces_it(tmp_path):
-    result = data.generate_batch(tmp_path, "2026-03-01", 40)
-    again = data.generate_batch(tmp_path, "2026-03-01", 40)
-    batch = pd.read_parquet(result["path"])
+    source = sources.BundledSource(data_dir=tmp_path)
+    result = data.generate_batch(source, "2026-03-01", 40)
+    again = data.generate_batch(source, "2026-03-01", 40)
+    batch = pd.read_parquet(result["location"])
     assert result == again
     assert list(batch.columns) == ["id", "text"]
     assert len(batch) == 40
     partition = storage.partition_dir(tmp_path, storage.BATCHES, "2026-03-01")
-    assert [p.name for p in partition.iterdir()] == [data.BATCH_FILE]
+    assert [p.name for p in partition.iterdir()] == [sources.BATCH_FILE]

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }} import data, inference, storage
+from {{ cookiecutter.package_name }} import data, inference, registry, storage
 from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError, DataValidationError
+from {{ cookiecutter.package_name }}.sources import source_for
 
 
 def test_summary_metrics_count_confidence_bands():
@@ -25,7 +25,7 @@ def test_summary_metrics_count_confidence_bands():
 
 
 def test_no_champion_says_to_train_first(isolated_store):
-    data.generate_batch(isolated_store.data_dir, "2026-02-01", 10)
+    data.generate_batch(source_for(isolated_store), "2026-02-01", 10)
     with pytest.raises(ChampionNotFoundError, match="train"):
         inference.batch_predict(isolated_store, "2026-02-01")
 
@@ -39,8 +39,7 @@ def test_predict_writes_partition_logs_run_and_keeps_bad_rows_aside(session_sett
     day = "2026-02-02"
     batch = data.synthesize_reviews(day, 30)[["id", "text"]]
     batch.loc[[3, 7], "text"] = ["", None]
-    path = storage.partition_dir(session_settings.data_dir, storage.BATCHES, day) / data.BATCH_FILE
-    storage.write_parquet(batch, path)
+    source_for(session_settings).write_batch(day, batch)
 
     first = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})
     result = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})
@@ -51,12 +50,11 @@ def test_predict_writes_partition_logs_run_and_keeps_bad_rows_aside(session_sett
     assert {"id", "text", "prediction", "confidence", "model_version"} <= set(predictions.columns)
     assert predictions["confidence"].between(0.5, 1.0).all()
     assert (predictions["model_version"] == champion["model_version"]).all()
-    rejects = pd.read_parquet(
-        storage.partition_dir(session_settings.data_dir, "predictions", day) / "rejects.parquet"
-    )
+    partition = storage.partition_dir(session_settings.data_dir, storage.PREDICTIONS, day)
+    rejects = pd.read_parquet(partition / inference.REJECTS_FILE)
     assert set(rejects["reason"]) == {"empty text"}
 
-    client = MlflowClient(session_settings.tracking_uri)
+    client = registry.connect(session_settings)
     experiment = client.get_experiment_by_name(session_settings.inference_experiment)
     runs = client.search_runs([experiment.experiment_id], f"tags.logical_date = '{day}'")
     # The rerun replaced the first run instead of adding a duplicate.

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from mlflow import MlflowClient
 
-from {{ cookiecutter.package_name }} import data, inference, monitoring, storage
+from {{ cookiecutter.package_name }} import data, inference, monitoring, registry, storage
 from {{ cookiecutter.package_name }}.monitoring import DayMetrics, evaluate, slope_per_day
+from {{ cookiecutter.package_name }}.sources import source_for
 
 START = date(2026, 4, 1)
 
@@ -55,7 +55,7 @@ def test_monitor_reads_the_window_by_logical_date_and_logs_its_own_run(session_s
     window = [START + timedelta(days=i) for i in range(3)]
     outside = START - timedelta(days=30)
     for day in [outside, *window]:
-        data.generate_batch(session_settings.data_dir, day, 50)
+        data.generate_batch(source_for(session_settings), day, 50)
         inference.batch_predict(session_settings, day)
 
     result = monitoring.monitor(session_settings, window[-1], window_days=7)
@@ -63,7 +63,7 @@ def test_monitor_reads_the_window_by_logical_date_and_logs_its_own_run(session_s
     assert result["metrics"]["window_runs"] == 3
     report = storage.read_json(result["report_path"])
     assert [point["logical_date"] for point in report["history"]] == [d.isoformat() for d in window]
-    client = MlflowClient(session_settings.tracking_uri)
+    client = registry.connect(session_settings)
     run = client.get_run(result["run_id"])
     assert run.info.run_name == f"monitoring-{window[-1].isoformat()}"
     experiment = client.get_experiment(run.info.experiment_id)

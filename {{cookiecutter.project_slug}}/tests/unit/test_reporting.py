@@ -5,12 +5,13 @@ import pytest
 
 from {{ cookiecutter.package_name }} import data, inference, monitoring, reporting, storage
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.sources import source_for
 
 DAY = "2026-05-01"
 
 
 def test_summary_is_built_from_the_day_outputs(session_settings, champion):
-    data.generate_batch(session_settings.data_dir, DAY, 60)
+    data.generate_batch(source_for(session_settings), DAY, 60)
     inference.batch_predict(session_settings, DAY)
     monitoring.monitor(session_settings, DAY)
 

@@ -1,0 +1,159 @@
+"""Where labeled training data and inference batches come from.
+
+- ``bundled``: the sample reviews shipped with the package; batches are
+  synthetic and land in date partitions.
+- ``files``: every CSV/Parquet file matching a path or glob; batches as above.
+- ``warehouse``: a SQL database reached by a SQLAlchemy URL, with a table of
+  labeled rows and a table of batch rows keyed by logical date.
+"""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from {{ cookiecutter.package_name }} import storage
+from {{ cookiecutter.package_name }}.data import LABEL, TEXT, bundled_dataset_path, read_table
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.settings import Settings
+
+BATCH_FILE = "batch.parquet"
+TRAINING_TABLE = "training_reviews"
+BATCH_TABLE = "inference_batches"
+
+
+@dataclass(frozen=True)
+class PartitionBatches:
+    """Batches as Parquet files in ``<data_dir>/batches/ds=<date>/``."""
+
+    data_dir: Path
+
+    def batch_location(self, day: date | str) -> str:
+        return str(storage.partition_dir(self.data_dir, storage.BATCHES, day) / BATCH_FILE)
+
+    def write_batch(self, day: date | str, batch: pd.DataFrame) -> str:
+        return str(storage.write_parquet(batch, Path(self.batch_location(day))))
+
+    def read_batch(self, day: date | str) -> pd.DataFrame:
+        path = Path(self.batch_location(day))
+        if not path.is_file():
+            raise DataValidationError(f"no batch at {path}: run generate_data for {day} first.")
+        return pd.read_parquet(path)
+
+
+@dataclass(frozen=True)
+class BundledSource(PartitionBatches):
+    def training_location(self) -> str:
+        return str(bundled_dataset_path())
+
+    def read_training(self) -> pd.DataFrame:
+        return read_table(bundled_dataset_path())
+
+
+@dataclass(frozen=True)
+class FileSource(PartitionBatches):
+    pattern: str = ""
+
+    def training_location(self) -> str:
+        return self.pattern
+
+    def read_training(self) -> pd.DataFrame:
+        paths = sorted(glob.glob(self.pattern)) if glob.has_magic(self.pattern) else [self.pattern]
+        paths = [path for path in paths if Path(path).is_file()]
+        if not paths:
+            raise DataValidationError(
+                f"no training file matches {self.pattern!r}: put CSV or Parquet files with "
+                f"columns {TEXT},{LABEL} there, or set the training_files setting."
+            )
+        return pd.concat([read_table(path) for path in paths], ignore_index=True)
+
+
+@dataclass(frozen=True)
+class WarehouseSource:
+    """A SQL database; on first use the training table is seeded with the sample data."""
+
+    url: str
+
+    def _engine(self) -> sa.Engine:
+        return sa.create_engine(self.url)
+
+    def ensure_tables(self, engine: sa.Engine) -> None:
+        metadata = sa.MetaData()
+        sa.Table(
+            TRAINING_TABLE, metadata, sa.Column(TEXT, sa.Text), sa.Column(LABEL, sa.String(32))
+        )
+        sa.Table(
+            BATCH_TABLE,
+            metadata,
+            sa.Column("logical_date", sa.String(10), index=True, nullable=False),
+            sa.Column("id", sa.String(64), nullable=False),
+            sa.Column(TEXT, sa.Text),
+        )
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            count = connection.execute(sa.text(f"SELECT COUNT(*) FROM {TRAINING_TABLE}")).scalar()
+            if count == 0:
+                sample = read_table(bundled_dataset_path())
+                sample.to_sql(TRAINING_TABLE, connection, if_exists="append", index=False)
+
+    def training_location(self) -> str:
+        return f"{sa.make_url(self.url).render_as_string(hide_password=True)}#{TRAINING_TABLE}"
+
+    def read_training(self) -> pd.DataFrame:
+        engine = self._engine()
+        self.ensure_tables(engine)
+        with engine.connect() as connection:
+            return pd.read_sql_table(TRAINING_TABLE, connection)
+
+    def batch_location(self, day: date | str) -> str:
+        day = storage.as_date(day).isoformat()
+        return f"{sa.make_url(self.url).render_as_string(hide_password=True)}#{BATCH_TABLE}@{day}"
+
+    def write_batch(self, day: date | str, batch: pd.DataFrame) -> str:
+        """Replace the rows of ``day`` in one transaction, so a rerun leaves no duplicates."""
+        day = storage.as_date(day).isoformat()
+        engine = self._engine()
+        self.ensure_tables(engine)
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(f"DELETE FROM {BATCH_TABLE} WHERE logical_date = :day"), {"day": day}
+            )
+            batch.assign(logical_date=day).to_sql(
+                BATCH_TABLE, connection, if_exists="append", index=False, chunksize=10_000
+            )
+        return self.batch_location(day)
+
+    def read_batch(self, day: date | str) -> pd.DataFrame:
+        day = storage.as_date(day).isoformat()
+        engine = self._engine()
+        self.ensure_tables(engine)
+        query = sa.text(
+            f"SELECT id, {TEXT} FROM {BATCH_TABLE} WHERE logical_date = :day ORDER BY id"
+        )
+        with engine.connect() as connection:
+            batch = pd.read_sql_query(query, connection, params={"day": day})
+        if batch.empty:
+            raise DataValidationError(
+                f"no rows for {day} in {self.batch_location(day)}: "
+                f"run generate_data for {day} first."
+            )
+        return batch
+
+
+Source = BundledSource | FileSource | WarehouseSource
+
+
+def source_for(settings: Settings, training_path: Path | str | None = None) -> Source:
+    """The configured source; ``training_path`` reads training data from that file instead."""
+    if training_path is not None:
+        return FileSource(data_dir=settings.data_dir, pattern=str(training_path))
+    if settings.data_source == "files":
+        return FileSource(data_dir=settings.data_dir, pattern=settings.training_files)
+    if settings.data_source == "warehouse":
+        return WarehouseSource(url=settings.warehouse_url)
+    return BundledSource(data_dir=settings.data_dir)

@@ -1,0 +1,50 @@
+"""The scikit-learn version recorded with a model is checked when it is loaded."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import sklearn
+
+from {{ cookiecutter.package_name }} import registry
+from {{ cookiecutter.package_name }}.errors import ModelEnvironmentError
+from {{ cookiecutter.package_name }}.training import run_training
+
+
+def recorded_requirements(settings, version) -> Path:
+    client = registry.connect(settings)
+    model_version = client.get_model_version(settings.registered_model_name, version)
+    # MLflow 3 registers a logged model: its source is models:/<model id>.
+    logged = client.get_logged_model(model_version.source.removeprefix("models:/"))
+    return Path(urlparse(logged.artifact_location).path) / "requirements.txt"
+
+
+def test_the_model_records_its_scikit_learn_version(isolated_store):
+    result = run_training(isolated_store, "2026-03-20")
+    text = recorded_requirements(isolated_store, result["model_version"]).read_text()
+    assert f"scikit-learn=={sklearn.__version__}" in text
+
+
+def test_a_minor_version_mismatch_is_refused_or_warned(isolated_store, caplog):
+    result = run_training(isolated_store, "2026-03-20")
+    requirements = recorded_requirements(isolated_store, result["model_version"])
+    requirements.write_text(
+        requirements.read_text().replace(
+            f"scikit-learn=={sklearn.__version__}", "scikit-learn==1.0.2"
+        )
+    )
+
+    with pytest.raises(ModelEnvironmentError) as error:
+        registry.load_champion(isolated_store)
+    assert "1.0.2" in str(error.value)
+    assert sklearn.__version__ in str(error.value)
+
+    lenient = replace(isolated_store, sklearn_version_policy="warn")
+    with caplog.at_level(logging.WARNING):
+        champion = registry.load_champion(lenient)
+    assert champion.version == result["model_version"]
+    assert "1.0.2" in caplog.text

@@ -1,0 +1,58 @@
+"""Every data source runs end to end: training data in, batch in, predictions out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from {{ cookiecutter.package_name }} import data, inference
+from {{ cookiecutter.package_name }}.settings import DATA_SOURCES
+from {{ cookiecutter.package_name }}.sources import BATCH_TABLE, source_for
+from {{ cookiecutter.package_name }}.training import run_training
+
+DAY = "2026-03-10"
+
+
+@pytest.mark.parametrize("source_name", DATA_SOURCES)
+def test_source_end_to_end(isolated_store, tmp_path, source_name):
+    settings = replace(isolated_store, data_source=source_name)
+    if source_name == "files":
+        # Parquet next to CSV: the glob reads both.
+        sample = data.read_table(data.bundled_dataset_path())
+        (tmp_path / "labeled").mkdir()
+        sample.iloc[:1300].to_csv(tmp_path / "labeled" / "part-1.csv", index=False)
+        sample.iloc[1300:].to_parquet(tmp_path / "labeled" / "part-2.parquet", index=False)
+        settings = replace(settings, training_files=str(tmp_path / "labeled" / "part-*"))
+
+    trained = run_training(settings, DAY)
+    source = source_for(settings)
+    data.generate_batch(source, DAY, 40)
+    data.generate_batch(source, DAY, 40)  # a rerun replaces, it does not append
+    predicted = inference.batch_predict(settings, DAY)
+
+    assert trained["promoted"], trained["reason"]
+    assert trained["rows"] == 2600
+    assert predicted["rows"] == 40
+    assert len(pd.read_parquet(predicted["path"])) == 40
+
+
+def test_warehouse_keeps_one_copy_of_a_date(isolated_store):
+    settings = replace(isolated_store, data_source="warehouse")
+    source = source_for(settings)
+    for size in (30, 20):
+        data.generate_batch(source, DAY, size)
+    engine = sa.create_engine(settings.warehouse_url)
+    with engine.connect() as connection:
+        count = connection.execute(
+            sa.text(f"SELECT COUNT(*) FROM {BATCH_TABLE} WHERE logical_date = :day"), {"day": DAY}
+        ).scalar()
+    assert count == 20
+
+
+def test_files_source_without_files_says_where_to_put_them(isolated_store, tmp_path):
+    settings = replace(isolated_store, data_source="files", training_files=str(tmp_path / "*.csv"))
+    with pytest.raises(Exception, match="no training file matches"):
+        source_for(settings).read_training()
