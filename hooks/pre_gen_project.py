@@ -140,10 +140,10 @@ def check_schedule(name: str, value: str) -> None:
         raise AnswerError(name, value, expected)
 
 
-def positive_int(name: str, value: str, maximum: int) -> int:
+def positive_int(name: str, value: str, maximum: int, minimum: int = 1) -> int:
     text = str(value).strip()
-    if not re.fullmatch(r"[0-9]+", text) or not 1 <= int(text) <= maximum:
-        raise AnswerError(name, value, f"a whole number from 1 to {maximum}")
+    if not re.fullmatch(r"[0-9]+", text) or not minimum <= int(text) <= maximum:
+        raise AnswerError(name, value, f"a whole number from {minimum} to {maximum}")
     return int(text)
 
 
@@ -187,6 +187,10 @@ def validate(answers: dict) -> None:
         ("low_confidence_alert_pct", lambda n, v: number_in(n, v, 0, 100, open_range=False)),
         ("min_accuracy", lambda n, v: number_in(n, v, 0, 1, open_range=False)),
         ("min_improvement", lambda n, v: number_in(n, v, 0, 1, open_range=False)),
+        ("monitoring_window_days", lambda n, v: positive_int(n, v, 365, minimum=2)),
+        ("drift_psi_threshold", lambda n, v: number_in(n, v, 0, 10, open_range=True)),
+        ("oov_increase_threshold", lambda n, v: number_in(n, v, 0, 1, open_range=True)),
+        ("class_shift_threshold", lambda n, v: number_in(n, v, 0, 1, open_range=True)),
         ("registered_model_name", check_model_name),
     ]
     for name, check in checks:

@@ -1,5 +1,9 @@
 """Batch inference: generate a batch, score it with the champion, monitor, clean up, summarise.
 
+When monitoring finds drift or an accuracy drop, request_retraining emits the
+"retraining requested" Asset event and the training DAG runs; otherwise it is
+skipped.
+
 Wiring only. Each task imports and calls one function of the package inside
 its body, so parsing this file stays cheap (no scikit-learn, MLflow or pandas).
 """
@@ -8,14 +12,47 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
+from airflow.sdk.exceptions import AirflowSkipException
 
-from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID, run_tags
+from {{ cookiecutter.package_name }}.orchestration import (
+    BATCH_INFERENCE_DAG_ID,
+    RETRAINING_REQUESTED,
+    run_tags,
+)
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, PROJECT_SLUG, load_settings
 
 SETTINGS = load_settings()
+
+
+def _number(value: float, **bounds) -> Param:
+    return Param(value, type="number", **bounds)
+
+
+# Settings a run can override from its config; each is also a Settings field.
+RUN_PARAMS = {
+    "batch_size": Param(SETTINGS.batch_size, type="integer", minimum=1),
+    "low_confidence_threshold": _number(
+        SETTINGS.low_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
+    ),
+    "high_confidence_threshold": _number(
+        SETTINGS.high_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
+    ),
+    "low_confidence_alert_pct": _number(SETTINGS.low_confidence_alert_pct, minimum=0, maximum=100),
+    "monitoring_window_days": Param(SETTINGS.monitoring_window_days, type="integer", minimum=2),
+    "drift_psi_threshold": _number(SETTINGS.drift_psi_threshold, exclusiveMinimum=0),
+    "oov_increase_threshold": _number(SETTINGS.oov_increase_threshold, exclusiveMinimum=0),
+    "class_shift_threshold": _number(SETTINGS.class_shift_threshold, exclusiveMinimum=0),
+    "retention_days": Param(SETTINGS.retention_days, type="integer", minimum=1),
+    "drift_start": Param(SETTINGS.drift_start, type="string", description="YYYY-MM-DD or empty"),
+}
+
+
+def _settings(params: dict):
+    return replace(load_settings(), **{name: params[name] for name in RUN_PARAMS})
 
 
 @dag(
@@ -25,23 +62,7 @@ SETTINGS = load_settings()
     catchup=False,
     max_active_runs=1,
     default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
-    params={
-        "batch_size": Param(SETTINGS.batch_size, type="integer", minimum=1),
-        "low_confidence_threshold": Param(
-            SETTINGS.low_confidence_threshold, type="number", exclusiveMinimum=0, exclusiveMaximum=1
-        ),
-        "high_confidence_threshold": Param(
-            SETTINGS.high_confidence_threshold,
-            type="number",
-            exclusiveMinimum=0,
-            exclusiveMaximum=1,
-        ),
-        "low_confidence_alert_pct": Param(
-            SETTINGS.low_confidence_alert_pct, type="number", minimum=0, maximum=100
-        ),
-        "monitoring_window_days": Param(SETTINGS.monitoring_window_days, type="integer", minimum=2),
-        "retention_days": Param(SETTINGS.retention_days, type="integer", minimum=1),
-    },
+    params=RUN_PARAMS,
     tags=[PROJECT_SLUG, "inference"],
     doc_md=__doc__,
 )
@@ -51,32 +72,34 @@ def batch_inference():
         from {{ cookiecutter.package_name }}.data import generate_batch
         from {{ cookiecutter.package_name }}.sources import source_for
 
-        settings = load_settings()
-        return generate_batch(source_for(settings), ds, params["batch_size"], settings.random_seed)
+        settings = _settings(params)
+        return generate_batch(
+            source_for(settings),
+            ds,
+            settings.batch_size,
+            settings.random_seed,
+            label_delay_days=settings.label_delay_days,
+            drift_start=settings.drift_start,
+        )
 
     @task
     def batch_predict(batch: dict, params: dict | None = None, dag_run=None) -> dict:
         from {{ cookiecutter.package_name }}.inference import batch_predict as predict
 
-        return predict(
-            load_settings(),
-            batch["logical_date"],
-            low_confidence_threshold=params["low_confidence_threshold"],
-            high_confidence_threshold=params["high_confidence_threshold"],
-            tags=run_tags(dag_run),
-        )
+        return predict(_settings(params), batch["logical_date"], tags=run_tags(dag_run))
 
     @task
     def monitor_model(predictions: dict, params: dict | None = None, dag_run=None) -> dict:
         from {{ cookiecutter.package_name }}.monitoring import monitor
 
-        return monitor(
-            load_settings(),
-            predictions["logical_date"],
-            window_days=params["monitoring_window_days"],
-            low_confidence_alert_pct=params["low_confidence_alert_pct"],
-            tags=run_tags(dag_run),
-        )
+        return monitor(_settings(params), predictions["logical_date"], tags=run_tags(dag_run))
+
+    @task(outlets=[RETRAINING_REQUESTED])
+    def request_retraining(monitoring: dict) -> dict:
+        # Success emits the Asset event that schedules the training DAG; a skip does not.
+        if not monitoring["retraining_requested"]:
+            raise AirflowSkipException("no drift or accuracy alert: the champion stays")
+        return {"kinds": sorted({alert["kind"] for alert in monitoring["alerts"]})}
 
     @task.bash
     def cleanup_old_artifacts(ds: str | None = None, params: dict | None = None) -> str:
@@ -85,14 +108,17 @@ def batch_inference():
         return shlex.join([*command, "--retention-days", str(params["retention_days"])])
 
     @task
-    def generate_summary(monitoring: dict) -> dict:
+    def generate_summary(monitoring: dict, params: dict | None = None) -> dict:
         from {{ cookiecutter.package_name }}.reporting import write_summary
 
-        return write_summary(load_settings(), monitoring["logical_date"])
+        return write_summary(
+            _settings(params), monitoring["logical_date"], monitoring_run_id=monitoring["run_id"]
+        )
 
     monitoring = monitor_model(batch_predict(generate_data()))
     monitoring >> cleanup_old_artifacts()
     generate_summary(monitoring)
+    request_retraining(monitoring)
 
 
 batch_inference()

@@ -13,6 +13,7 @@ import os
 import shlex
 import subprocess
 import sys
+import webbrowser
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -98,7 +99,15 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     size = args.batch_size or settings.batch_size
-    _print(generate_batch(source_for(settings), args.date, size, settings.random_seed))
+    result = generate_batch(
+        source_for(settings),
+        args.date,
+        size,
+        settings.random_seed,
+        label_delay_days=settings.label_delay_days,
+        drift_start=settings.drift_start,
+    )
+    _print(result)
     return 0
 
 
@@ -120,6 +129,16 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.reporting import write_summary
 
     _print(write_summary(load_settings(), args.date))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.reporting import write_summary
+
+    result = write_summary(load_settings(), args.date)
+    print(result["report_path"])
+    if args.open:
+        webbrowser.open(Path(result["report_path"]).as_uri())
     return 0
 
 
@@ -188,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     command("predict", cmd_predict, "Score a date's batch with the champion model.", dated=True)
     command("monitor", cmd_monitor, "Evaluate the monitoring window ending at a date.", dated=True)
     command("summarize", cmd_summarize, "Write the run summary for a date.", dated=True)
+    report = command("report", cmd_report, "Write a date's HTML report (and open it).", dated=True)
+    report.add_argument("--open", action="store_true", help="open it in the default browser")
     cleanup = command(
         "cleanup", cmd_cleanup, "Delete partitions older than the retention.", dated=True
     )

@@ -13,6 +13,7 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }} import registry, storage
 from {{ cookiecutter.package_name }}.data import TEXT
+from {{ cookiecutter.package_name }}.drift import PROFILE_FILE, batch_drift
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import LABELS, Settings
 from {{ cookiecutter.package_name }}.sources import source_for
@@ -73,21 +74,14 @@ def summarize_predictions(predictions: pd.DataFrame, low: float, high: float) ->
     return metrics
 
 
-def _given_or(value: float | None, default: float) -> float:
-    return default if value is None else float(value)
-
-
 def batch_predict(
     settings: Settings,
     day: date | str,
     *,
-    low_confidence_threshold: float | None = None,
-    high_confidence_threshold: float | None = None,
     tags: dict[str, str] | None = None,
 ) -> dict:
     """Score the batch of ``day`` with the champion and write its predictions partition."""
-    low = _given_or(low_confidence_threshold, settings.low_confidence_threshold)
-    high = _given_or(high_confidence_threshold, settings.high_confidence_threshold)
+    low, high = settings.low_confidence_threshold, settings.high_confidence_threshold
     day = storage.as_date(day)
     source = source_for(settings)
     location = source.batch_location(day)
@@ -113,6 +107,13 @@ def batch_predict(
 
     metrics = summarize_predictions(predictions, low, high)
     metrics["rejected_rows"] = float(len(rejects))
+    profile = registry.reference_profile(champion)
+    if profile is None:
+        log.warning(
+            "model version %s has no %s: drift metrics skipped", champion.version, PROFILE_FILE
+        )
+    else:
+        metrics.update(batch_drift(profile, champion.model, predictions))
     client = registry.connect(settings)
     experiment_id = registry.ensure_experiment(client, settings, settings.inference_experiment)
     registry.delete_runs_named(client, experiment_id, run_name(day))

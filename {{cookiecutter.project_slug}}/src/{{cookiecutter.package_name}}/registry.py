@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import mlflow.artifacts
 import mlflow.pyfunc
 import mlflow.sklearn
 import sklearn
@@ -162,6 +163,14 @@ def load_champion(settings: Settings) -> Champion:
     # between the two calls cannot mix two models.
     model = load_version(settings, str(version.version))
     return Champion(model=model, version=str(version.version), run_id=version.run_id)
+
+
+def reference_profile(champion: Champion) -> dict | None:
+    """The drift reference logged with the model's training run, if it has one."""
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{champion.run_id}/reference_profile.json")
+    except (MlflowException, OSError):
+        return None
 
 
 def promotion_decision(

@@ -68,8 +68,25 @@ class Settings:
     registered_model_name: str = "{{ cookiecutter.registered_model_name }}"
     # How many logical days monitoring looks back, and how steep a fall in
     # average confidence (per day, least-squares slope) counts as a decline.
-    monitoring_window_days: int = 14
+    monitoring_window_days: int = {{ cookiecutter.monitoring_window_days | int }}
     trend_tolerance: float = 0.005
+    # Drift of a batch against the reference profile saved with the model.
+    drift_psi_threshold: float = {{ cookiecutter.drift_psi_threshold | float }}
+    oov_increase_threshold: float = {{ cookiecutter.oov_increase_threshold | float }}
+    class_shift_threshold: float = {{ cookiecutter.class_shift_threshold | float }}
+    # True labels of a synthetic or warehouse batch arrive this many days later.
+    label_delay_days: int = 3
+    # Train on the batch rows whose labels have arrived, as well as on the
+    # source's training data: that is what lets retraining catch up with drift.
+    train_on_feedback: bool = True
+    # From this logical date (YYYY-MM-DD) synthetic batches come from a shifted
+    # vocabulary and topic, to watch the monitoring loop work; empty: never.
+    drift_start: str = ""
+    # Slack-compatible webhook for alerts: this URL, else the Airflow
+    # connection below (its host/URI), else no delivery.
+    alert_webhook_url: str = ""
+    alert_connection_id: str = "{{ cookiecutter.package_name }}_alerts"
+    webhook_timeout_seconds: float = 5.0
     random_seed: int = 42
     # What to do when the champion was trained with another scikit-learn
     # minor version than the one running: refuse ("error") or log ("warn").
@@ -107,6 +124,13 @@ class Settings:
                 problems.append((name, getattr(self, name), "a positive integer"))
         if self.monitoring_window_days < 2:
             problems.append(("monitoring_window_days", self.monitoring_window_days, "at least 2"))
+        for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
+            if getattr(self, name) <= 0:
+                problems.append((name, getattr(self, name), "a number above 0"))
+        if self.label_delay_days < 0:
+            problems.append(("label_delay_days", self.label_delay_days, "0 or more days"))
+        if self.drift_start and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.drift_start):
+            problems.append(("drift_start", self.drift_start, "a date YYYY-MM-DD or empty"))
         for name in ("low_confidence_threshold", "high_confidence_threshold"):
             if not 0 < getattr(self, name) < 1:
                 problems.append((name, getattr(self, name), "a number between 0 and 1"))

@@ -23,8 +23,10 @@ from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import Settings
 
 BATCH_FILE = "batch.parquet"
+LABELS_FILE = "labels.parquet"
 TRAINING_TABLE = "training_reviews"
 BATCH_TABLE = "inference_batches"
+LABELS_TABLE = "batch_labels"
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,28 @@ class PartitionBatches:
         if not path.is_file():
             raise DataValidationError(f"no batch at {path}: run generate_data for {day} first.")
         return pd.read_parquet(path)
+
+    def write_labels(self, day: date | str, labels: pd.DataFrame) -> None:
+        path = storage.partition_dir(self.data_dir, storage.LABELS, day) / LABELS_FILE
+        storage.write_parquet(labels, path)
+
+    def read_labels(self, day: date | str) -> pd.DataFrame | None:
+        """True labels of the day's batch, or None while they have not arrived."""
+        path = storage.partition_dir(self.data_dir, storage.LABELS, day) / LABELS_FILE
+        return pd.read_parquet(path) if path.is_file() else None
+
+    def read_feedback(self) -> pd.DataFrame:
+        """Every batch row whose true label has arrived, as labeled training rows."""
+        frames = []
+        for partition in sorted((self.data_dir / storage.LABELS).glob("ds=*")):
+            day = storage.partition_day(partition)
+            batch = Path(self.batch_location(day)) if day else None
+            if batch is not None and batch.is_file() and (partition / LABELS_FILE).is_file():
+                labels = pd.read_parquet(partition / LABELS_FILE)
+                frames.append(pd.read_parquet(batch).merge(labels, on="id")[[TEXT, LABEL]])
+        if not frames:
+            return pd.DataFrame(columns=[TEXT, LABEL])
+        return pd.concat(frames, ignore_index=True)
 
 
 @dataclass(frozen=True)
@@ -94,6 +118,13 @@ class WarehouseSource:
             sa.Column("id", sa.String(64), nullable=False),
             sa.Column(TEXT, sa.Text),
         )
+        sa.Table(
+            LABELS_TABLE,
+            metadata,
+            sa.Column("logical_date", sa.String(10), index=True, nullable=False),
+            sa.Column("id", sa.String(64), nullable=False),
+            sa.Column(LABEL, sa.String(32)),
+        )
         metadata.create_all(engine)
         with engine.begin() as connection:
             count = connection.execute(sa.text(f"SELECT COUNT(*) FROM {TRAINING_TABLE}")).scalar()
@@ -114,19 +145,45 @@ class WarehouseSource:
         day = storage.as_date(day).isoformat()
         return f"{sa.make_url(self.url).render_as_string(hide_password=True)}#{BATCH_TABLE}@{day}"
 
-    def write_batch(self, day: date | str, batch: pd.DataFrame) -> str:
+    def _replace_day(self, table: str, day: date | str, rows: pd.DataFrame) -> None:
         """Replace the rows of ``day`` in one transaction, so a rerun leaves no duplicates."""
         day = storage.as_date(day).isoformat()
         engine = self._engine()
         self.ensure_tables(engine)
         with engine.begin() as connection:
             connection.execute(
-                sa.text(f"DELETE FROM {BATCH_TABLE} WHERE logical_date = :day"), {"day": day}
+                sa.text(f"DELETE FROM {table} WHERE logical_date = :day"), {"day": day}
             )
-            batch.assign(logical_date=day).to_sql(
-                BATCH_TABLE, connection, if_exists="append", index=False, chunksize=10_000
+            rows.assign(logical_date=day).to_sql(
+                table, connection, if_exists="append", index=False, chunksize=10_000
             )
+
+    def write_batch(self, day: date | str, batch: pd.DataFrame) -> str:
+        self._replace_day(BATCH_TABLE, day, batch)
         return self.batch_location(day)
+
+    def write_labels(self, day: date | str, labels: pd.DataFrame) -> None:
+        self._replace_day(LABELS_TABLE, day, labels)
+
+    def read_feedback(self) -> pd.DataFrame:
+        """Every batch row whose true label has arrived, as labeled training rows."""
+        engine = self._engine()
+        self.ensure_tables(engine)
+        query = sa.text(
+            f"SELECT b.{TEXT}, l.{LABEL} FROM {BATCH_TABLE} b JOIN {LABELS_TABLE} l "
+            "ON b.logical_date = l.logical_date AND b.id = l.id"
+        )
+        with engine.connect() as connection:
+            return pd.read_sql_query(query, connection)
+
+    def read_labels(self, day: date | str) -> pd.DataFrame | None:
+        day = storage.as_date(day).isoformat()
+        engine = self._engine()
+        self.ensure_tables(engine)
+        query = sa.text(f"SELECT id, {LABEL} FROM {LABELS_TABLE} WHERE logical_date = :day")
+        with engine.connect() as connection:
+            labels = pd.read_sql_query(query, connection, params={"day": day})
+        return None if labels.empty else labels
 
     def read_batch(self, day: date | str) -> pd.DataFrame:
         day = storage.as_date(day).isoformat()

@@ -35,6 +35,7 @@ from sklearn.svm import LinearSVC
 
 from {{ cookiecutter.package_name }} import registry, storage
 from {{ cookiecutter.package_name }}.data import LABEL, TEXT, validate_labeled
+from {{ cookiecutter.package_name }}.drift import PROFILE_FILE, build_profile
 from {{ cookiecutter.package_name }}.settings import CHALLENGER_ALIAS, Settings
 from {{ cookiecutter.package_name }}.sources import source_for
 
@@ -125,10 +126,14 @@ def extract(
     """Snapshot the labeled data of the configured source into the day's partition."""
     source = source_for(settings, training_path)
     frame = source.read_training()
+    feedback = source_for(settings).read_feedback() if settings.train_on_feedback else None
+    if feedback is not None and len(feedback):
+        frame = pd.concat([frame, feedback], ignore_index=True)
     path = storage.write_parquet(frame, _partition(settings, day) / RAW_FILE)
     return {
         "logical_date": storage.as_date(day).isoformat(),
         "rows": len(frame),
+        "feedback_rows": 0 if feedback is None else len(feedback),
         "source": source.training_location(),
         "path": str(path),
     }
@@ -224,6 +229,8 @@ def train_challenger(
         mlflow.log_input(dataset, context="training")
         if rejected is not None:
             mlflow.log_table(rejected.astype(str), "rejected_rows.json")
+        # Monitoring compares every batch with this profile of the hold-out.
+        mlflow.log_dict(build_profile(pipeline, holdout), PROFILE_FILE)
         model_info = mlflow.sklearn.log_model(
             pipeline,
             name="model",

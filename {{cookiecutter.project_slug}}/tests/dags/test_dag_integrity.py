@@ -40,7 +40,9 @@ def test_tasks_and_edges(dagbag):
         ("batch_predict", "monitor_model"),
         ("monitor_model", "cleanup_old_artifacts"),
         ("monitor_model", "generate_summary"),
+        ("monitor_model", "request_retraining"),
     }
+    assert RETRAINING_REQUESTED in dag.get_task("request_retraining").outlets
     assert isinstance(dag.get_task("cleanup_old_artifacts"), BashOperator)
 
 
@@ -61,6 +63,8 @@ def test_thresholds_are_run_params(dagbag):
     assert params["high_confidence_threshold"] == settings.high_confidence_threshold
     assert params["low_confidence_alert_pct"] == settings.low_confidence_alert_pct
     assert params["retention_days"] == settings.retention_days
+    for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
+        assert params[name] == getattr(settings, name)
 
 
 @pytest.mark.parametrize("dag_file", sorted(DAGS_FOLDER.glob("*.py")), ids=lambda p: p.name)

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from dataclasses import replace
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -34,3 +37,27 @@ def test_summary_is_built_from_the_day_outputs(session_settings, champion):
 def test_summary_without_outputs_says_what_to_run(isolated_store):
     with pytest.raises(PipelineError, match="batch_predict"):
         reporting.write_summary(isolated_store, DAY)
+
+
+def test_html_report_for_a_day_with_alerts_and_one_without(session_settings, champion):
+    quiet, loud = "2026-05-05", "2026-05-06"
+    for day in (quiet, loud):
+        data.generate_batch(source_for(session_settings), day, 60)
+        inference.batch_predict(session_settings, day)
+    monitoring.monitor(session_settings, quiet)
+    # An alert threshold nothing can stay under makes the second day raise alerts.
+    strict = replace(session_settings, low_confidence_alert_pct=0, drift_psi_threshold=1e-9)
+    monitoring.monitor(strict, loud)
+
+    pages = {day: (reporting.write_summary(session_settings, day)) for day in (quiet, loud)}
+
+    quiet_html = Path(pages[quiet]["report_path"]).read_text()
+    loud_html = Path(pages[loud]["report_path"]).read_text()
+    for html in (quiet_html, loud_html):
+        assert html.count("<svg") >= 4
+        assert "Average confidence by logical date" in html
+        assert "http://" not in html.replace('xmlns="http://', "")
+    assert "Healthy: no alert" in quiet_html
+    assert "Attention" in loud_html
+    assert "<td>low_confidence_rate</td>" in loud_html
+    assert "<td>confidence_drift</td>" in loud_html

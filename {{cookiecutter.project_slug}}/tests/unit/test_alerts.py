@@ -1,0 +1,63 @@
+"""Alert delivery to a Slack-compatible webhook: a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from {{ cookiecutter.package_name }}.alerts import Alert, deliver
+
+ALERT = Alert(
+    "confidence_drift", "confidence_psi", 0.9, 0.25, "2026-08-10", "confidence_psi 0.9 > 0.25"
+)
+
+
+@pytest.fixture
+def receiver():
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            length = int(self.headers["Content-Length"])
+            received.append(json.loads(self.rfile.read(length)))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", received
+    server.shutdown()
+    server.server_close()
+
+
+def test_alerts_reach_the_webhook(receiver):
+    url, received = receiver
+    assert deliver([ALERT], url, timeout=5)
+    [payload] = received
+    assert "confidence_drift" in payload["text"]
+    assert payload["alerts"][0]["metric"] == "confidence_psi"
+    assert payload["alerts"][0]["logical_date"] == "2026-08-10"
+
+
+def test_an_unreachable_webhook_is_logged_not_raised(caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # Nothing listens on that port any more.
+    assert deliver([ALERT], f"http://127.0.0.1:{port}/hook", timeout=1) is False
+    assert "unreachable" in caplog.text
+
+
+def test_no_alerts_or_no_url_sends_nothing(receiver):
+    url, received = receiver
+    assert deliver([], url, timeout=5) is False
+    assert deliver([ALERT], None, timeout=5) is False
+    assert received == []
