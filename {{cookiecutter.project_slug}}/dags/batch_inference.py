@@ -69,18 +69,9 @@ def _settings(params: dict):
 def batch_inference():
     @task
     def generate_data(ds: str | None = None, params: dict | None = None) -> dict:
-        from {{ cookiecutter.package_name }}.data import generate_batch
-        from {{ cookiecutter.package_name }}.sources import source_for
+        from {{ cookiecutter.package_name }}.sources import generate_configured_batch
 
-        settings = _settings(params)
-        return generate_batch(
-            source_for(settings),
-            ds,
-            settings.batch_size,
-            settings.random_seed,
-            label_delay_days=settings.label_delay_days,
-            drift_start=settings.drift_start,
-        )
+        return generate_configured_batch(_settings(params), ds)
 
     @task
     def batch_predict(batch: dict, params: dict | None = None, dag_run=None) -> dict:

@@ -94,20 +94,10 @@ def cmd_lineage(args: argparse.Namespace) -> int:
 
 
 def cmd_generate_data(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.data import generate_batch
-    from {{ cookiecutter.package_name }}.sources import source_for
+    from {{ cookiecutter.package_name }}.sources import generate_configured_batch
 
-    settings = load_settings()
-    size = args.batch_size or settings.batch_size
-    result = generate_batch(
-        source_for(settings),
-        args.date,
-        size,
-        settings.random_seed,
-        label_delay_days=settings.label_delay_days,
-        drift_start=settings.drift_start,
-    )
-    _print(result)
+    overrides = {"batch_size": args.batch_size} if args.batch_size else {}
+    _print(generate_configured_batch(load_settings(**overrides), args.date))
     return 0
 
 

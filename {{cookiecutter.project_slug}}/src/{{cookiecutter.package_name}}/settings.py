@@ -201,7 +201,7 @@ def load_settings(**overrides: object) -> Settings:
             continue
         kind = {"int": int, "float": float, "str": str, "bool": bool}[str(field.type)]
         from_env[field.name] = _convert(field.name, raw, kind)
-    return replace(base, **from_env, **overrides).validate()
+    return replace(base, **{**from_env, **overrides}).validate()
 
 
 def airflow_environment(settings: Settings | None = None) -> dict[str, str]:

@@ -18,7 +18,13 @@ import pandas as pd
 import sqlalchemy as sa
 
 from {{ cookiecutter.package_name }} import storage
-from {{ cookiecutter.package_name }}.data import LABEL, TEXT, bundled_dataset_path, read_table
+from {{ cookiecutter.package_name }}.data import (
+    LABEL,
+    TEXT,
+    bundled_dataset_path,
+    generate_batch,
+    read_table,
+)
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -203,6 +209,18 @@ class WarehouseSource:
 
 
 Source = BundledSource | FileSource | WarehouseSource
+
+
+def generate_configured_batch(settings: Settings, day: date | str) -> dict:
+    """The synthetic batch of ``day`` (and late labels) into the configured source."""
+    return generate_batch(
+        source_for(settings),
+        day,
+        settings.batch_size,
+        settings.random_seed,
+        label_delay_days=settings.label_delay_days,
+        drift_start=settings.drift_start,
+    )
 
 
 def source_for(settings: Settings, training_path: Path | str | None = None) -> Source:

@@ -7,13 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from {{ cookiecutter.package_name }} import data, inference, monitoring, registry
+from {{ cookiecutter.package_name }} import inference, monitoring, registry
 from {{ cookiecutter.package_name }}.orchestration import (
     BATCH_INFERENCE_DAG_ID,
     RETRAINING_REQUESTED,
     TRAINING_DAG_ID,
 )
-from {{ cookiecutter.package_name }}.sources import source_for
+from {{ cookiecutter.package_name }}.sources import generate_configured_batch
 from {{ cookiecutter.package_name }}.training import run_training
 
 pytestmark = pytest.mark.e2e
@@ -31,17 +31,9 @@ QUALITY_KINDS = {
 
 def run_days(settings):
     """Generate, predict and monitor each day; return each day's alert kinds."""
-    source = source_for(settings)
     kinds = {}
     for day in DAYS:
-        data.generate_batch(
-            source,
-            day,
-            settings.batch_size,
-            settings.random_seed,
-            label_delay_days=settings.label_delay_days,
-            drift_start=settings.drift_start,
-        )
+        generate_configured_batch(settings, day)
         inference.batch_predict(settings, day)
         result = monitoring.monitor(settings, day)
         kinds[day] = {alert["kind"] for alert in result["alerts"]}

@@ -7,9 +7,13 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
+from dataclasses import replace
+
 import pytest
 
+from {{ cookiecutter.package_name }} import inference, monitoring
 from {{ cookiecutter.package_name }}.alerts import Alert, deliver
+from {{ cookiecutter.package_name }}.sources import generate_configured_batch
 
 ALERT = Alert(
     "confidence_drift", "confidence_psi", 0.9, 0.25, "2026-08-10", "confidence_psi 0.9 > 0.25"
@@ -61,3 +65,33 @@ def test_no_alerts_or_no_url_sends_nothing(receiver):
     assert deliver([], url, timeout=5) is False
     assert deliver([ALERT], None, timeout=5) is False
     assert received == []
+
+
+def test_monitoring_posts_its_alerts_to_the_webhook(session_settings, champion, receiver):
+    url, received = receiver
+    day = "2026-05-12"
+    generate_configured_batch(session_settings, day)
+    inference.batch_predict(session_settings, day)
+    # A threshold nothing stays under, so the day raises a low-confidence alert.
+    strict = replace(session_settings, low_confidence_alert_pct=0, alert_webhook_url=url)
+
+    result = monitoring.monitor(strict, day)
+
+    assert result["webhook_delivered"] is True
+    [payload] = received
+    assert {a["kind"] for a in payload["alerts"]} == {a["kind"] for a in result["alerts"]}
+    assert payload["alerts"][0]["logical_date"] == day
+
+
+def test_monitoring_survives_an_unreachable_webhook(session_settings, champion):
+    day = "2026-05-13"
+    generate_configured_batch(session_settings, day)
+    inference.batch_predict(session_settings, day)
+    strict = replace(
+        session_settings, low_confidence_alert_pct=0, alert_webhook_url="http://127.0.0.1:9/hook"
+    )
+
+    result = monitoring.monitor(strict, day)
+
+    assert result["alerts"]
+    assert result["webhook_delivered"] is False
