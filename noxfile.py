@@ -75,7 +75,7 @@ def demo(session: nox.Session) -> None:
             [
                 f"Demo project: {project}",
                 f"  predictions:   {project / 'data' / 'predictions' / partition}",
-                f"  summary:       {project / 'data' / 'reports' / partition / 'summary.md'}",
+                f"  report:        {project / 'data' / 'reports' / partition / 'report.html'}",
                 f"  MLflow store:  {project / 'mlflow.db'} (artifacts in {project / 'mlartifacts'})",
                 f"  start the UIs: cd {project} && bash scripts/start_mlflow.sh",
                 f"                 cd {project} && bash scripts/start_airflow.sh",

@@ -132,6 +132,16 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from {{ cookiecutter.package_name }}.serving import create_app
+
+    app = create_app(load_settings(), refresh_seconds=args.refresh_seconds)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
 def cmd_cleanup(args: argparse.Namespace) -> int:
     settings = load_settings()
     retention = args.retention_days or settings.retention_days
@@ -210,6 +220,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--dag", default=BATCH_INFERENCE_DAG, help=f"DAG id (default {BATCH_INFERENCE_DAG})"
     )
     command("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    serve = command(
+        "serve", cmd_serve, "Serve the champion over HTTP (POST /predict, GET /health)."
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--refresh-seconds",
+        type=float,
+        default=30.0,
+        help="how often to look for a new champion (default 30)",
+    )
     return parser
 
 
