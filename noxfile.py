@@ -9,7 +9,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "tests", "generated"]
+nox.options.sessions = ["lint", "tests", "generated", "stack"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).resolve().parent
@@ -57,6 +57,15 @@ def generated(session: nox.Session, model: str) -> None:
     with session.chdir(project):
         session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
         session.run("uv", "run", "pytest", *session.posargs, external=True, env=PROJECT_ENV)
+
+
+@nox.session(python=PYTHON)
+def stack(session: nox.Session) -> None:
+    """Render the default, then `stack up`, train, trigger the DAG over REST, `stack down`."""
+    project = render(session, Path(session.create_tmp()) / "project-stack")
+    with session.chdir(project):
+        session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
+        session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True, env=PROJECT_ENV)
 
 
 @nox.session(python=PYTHON)

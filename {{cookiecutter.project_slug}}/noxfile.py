@@ -23,6 +23,12 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def stack(session: nox.Session) -> None:
+    """Smoke test of `stack up`: servers, a DAG run over the REST API, `stack down`."""
+    session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
 def unit(session: nox.Session) -> None:
     """Fast tests only (no model training through Airflow)."""
     session.run("uv", "run", "pytest", "-m", "not e2e", *session.posargs, external=True)

@@ -142,6 +142,43 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stack(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }} import stack
+
+    settings = load_settings()
+    if args.action == "up":
+        _print(stack.up(settings))
+    elif args.action == "down":
+        _print({"stopped": stack.down(settings)})
+    elif args.action == "status":
+        states = stack.health(settings)
+        _print(states)
+        return 0 if all(state == "healthy" for state in states.values()) else 3
+    else:
+        logs = [str(path) for path in stack.log_paths(settings)]
+        if not logs:
+            raise PipelineError("no stack logs yet: run `stack up` first.")
+        return subprocess.run(
+            ["tail", "-n", "40", *(["-f"] if args.follow else []), *logs]
+        ).returncode
+    return 0
+
+
+def cmd_trigger(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.airflow_api import trigger
+
+    try:
+        conf = json.loads(args.conf)
+    except ValueError as error:
+        example = '{"batch_size": 100}'
+        raise PipelineError(
+            f"--conf is not JSON ({error}): pass an object such as {example}."
+        ) from None
+    result = trigger(load_settings(), args.dag, conf, wait=args.wait, timeout=args.timeout)
+    _print(result)
+    return 0 if result["state"] != "failed" else 1
+
+
 def cmd_cleanup(args: argparse.Namespace) -> int:
     settings = load_settings()
     retention = args.retention_days or settings.retention_days
@@ -220,6 +257,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--dag", default=BATCH_INFERENCE_DAG, help=f"DAG id (default {BATCH_INFERENCE_DAG})"
     )
     command("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    stack_cmd = command(
+        "stack", cmd_stack, "Run MLflow and Airflow locally: up, down, status, logs."
+    )
+    stack_cmd.add_argument("action", choices=["up", "down", "status", "logs"])
+    stack_cmd.add_argument("--follow", action="store_true", help="with logs: keep following")
+    trigger_cmd = command("trigger", cmd_trigger, "Trigger a DAG run through Airflow's REST API.")
+    trigger_cmd.add_argument("dag", help=f"DAG id, e.g. {BATCH_INFERENCE_DAG}")
+    trigger_cmd.add_argument("--conf", default="{}", help="run config as JSON")
+    trigger_cmd.add_argument(
+        "--wait", action="store_true", help="wait and report each task's state"
+    )
+    trigger_cmd.add_argument(
+        "--timeout", type=float, default=900, help="seconds to wait (default 900)"
+    )
     serve = command(
         "serve", cmd_serve, "Serve the champion over HTTP (POST /predict, GET /health)."
     )

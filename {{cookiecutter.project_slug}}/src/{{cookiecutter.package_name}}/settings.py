@@ -51,6 +51,8 @@ class Settings:
     # database the "warehouse" source reads and writes.
     training_files: str
     warehouse_url: str
+    # Pid files, logs and the JWT secret of `<slug> stack`.
+    stack_dir: Path
     data_source: str = "{{ cookiecutter.data_source }}"
     model: str = "{{ cookiecutter.model }}"
     max_features: int = {{ cookiecutter.max_features | int }}
@@ -185,6 +187,7 @@ def load_settings(**overrides: object) -> Settings:
         artifact_root=artifact_root.resolve(),
         training_files=env.get(f"{ENV_PREFIX}TRAINING_FILES", str(root / "training_data/*.csv")),
         warehouse_url=env.get(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.db'}"),
+        stack_dir=Path(env.get(f"{ENV_PREFIX}STACK_DIR", root / ".stack")).resolve(),
     )
     from_env = {}
     path_fields = {
@@ -194,6 +197,7 @@ def load_settings(**overrides: object) -> Settings:
         "artifact_root",
         "training_files",
         "warehouse_url",
+        "stack_dir",
     }
     for field in fields(Settings):
         raw = env.get(f"{ENV_PREFIX}{field.name.upper()}")
