@@ -220,9 +220,9 @@ def down(settings: Settings) -> list[str]:
     deadline = time.monotonic() + 30
     for name in stopped:
         pid = int(_pid_file(settings, name).read_text())
-        while _group_alive(pid) and time.monotonic() < deadline:
+        while group_alive(pid) and time.monotonic() < deadline:
             time.sleep(0.2)
-        if _group_alive(pid):
+        if group_alive(pid):
             _signal_group(pid, signal.SIGKILL)
     for name in names:
         _pid_file(settings, name).unlink(missing_ok=True)
@@ -234,7 +234,7 @@ def _signal_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
-def _group_alive(pgid: int) -> bool:
+def group_alive(pgid: int) -> bool:
     # Reap the leader if this process started it (`up` and `down` in one
     # process, as in tests); a zombie would still count as alive.
     with contextlib.suppress(ChildProcessError):

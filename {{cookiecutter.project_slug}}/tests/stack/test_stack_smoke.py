@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import subprocess
 import sys
 import urllib.request
@@ -17,16 +15,6 @@ from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
 
 pytestmark = pytest.mark.stack
-
-
-def group_alive(pgid: int) -> bool:
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pgid, os.WNOHANG)
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def mlflow_api(path: str, body: dict) -> dict:
@@ -73,4 +61,4 @@ def test_stack_up_trigger_and_down(tmp_path, monkeypatch):
         groups = [int(p.read_text()) for p in (tmp_path / "stack" / "pids").glob("*.pid")]
         stack.down(settings)
     assert groups
-    assert not [pgid for pgid in groups if group_alive(pgid)]
+    assert not [pgid for pgid in groups if stack.group_alive(pgid)]
