@@ -224,6 +224,10 @@ def down(settings: Settings) -> list[str]:
             time.sleep(0.2)
         if group_alive(pid):
             _signal_group(pid, signal.SIGKILL)
+        # Killed processes take a moment to exit and be reaped.
+        settle = time.monotonic() + 10
+        while group_alive(pid) and time.monotonic() < settle:
+            time.sleep(0.1)
     for name in names:
         _pid_file(settings, name).unlink(missing_ok=True)
     return stopped
