@@ -9,7 +9,9 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "tests", "generated", "stack"]
+# "stack" (the local-stack smoke test, issue 5) runs with `uvx nox -s stack` until
+# its teardown has passed on a fresh CI machine.
+nox.options.sessions = ["lint", "tests", "generated"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).resolve().parent
