@@ -152,8 +152,10 @@ def cmd_stack(args: argparse.Namespace) -> int:
         _print({"stopped": stack.down(settings)})
     elif args.action == "status":
         states = stack.health(settings)
-        _print(states)
+        _print({"health": states, "memory": stack.footprint(settings)})
         return 0 if all(state == "healthy" for state in states.values()) else 3
+    elif args.action == "run":
+        return stack.run_foreground(settings, args.components or stack.COMPONENT_NAMES)
     else:
         logs = [str(path) for path in stack.log_paths(settings)]
         if not logs:
@@ -258,9 +260,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     command("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
     stack_cmd = command(
-        "stack", cmd_stack, "Run MLflow and Airflow locally: up, down, status, logs."
+        "stack",
+        cmd_stack,
+        "Run MLflow and Airflow locally: up, down, status, logs; "
+        "run = in the foreground, on this terminal.",
     )
-    stack_cmd.add_argument("action", choices=["up", "down", "status", "logs"])
+    stack_cmd.add_argument("action", choices=["up", "down", "status", "logs", "run"])
+    stack_cmd.add_argument(
+        "components", nargs="*", help="with run: which components (default: all)"
+    )
     stack_cmd.add_argument("--follow", action="store_true", help="with logs: keep following")
     trigger_cmd = command("trigger", cmd_trigger, "Trigger a DAG run through Airflow's REST API.")
     trigger_cmd.add_argument("dag", help=f"DAG id, e.g. {BATCH_INFERENCE_DAG}")

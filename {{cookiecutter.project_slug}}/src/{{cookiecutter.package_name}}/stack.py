@@ -32,6 +32,7 @@ MLFLOW_PORT = 5000
 AIRFLOW_PORT = 8080
 AIRFLOW_USER = "admin"
 HEALTH_TIMEOUT_SECONDS = 180
+COMPONENT_NAMES = ["mlflow", "api-server", "scheduler", "dag-processor", "triggerer"]
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,7 @@ def components(env: dict[str, str]) -> list[Component]:
         Component(
             "mlflow",
             [
-                python, "-m", "mlflow", "server",
+                python, "-m", "{{ cookiecutter.package_name }}.mlflow_server",
                 "--backend-store-uri", env["MLFLOW_BACKEND_STORE_URI"],
                 "--artifacts-destination", env["MLFLOW_ARTIFACTS_DESTINATION"],
                 "--host", "127.0.0.1", "--port", str(MLFLOW_PORT), "--workers", "1",
@@ -153,19 +154,19 @@ def health(settings: Settings) -> dict[str, str]:
     return states
 
 
-def up(settings: Settings) -> dict:
-    """Start every component not yet running, wait until all are healthy."""
-    env = stack_environment(settings)
-    for sub in ("pids", "logs"):
-        (stack_dir(settings) / sub).mkdir(parents=True, exist_ok=True)
-    todo = [c for c in components(env) if running_pid(settings, c.name) is None]
+def _startable(settings: Settings, env: dict[str, str], names: list[str] | None) -> list[Component]:
+    """The chosen components that are not running yet; a taken port is an error."""
+    chosen = [c for c in components(env) if names is None or c.name in names]
+    todo = [c for c in chosen if running_pid(settings, c.name) is None]
     for component in todo:
         if component.port and _port_in_use(component.port):
             raise PipelineError(
                 f"port {component.port} on 127.0.0.1 is already in use, so {component.name} cannot "
                 f"start: stop what holds it (`lsof -i :{component.port}`) or run `stack down`."
             )
-    if todo:
+    for sub in ("pids", "logs"):
+        (stack_dir(settings) / sub).mkdir(parents=True, exist_ok=True)
+    if any(c.name != "mlflow" for c in todo):
         Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
         subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
@@ -174,18 +175,31 @@ def up(settings: Settings) -> dict:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+    return todo
+
+
+def _start(settings: Settings, component: Component, env: dict[str, str], output) -> int:
+    # Its own session, so stopping the group also stops what the component forks.
+    process = subprocess.Popen(
+        component.command,
+        env=env,
+        cwd=settings.project_root,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _pid_file(settings, component.name).write_text(str(process.pid))
+    return process.pid
+
+
+def up(settings: Settings) -> dict:
+    """Start every component not yet running, wait until all are healthy."""
+    env = stack_environment(settings)
+    todo = _startable(settings, env, None)
     for component in todo:
         with _log_file(settings, component.name).open("ab") as log:
-            process = subprocess.Popen(
-                component.command,
-                env=env,
-                cwd=settings.project_root,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,
-            )
-        _pid_file(settings, component.name).write_text(str(process.pid))
+            _start(settings, component, env, log)
     started = time.monotonic()
     while True:
         states = health(settings)
@@ -208,29 +222,74 @@ def up(settings: Settings) -> dict:
     }
 
 
+def run_foreground(settings: Settings, names: list[str]) -> int:
+    """Run the named components with their output on this terminal until Ctrl-C.
+
+    The same commands and settings as `up`, for people who prefer a terminal per
+    server (scripts/start_*.sh). When one component exits, the others are stopped.
+    """
+    env = stack_environment(settings)
+    unknown = sorted(set(names) - {c.name for c in components(env)})
+    if unknown:
+        raise PipelineError(
+            f"unknown component(s) {unknown}: choose from {[c.name for c in components(env)]}."
+        )
+    todo = _startable(settings, env, names)
+    if len(todo) < len(names):
+        raise PipelineError("part of the stack is already running: see `stack status`.")
+    pids = [_start(settings, component, env, None) for component in todo]
+    if "mlflow" in names:
+        print(f"MLflow UI: http://127.0.0.1:{MLFLOW_PORT}", flush=True)
+    if "api-server" in names:
+        print(
+            f"Airflow UI: http://127.0.0.1:{AIRFLOW_PORT}  user: {AIRFLOW_USER}, password in "
+            f"{password_file(env)} once the api-server is up",
+            flush=True,
+        )
+    # Ctrl-C and `kill` stop the components too, even when started from a
+    # non-interactive shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        while all(group_alive(pid) for pid in pids):
+            time.sleep(0.5)
+        print("a component exited; stopping the others", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # A second Ctrl-C (uv run forwards one too) must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop_groups(pids)
+        for component in todo:
+            _pid_file(settings, component.name).unlink(missing_ok=True)
+
+
 def down(settings: Settings) -> list[str]:
     """Stop every component `up` started, and everything each one forked."""
-    stopped = []
     names = [path.stem for path in (stack_dir(settings) / "pids").glob("*.pid")]
-    for name in names:
-        pid = running_pid(settings, name)
-        if pid is not None:
-            _signal_group(pid, signal.SIGTERM)
-            stopped.append(name)
-    deadline = time.monotonic() + 30
-    for name in stopped:
-        pid = int(_pid_file(settings, name).read_text())
-        while group_alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if group_alive(pid):
-            _signal_group(pid, signal.SIGKILL)
-        # Killed processes take a moment to exit and be reaped.
-        settle = time.monotonic() + 10
-        while group_alive(pid) and time.monotonic() < settle:
-            time.sleep(0.1)
+    running = {name: running_pid(settings, name) for name in names}
+    stopped = [name for name, pid in running.items() if pid is not None]
+    _stop_groups([running[name] for name in stopped])
     for name in names:
         _pid_file(settings, name).unlink(missing_ok=True)
     return stopped
+
+
+def _stop_groups(pgids: list[int]) -> None:
+    """SIGTERM each process group, SIGKILL what is left after 30 s, wait for the exit."""
+    for pgid in pgids:
+        _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for pgid in pgids:
+        while group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if group_alive(pgid):
+            _signal_group(pgid, signal.SIGKILL)
+        # Killed processes take a moment to exit and be reaped.
+        settle = time.monotonic() + 10
+        while group_alive(pgid) and time.monotonic() < settle:
+            time.sleep(0.1)
 
 
 def _signal_group(pid: int, sig: int) -> None:
@@ -252,3 +311,49 @@ def group_alive(pgid: int) -> bool:
 
 def log_paths(settings: Settings) -> list[Path]:
     return sorted((stack_dir(settings) / "logs").glob("*.log"))
+
+
+def footprint(settings: Settings) -> dict:
+    """Resident memory of every process of the stack (Linux /proc), per component, in MB.
+
+    RSS counts memory shared between a parent and its forked workers once per
+    process, so the total is an upper bound; PSS splits shared pages fairly.
+    """
+    groups = {
+        running_pid(settings, p.stem): p.stem for p in (stack_dir(settings) / "pids").glob("*.pid")
+    }
+    per_component: dict[str, dict[str, float]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            # The process group is the 5th field of stat, counted after the ")" of the name.
+            pgid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
+            if pgid not in groups:
+                continue
+            rss_kb = _kb(proc / "status", "VmRSS:")
+            pss_kb = _kb(proc / "smaps_rollup", "Pss:")
+        except (OSError, ValueError, IndexError):
+            continue  # the process exited while being read
+        entry = per_component.setdefault(
+            groups[pgid], {"processes": 0, "rss_mb": 0.0, "pss_mb": 0.0}
+        )
+        entry["processes"] += 1
+        entry["rss_mb"] += rss_kb / 1024
+        entry["pss_mb"] += pss_kb / 1024
+    for entry in per_component.values():
+        entry["rss_mb"] = round(entry["rss_mb"], 1)
+        entry["pss_mb"] = round(entry["pss_mb"], 1)
+    return {
+        "components": per_component,
+        "processes": sum(e["processes"] for e in per_component.values()),
+        "total_rss_mb": round(sum(e["rss_mb"] for e in per_component.values()), 1),
+        "total_pss_mb": round(sum(e["pss_mb"] for e in per_component.values()), 1),
+    }
+
+
+def _kb(path: Path, key: str) -> int:
+    for line in path.read_text().splitlines():
+        if line.startswith(key):
+            return int(line.split()[1])
+    raise ValueError(f"{key} not in {path}")
