@@ -1,4 +1,4 @@
-"""Template sessions. `uvx nox` runs lint, tests and generated; `uvx nox -s demo` shows it working."""
+"""Template sessions. `uvx nox` runs lint, tests, generated and stack; `uvx nox -s demo` shows it."""
 
 from __future__ import annotations
 
@@ -9,9 +9,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-# "stack" (the local-stack smoke test, issue 5) runs with `uvx nox -s stack` until
-# its teardown has passed on a fresh CI machine.
-nox.options.sessions = ["lint", "tests", "generated"]
+nox.options.sessions = ["lint", "tests", "generated", "stack"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).resolve().parent
@@ -63,11 +61,26 @@ def generated(session: nox.Session, model: str) -> None:
 
 @nox.session(python=PYTHON)
 def stack(session: nox.Session) -> None:
-    """Render the default, then `stack up`, train, trigger the DAG over REST, `stack down`."""
+    """Render the default and run its README quick start on the real stack, UIs in Chromium."""
     project = render(session, Path(session.create_tmp()) / "project-stack")
+    screenshots = ROOT / "test-results" / "screenshots"
+    env = {**PROJECT_ENV, "SCREENSHOT_DIR": str(screenshots)}
+    with session.chdir(project):
+        session.run("uv", "sync", "--python", PYTHON, external=True, env=env)
+        session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True, env=env)
+    session.log(f"Screenshots of both UIs: {screenshots}")
+
+
+@nox.session(python=PYTHON)
+def footprint(session: nox.Session) -> None:
+    """Benchmark: resident memory of the generated project's stack, idle and after a DAG run."""
+    project = render(session, Path(session.create_tmp()) / "project-footprint")
     with session.chdir(project):
         session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
-        session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True, env=PROJECT_ENV)
+        session.run(
+            "uv", "run", "python", "benchmarks/stack_footprint.py", "--after-run", *session.posargs,
+            external=True, env=PROJECT_ENV,
+        )  # fmt: skip
 
 
 @nox.session(python=PYTHON)

@@ -24,7 +24,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def stack(session: nox.Session) -> None:
-    """Smoke test of `stack up`: servers, a DAG run over the REST API, `stack down`."""
+    """The README quick start on the real stack, both UIs in headless Chromium, `stack down`."""
     session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True)
 
 

@@ -65,8 +65,9 @@ def stack_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://127.0.0.1:{AIRFLOW_PORT}/execution/"
     )
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", f"{AIRFLOW_USER}:admin")
-    # Two LocalExecutor workers: each is a full Python with Airflow loaded.
-    env["AIRFLOW__CORE__PARALLELISM"] = os.environ.get("AIRFLOW__CORE__PARALLELISM", "2")
+    # One LocalExecutor worker: each is a full Python with Airflow loaded
+    # (~130 MB), and the DAGs are chains. Export AIRFLOW__CORE__PARALLELISM for more.
+    env["AIRFLOW__CORE__PARALLELISM"] = os.environ.get("AIRFLOW__CORE__PARALLELISM", "1")
     env.setdefault("AIRFLOW__API__WORKERS", "1")
     env.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(directory / "logs" / "tasks"))
     # MLflow's background job runner is not needed for tracking and costs memory.
