@@ -16,6 +16,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,9 @@ def test_quickstart_brings_up_the_whole_stack(stack_up, quickstart):
         check=True,
     )
     assert json.loads(again.stdout)["started"] == []
+    # MLflow's server runs without the idle `mlflow server` parent (mlflow_server.py).
+    settings = replace(load_settings(), stack_dir=quickstart["home"] / ".stack")
+    assert stack.footprint(settings)["components"]["mlflow"]["processes"] == 1
 
 
 def test_triggered_run_succeeded(triggered):
