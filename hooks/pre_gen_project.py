@@ -48,7 +48,7 @@ SCHEDULE_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@
 # The choice lists as cookiecutter.json declares them. Cookiecutter checks a
 # choice given on the command line, but not one from a hand-edited replay file.
 DECLARED = json.loads((Path(ANSWERS["_repo_dir"]) / "cookiecutter.json").read_text(encoding="utf-8"))
-CHOICES = {name: set(DECLARED[name]) for name in ("license", "model", "ci", "data_source")}
+CHOICES = {name: set(value) for name, value in DECLARED.items() if isinstance(value, list)}
 # Bounds of the five cron fields (minute, hour, day of month, month, day of
 # week) and the names accepted for months and weekdays.
 CRON_BOUNDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
@@ -178,6 +178,7 @@ def validate(answers: dict) -> None:
         ("model", check_choice),
         ("ci", check_choice),
         ("data_source", check_choice),
+        ("executor", check_choice),
         ("max_features", lambda n, v: positive_int(n, v, 10_000_000)),
         ("ngram_max", lambda n, v: positive_int(n, v, 3)),
         ("inference_schedule", check_schedule),

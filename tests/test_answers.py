@@ -53,6 +53,7 @@ BAD_CHOICES = [
     ("license", "GPL-3.0"),
     ("model", "random_forest"),
     ("ci", "jenkins"),
+    ("executor", "kubernetes"),
     ("data_source", "s3"),
 ]
 GOOD_SCHEDULES = ["@hourly", "@weekly", "0 6 * * *", "*/15 9-17 * * mon-fri", "0 0 1 jan,jul *"]

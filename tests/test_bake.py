@@ -113,6 +113,15 @@ def test_data_source_choice(bake, data_source):
     assert check.returncode == 0, check.stdout + check.stderr
 
 
+@pytest.mark.parametrize("executor", CONTEXT["executor"])
+def test_executor_choice(bake, executor):
+    project = bake(executor=executor)
+    settings = (project / "src/sentiment_pipeline/settings.py").read_text()
+    assert f'executor: str = "{executor}"' in settings
+    worker = "airflow-worker:" in (project / "deploy" / "compose.yaml").read_text()
+    assert worker == (executor == "celery")
+
+
 def test_dependencies_are_locked(bake):
     project = bake()
     lock = (project / "uv.lock").read_text()

@@ -61,7 +61,7 @@ def _settings(params: dict):
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(minutes=1)},
+    default_args={"retries": 2, "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds)},
     params=RUN_PARAMS,
     tags=[PROJECT_SLUG, "inference"],
     doc_md=__doc__,

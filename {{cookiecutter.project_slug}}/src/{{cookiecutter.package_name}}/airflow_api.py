@@ -49,13 +49,25 @@ def access_token(settings: Settings) -> str:
     return _call("POST", "/auth/token", body=body)["access_token"]
 
 
-def trigger(settings: Settings, dag_id: str, conf: dict, *, wait: bool, timeout: float) -> dict:
-    """Unpause ``dag_id``, start a run with ``conf``; with ``wait``, follow it to the end."""
+def trigger(
+    settings: Settings,
+    dag_id: str,
+    conf: dict,
+    *,
+    wait: bool,
+    timeout: float,
+    logical_date: str | None = None,
+) -> dict:
+    """Unpause ``dag_id``, start a run with ``conf``; with ``wait``, follow it to the end.
+
+    ``logical_date`` (YYYY-MM-DD, midnight UTC) picks the partition the run
+    writes; by default it is now.
+    """
     token = access_token(settings)
     _call("PATCH", f"/api/v2/dags/{dag_id}", token, {"is_paused": False})
-    now = datetime.now(UTC).isoformat()
+    when = f"{logical_date}T00:00:00+00:00" if logical_date else datetime.now(UTC).isoformat()
     run = _call(
-        "POST", f"/api/v2/dags/{dag_id}/dagRuns", token, {"logical_date": now, "conf": conf}
+        "POST", f"/api/v2/dags/{dag_id}/dagRuns", token, {"logical_date": when, "conf": conf}
     )
     result = {"dag_id": dag_id, "dag_run_id": run["dag_run_id"], "state": run["state"]}
     if not wait:

@@ -155,7 +155,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
         _print({"health": states, "memory": stack.footprint(settings)})
         return 0 if all(state == "healthy" for state in states.values()) else 3
     elif args.action == "run":
-        return stack.run_foreground(settings, args.components or stack.COMPONENT_NAMES)
+        return stack.run_foreground(settings, args.components)
     else:
         logs = [str(path) for path in stack.log_paths(settings)]
         if not logs:
@@ -176,7 +176,14 @@ def cmd_trigger(args: argparse.Namespace) -> int:
         raise PipelineError(
             f"--conf is not JSON ({error}): pass an object such as {example}."
         ) from None
-    result = trigger(load_settings(), args.dag, conf, wait=args.wait, timeout=args.timeout)
+    result = trigger(
+        load_settings(),
+        args.dag,
+        conf,
+        wait=args.wait,
+        timeout=args.timeout,
+        logical_date=args.date,
+    )
     _print(result)
     return 0 if result["state"] != "failed" else 1
 
@@ -274,6 +281,9 @@ def build_parser() -> argparse.ArgumentParser:
     trigger_cmd.add_argument("dag", help=f"DAG id, e.g. {BATCH_INFERENCE_DAG}")
     trigger_cmd.add_argument("--conf", default="{}", help="run config as JSON")
     trigger_cmd.add_argument(
+        "--date", type=_iso_date, default=None, help="logical date YYYY-MM-DD (default: now)"
+    )
+    trigger_cmd.add_argument(
         "--wait", action="store_true", help="wait and report each task's state"
     )
     trigger_cmd.add_argument(
@@ -302,6 +312,8 @@ def _iso_date(value: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Commands print JSON on stdout; MLflow's "View run at <url>" line would break it.
+    os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     try:
         return args.handler(args)
     except PipelineError as error:

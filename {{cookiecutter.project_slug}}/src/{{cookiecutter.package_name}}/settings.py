@@ -24,6 +24,8 @@ ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
 LABELS = ("negative", "positive")
 MODELS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
 DATA_SOURCES = ("bundled", "files", "warehouse")
+EXECUTORS = ("local", "celery")
+PROFILES = ("local", "production")
 VERSION_POLICIES = ("error", "warn")
 SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 CHAMPION_ALIAS = "champion"
@@ -90,6 +92,15 @@ class Settings:
     alert_connection_id: str = "{{ cookiecutter.package_name }}_alerts"
     webhook_timeout_seconds: float = 5.0
     random_seed: int = 42
+    # "local": the laptop stack (SQLite, LocalExecutor, secrets generated in
+    # .stack/). "production": PostgreSQL, the executor below and secrets that
+    # must come from the environment (deploy/.env.example lists them).
+    profile: str = "local"
+    executor: str = "{{ cookiecutter.executor }}"
+    # Celery workers `stack up` starts under the production profile.
+    celery_workers: int = 1
+    # How long a failed batch-inference task waits before its retry.
+    retry_delay_seconds: int = 60
     # What to do when the champion was trained with another scikit-learn
     # minor version than the one running: refuse ("error") or log ("warn").
     sklearn_version_policy: str = "error"
@@ -117,10 +128,20 @@ class Settings:
             ("model", MODELS),
             ("data_source", DATA_SOURCES),
             ("sklearn_version_policy", VERSION_POLICIES),
+            ("executor", EXECUTORS),
+            ("profile", PROFILES),
         ):
             if getattr(self, name) not in allowed:
                 problems.append((name, getattr(self, name), "one of " + ", ".join(allowed)))
-        counts = ("max_features", "ngram_max", "batch_size", "retention_days", "min_training_rows")
+        counts = (
+            "max_features",
+            "ngram_max",
+            "batch_size",
+            "retention_days",
+            "min_training_rows",
+            "celery_workers",
+            "retry_delay_seconds",
+        )
         for name in counts:
             if getattr(self, name) < 1:
                 problems.append((name, getattr(self, name), "a positive integer"))
@@ -220,7 +241,12 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         # A laptop needs a handful of workers, not Airflow's default 32.
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        # The laptop runs tasks in the scheduler; Celery is for the production profile.
+        "AIRFLOW__CORE__EXECUTOR": (
+            "CeleryExecutor"
+            if settings.profile == "production" and settings.executor == "celery"
+            else "LocalExecutor"
+        ),
         "MLFLOW_TRACKING_URI": settings.tracking_uri,
     }
     return {key: os.environ.get(key, value) for key, value in defaults.items()}
@@ -235,5 +261,8 @@ def mlflow_server_environment(settings: Settings | None = None) -> dict[str, str
         "MLFLOW_BACKEND_STORE_URI": os.environ.get(
             f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI", settings.tracking_uri if local else embedded
         ),
-        "MLFLOW_ARTIFACTS_DESTINATION": str(settings.artifact_root),
+        # A directory, or an object store URI such as s3://bucket/prefix.
+        "MLFLOW_ARTIFACTS_DESTINATION": os.environ.get(
+            f"{ENV_PREFIX}ARTIFACTS_DESTINATION", str(settings.artifact_root)
+        ),
     }

@@ -20,9 +20,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.settings import (
+    ENV_PREFIX,
     Settings,
     airflow_environment,
     mlflow_server_environment,
@@ -32,7 +34,6 @@ MLFLOW_PORT = 5000
 AIRFLOW_PORT = 8080
 AIRFLOW_USER = "admin"
 HEALTH_TIMEOUT_SECONDS = 180
-COMPONENT_NAMES = ["mlflow", "api-server", "scheduler", "dag-processor", "triggerer"]
 
 
 @dataclass(frozen=True)
@@ -50,37 +51,92 @@ def password_file(env: dict[str, str]) -> Path:
     return Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
 
 
+# The production profile takes these from the environment (deploy/.env.example)
+# and never falls back to a default: a generated secret or a SQLite file there
+# would be a silent misconfiguration.
+PRODUCTION_VARIABLES = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "Airflow's metadata database, on PostgreSQL",
+    "AIRFLOW__API_AUTH__JWT_SECRET": "the secret every Airflow component signs tokens with",
+    "AIRFLOW__CORE__FERNET_KEY": "the key Airflow encrypts connections and variables with",
+    "MLFLOW_TRACKING_URI": "the MLflow server's http(s) URL, which every client uses",
+    f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": "MLflow's own PostgreSQL database, not Airflow's",
+}
+CELERY_VARIABLES = {
+    "AIRFLOW__CELERY__BROKER_URL": "the Redis broker, e.g. redis://redis:6379/0",
+    "AIRFLOW__CELERY__RESULT_BACKEND": "e.g. db+postgresql://... (Airflow's database)",
+}
+
+
+def production_problems(settings: Settings, environ: dict[str, str]) -> list[str]:
+    """What keeps ``environ`` from being a usable production profile, one line each."""
+    required = {
+        **PRODUCTION_VARIABLES,
+        **(CELERY_VARIABLES if settings.executor == "celery" else {}),
+    }
+    problems = [
+        f"{name} is not set: {why}" for name, why in required.items() if not environ.get(name)
+    ]
+    airflow_db = environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    mlflow_db = environ.get(f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI", "")
+    if airflow_db.startswith("sqlite"):
+        problems.append("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is SQLite: use PostgreSQL")
+    if mlflow_db.startswith("sqlite"):
+        problems.append(f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI is SQLite: use PostgreSQL")
+    if airflow_db and _database(airflow_db) == _database(mlflow_db):
+        # Both keep an Alembic version table: one schema for both breaks migrations.
+        problems.append("Airflow and MLflow use the same database: give each its own")
+    tracking = environ.get("MLFLOW_TRACKING_URI", "")
+    if tracking and not tracking.startswith(("http://", "https://")):
+        problems.append("MLFLOW_TRACKING_URI must be the server's http(s) URL, not a store")
+    return problems
+
+
+def _database(url: str) -> tuple:
+    """Host, port and database name of a SQLAlchemy URL (credentials and driver aside)."""
+    parts = urlsplit(url)
+    return parts.hostname, parts.port, parts.path
+
+
 def stack_environment(settings: Settings) -> dict[str, str]:
-    """Airflow and MLflow variables for every component, with a per-project JWT secret."""
+    """Airflow and MLflow variables for every component of the configured profile."""
     directory = stack_dir(settings)
     directory.mkdir(exist_ok=True)
-    secret_file = directory / "jwt_secret"
-    if not secret_file.is_file():
-        # Generated once, kept out of git (.stack/ is ignored), shared by all components.
-        secret_file.write_text(secrets.token_urlsafe(32))
-        secret_file.chmod(0o600)
     env = {**os.environ, **airflow_environment(settings), **mlflow_server_environment(settings)}
-    env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secret_file.read_text().strip())
+    if settings.profile == "production":
+        problems = production_problems(settings, dict(os.environ))
+        if problems:
+            raise PipelineError(
+                f"the production profile is not configured ({ENV_PREFIX}PROFILE=production): "
+                + "; ".join(problems)
+                + ". deploy/.env.example lists every variable."
+            )
+    else:
+        secret_file = directory / "jwt_secret"
+        if not secret_file.is_file():
+            # Generated once, kept out of git (.stack/ is ignored), shared by all components.
+            secret_file.write_text(secrets.token_urlsafe(32))
+            secret_file.chmod(0o600)
+        env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secret_file.read_text().strip())
+        # One LocalExecutor worker: each is a full Python with Airflow loaded
+        # (~130 MB), and the DAGs are chains. Export AIRFLOW__CORE__PARALLELISM for more.
+        env["AIRFLOW__CORE__PARALLELISM"] = os.environ.get("AIRFLOW__CORE__PARALLELISM", "1")
+        # Clients in the stack talk to the tracking server, not to the database file.
+        env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{MLFLOW_PORT}"
     env.setdefault(
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://127.0.0.1:{AIRFLOW_PORT}/execution/"
     )
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", f"{AIRFLOW_USER}:admin")
-    # One LocalExecutor worker: each is a full Python with Airflow loaded
-    # (~130 MB), and the DAGs are chains. Export AIRFLOW__CORE__PARALLELISM for more.
-    env["AIRFLOW__CORE__PARALLELISM"] = os.environ.get("AIRFLOW__CORE__PARALLELISM", "1")
     env.setdefault("AIRFLOW__API__WORKERS", "1")
     env.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(directory / "logs" / "tasks"))
     # MLflow's background job runner is not needed for tracking and costs memory.
     env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
-    # Clients in the stack talk to the tracking server, not to the database file.
-    env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{MLFLOW_PORT}"
     return env
 
 
-def components(env: dict[str, str]) -> list[Component]:
+def components(settings: Settings, env: dict[str, str]) -> list[Component]:
     python = sys.executable
     airflow = [python, "-m", "airflow"]
-    return [
+    chosen = [
         Component(
             "mlflow",
             [
@@ -102,6 +158,16 @@ def components(env: dict[str, str]) -> list[Component]:
         Component("dag-processor", [*airflow, "dag-processor"]),
         Component("triggerer", [*airflow, "triggerer", "--skip-serve-logs"]),
     ]  # fmt: skip
+    if settings.profile == "production" and settings.executor == "celery":
+        chosen += [
+            Component(
+                f"celery-worker-{i}",
+                [*airflow, "celery", "worker", "--celery-hostname", f"worker{i}@%h",
+                 "--concurrency", "1", "--skip-serve-logs"],
+            )
+            for i in range(1, settings.celery_workers + 1)
+        ]  # fmt: skip
+    return chosen
 
 
 def _pid_file(settings: Settings, name: str) -> Path:
@@ -152,12 +218,15 @@ def health(settings: Settings) -> dict[str, str]:
     for name in ("scheduler", "dag-processor", "triggerer"):
         reported = airflow.get(name.replace("-", "_"), {}).get("status")
         states[name] = reported or ("running" if running_pid(settings, name) else "down")
+    # Celery workers have no health endpoint; a live process takes tasks from the broker.
+    for pid_file in sorted((stack_dir(settings) / "pids").glob("celery-worker-*.pid")):
+        states[pid_file.stem] = "healthy" if running_pid(settings, pid_file.stem) else "down"
     return states
 
 
 def _startable(settings: Settings, env: dict[str, str], names: list[str] | None) -> list[Component]:
     """The chosen components that are not running yet; a taken port is an error."""
-    chosen = [c for c in components(env) if names is None or c.name in names]
+    chosen = [c for c in components(settings, env) if names is None or c.name in names]
     todo = [c for c in chosen if running_pid(settings, c.name) is None]
     for component in todo:
         if component.port and _port_in_use(component.port):
@@ -169,13 +238,18 @@ def _startable(settings: Settings, env: dict[str, str], names: list[str] | None)
         (stack_dir(settings) / sub).mkdir(parents=True, exist_ok=True)
     if any(c.name != "mlflow" for c in todo):
         Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-        subprocess.run(
+        migrate = subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             env=env,
-            check=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
         )
+        if migrate.returncode != 0:
+            last = (migrate.stderr or migrate.stdout).strip().splitlines()[-1:]
+            raise PipelineError(
+                f"`airflow db migrate` failed on {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}: "
+                f"{' '.join(last)}. Check that the database exists and is reachable."
+            )
     return todo
 
 
@@ -206,6 +280,12 @@ def up(settings: Settings) -> dict:
         states = health(settings)
         if all(state == "healthy" for state in states.values()):
             break
+        exited = [c.name for c in todo if not _component_alive(settings, c.name)]
+        if exited:
+            raise PipelineError(
+                f"{', '.join(exited)} exited while starting: see {_log_file(settings, exited[0])}"
+                " (`stack down` stops the rest)."
+            )
         if time.monotonic() - started > HEALTH_TIMEOUT_SECONDS:
             raise PipelineError(
                 f"the stack is not healthy after {HEALTH_TIMEOUT_SECONDS} s ({states}): "
@@ -214,7 +294,7 @@ def up(settings: Settings) -> dict:
         time.sleep(1)
     return {
         "started": [c.name for c in todo],
-        "already_running": [c.name for c in components(env) if c not in todo],
+        "already_running": [c.name for c in components(settings, env) if c not in todo],
         "seconds_to_healthy": round(time.monotonic() - started, 1),
         "mlflow_ui": f"http://127.0.0.1:{MLFLOW_PORT}",
         "airflow_ui": f"http://127.0.0.1:{AIRFLOW_PORT}",
@@ -223,18 +303,18 @@ def up(settings: Settings) -> dict:
     }
 
 
-def run_foreground(settings: Settings, names: list[str]) -> int:
+def run_foreground(settings: Settings, names: list[str] | None = None) -> int:
     """Run the named components with their output on this terminal until Ctrl-C.
 
     The same commands and settings as `up`, for people who prefer a terminal per
     server (scripts/start_*.sh). When one component exits, the others are stopped.
     """
     env = stack_environment(settings)
-    unknown = sorted(set(names) - {c.name for c in components(env)})
+    known = [c.name for c in components(settings, env)]
+    names = names or known
+    unknown = sorted(set(names) - set(known))
     if unknown:
-        raise PipelineError(
-            f"unknown component(s) {unknown}: choose from {[c.name for c in components(env)]}."
-        )
+        raise PipelineError(f"unknown component(s) {unknown}: choose from {known}.")
     todo = _startable(settings, env, names)
     if len(todo) < len(names):
         raise PipelineError("part of the stack is already running: see `stack status`.")
@@ -296,6 +376,11 @@ def _stop_groups(pgids: list[int]) -> None:
 def _signal_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, sig)
+
+
+def _component_alive(settings: Settings, name: str) -> bool:
+    pid = running_pid(settings, name)
+    return pid is not None and group_alive(pid)
 
 
 def group_alive(pgid: int) -> bool:

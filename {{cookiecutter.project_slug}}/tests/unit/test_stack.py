@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
+import subprocess
+import sys
+from dataclasses import replace
 
 import pytest
 
@@ -47,10 +49,46 @@ def test_the_jwt_secret_is_made_once_and_kept_private(settings):
 def test_footprint_sums_the_processes_of_each_group(settings):
     pids = settings.stack_dir / "pids"
     pids.mkdir(parents=True)
-    # This test's own process group stands in for a component.
-    (pids / "mlflow.pid").write_text(str(os.getpgid(0)))
-    measured = stack.footprint(settings)
+    # A sleeping Python in its own session stands in for a component.
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+    )
+    try:
+        (pids / "mlflow.pid").write_text(str(sleeper.pid))
+        measured = stack.footprint(settings)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
     mlflow = measured["components"]["mlflow"]
-    assert mlflow["processes"] >= 1
-    assert 10 < mlflow["rss_mb"] == measured["total_rss_mb"]
+    assert mlflow["processes"] == 1
+    assert 1 < mlflow["rss_mb"] == measured["total_rss_mb"]
     assert 0 < mlflow["pss_mb"] <= mlflow["rss_mb"]
+
+
+def test_production_profile_names_every_missing_variable(settings, monkeypatch):
+    for name in [*stack.PRODUCTION_VARIABLES, *stack.CELERY_VARIABLES]:
+        monkeypatch.delenv(name, raising=False)
+    production = replace(settings, profile="production", executor="celery")
+    with pytest.raises(PipelineError) as raised:
+        stack.stack_environment(production)
+    message = str(raised.value)
+    for name in [*stack.PRODUCTION_VARIABLES, *stack.CELERY_VARIABLES]:
+        assert name in message
+    assert "deploy/.env.example" in message
+    assert not (settings.stack_dir / "jwt_secret").exists()
+
+
+def test_production_profile_refuses_sqlite_and_a_shared_database(settings):
+    production = replace(settings, profile="production", executor="local")
+    environ = {
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql://db/pipeline",
+        f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": "postgresql://db/pipeline",
+        "AIRFLOW__API_AUTH__JWT_SECRET": "x" * 32,
+        "AIRFLOW__CORE__FERNET_KEY": "key",
+        "MLFLOW_TRACKING_URI": "sqlite:///mlflow.db",
+    }
+    problems = stack.production_problems(production, environ)
+    assert any("same database" in p for p in problems)
+    assert any("http(s) URL" in p for p in problems)
+    environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = "sqlite:////tmp/airflow.db"
+    assert any("is SQLite" in p for p in stack.production_problems(production, environ))
