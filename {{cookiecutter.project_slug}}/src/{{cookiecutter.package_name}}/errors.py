@@ -23,3 +23,7 @@ class PromotionRejectedError(PipelineError):
 
 class ModelEnvironmentError(PipelineError):
     """The model was trained with library versions this environment does not match."""
+
+
+class TrackingServerUnavailableError(PipelineError):
+    """The MLflow tracking server did not answer; a retry can succeed once it is back."""

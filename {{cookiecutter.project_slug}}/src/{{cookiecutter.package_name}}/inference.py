@@ -81,6 +81,11 @@ def batch_predict(
     tags: dict[str, str] | None = None,
 ) -> dict:
     """Score the batch of ``day`` with the champion and write its predictions partition."""
+    with registry.tracking_server_required(settings):
+        return _batch_predict(settings, day, tags=tags)
+
+
+def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] | None) -> dict:
     low, high = settings.low_confidence_threshold, settings.high_confidence_threshold
     day = storage.as_date(day)
     source = source_for(settings)

@@ -6,8 +6,10 @@ The registry is the hand-over between training and inference: inference loads
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +28,7 @@ from {{ cookiecutter.package_name }}.errors import (
     ChampionNotFoundError,
     ModelEnvironmentError,
     PipelineError,
+    TrackingServerUnavailableError,
 )
 from {{ cookiecutter.package_name }}.settings import CHAMPION_ALIAS, ENV_PREFIX, PROJECT_SLUG, Settings
 
@@ -40,6 +43,24 @@ def connect(settings: Settings) -> MlflowClient:
     mlflow.set_tracking_uri(settings.tracking_uri)
     mlflow.set_registry_uri(settings.tracking_uri)
     return MlflowClient(tracking_uri=settings.tracking_uri, registry_uri=settings.tracking_uri)
+
+
+# How requests (under MLflow's client) says that nothing answered.
+_UNREACHABLE = ("Max retries exceeded", "Connection refused", "Failed to establish")
+
+
+@contextlib.contextmanager
+def tracking_server_required(settings: Settings) -> Iterator[None]:
+    """Turn "the tracking server did not answer" into one error that says what to do."""
+    try:
+        yield
+    except (MlflowException, OSError) as error:
+        if not any(marker in str(error) for marker in _UNREACHABLE):
+            raise
+        raise TrackingServerUnavailableError(
+            f"the MLflow tracking server at {settings.tracking_uri} did not answer: start it "
+            f"(`{PROJECT_SLUG} stack up`) or fix MLFLOW_TRACKING_URI. Airflow retries the task."
+        ) from error
 
 
 def ensure_experiment(client: MlflowClient, settings: Settings, name: str) -> str:
