@@ -1,4 +1,4 @@
-"""Template sessions. `uvx nox` runs lint, tests, generated and stack; `uvx nox -s demo` shows it."""
+"""Template sessions. `uvx nox` runs every test session; `uvx nox -s demo` shows it working."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "tests", "generated", "stack"]
+nox.options.sessions = ["lint", "tests", "generated", "stack", "production"]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).resolve().parent
@@ -69,6 +69,25 @@ def stack(session: nox.Session) -> None:
         session.run("uv", "sync", "--python", PYTHON, external=True, env=env)
         session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True, env=env)
     session.log(f"Screenshots of both UIs: {screenshots}")
+
+
+@nox.session(python=PYTHON)
+def production(session: nox.Session) -> None:
+    """The production profile on this machine's PostgreSQL and Redis, with Celery workers.
+
+    Renders with executor=celery and runs its `production` tests: two workers, a
+    worker killed mid-task, the MLflow server down mid-task.
+    """
+    project = render(session, Path(session.create_tmp()) / "project-production", "executor=celery")
+    with session.chdir(project):
+        session.run(
+            "uv", "sync", "--python", PYTHON, "--extra", "production",
+            external=True, env=PROJECT_ENV,
+        )  # fmt: skip
+        session.run(
+            "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
+            *session.posargs, external=True, env=PROJECT_ENV,
+        )  # fmt: skip
 
 
 @nox.session(python=PYTHON)

@@ -29,6 +29,16 @@ def stack(session: nox.Session) -> None:
 
 
 @nox.session(venv_backend="none")
+def production(session: nox.Session) -> None:
+    """The production profile on PostgreSQL and Redis (PRODUCTION_TEST_POSTGRES/_REDIS)."""
+    session.run("uv", "sync", "--extra", "production", external=True)
+    session.run(
+        "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
+        *session.posargs, external=True,
+    )  # fmt: skip
+
+
+@nox.session(venv_backend="none")
 def unit(session: nox.Session) -> None:
     """Fast tests only (no model training through Airflow)."""
     session.run("uv", "run", "pytest", "-m", "not e2e", *session.posargs, external=True)
