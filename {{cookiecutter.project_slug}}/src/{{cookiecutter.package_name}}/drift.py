@@ -9,13 +9,16 @@ the predicted classes.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import TEXT
 from {{ cookiecutter.package_name }}.settings import LABELS
+
+if TYPE_CHECKING:
+    from {{ cookiecutter.package_name }}.scoring import BatchStats
 
 PROFILE_FILE = "reference_profile.json"
 # Top-class confidence of a binary classifier lies in [0.5, 1].
@@ -39,8 +42,8 @@ def _vectorizer(pipeline: Any) -> Any:
     return pipeline.named_steps["features"].named_transformers_["tfidf"]
 
 
-def oov_rate(pipeline: Any, texts: pd.Series) -> float:
-    """Share of word tokens that are not in the fitted vocabulary."""
+def oov_counts(pipeline: Any, texts: pd.Series) -> tuple[int, int]:
+    """Word tokens of ``texts`` that are in the fitted vocabulary, and all of them."""
     vectorizer = _vectorizer(pipeline)
     preprocess, tokenize = vectorizer.build_preprocessor(), vectorizer.build_tokenizer()
     vocabulary = vectorizer.vocabulary_
@@ -49,6 +52,12 @@ def oov_rate(pipeline: Any, texts: pd.Series) -> float:
         tokens = tokenize(preprocess(text))
         total += len(tokens)
         known += sum(token in vocabulary for token in tokens)
+    return known, total
+
+
+def oov_rate(pipeline: Any, texts: pd.Series) -> float:
+    """Share of word tokens that are not in the fitted vocabulary."""
+    known, total = oov_counts(pipeline, texts)
     return 1.0 - known / total if total else 0.0
 
 
@@ -74,19 +83,17 @@ def population_stability_index(expected: list[float], actual: list[float]) -> fl
     return total
 
 
-def batch_drift(profile: dict, pipeline: Any, predictions: pd.DataFrame) -> dict[str, float]:
-    """Drift metrics of a scored batch against the model's reference profile."""
-    batch_oov = oov_rate(pipeline, predictions[TEXT])
-    shares = class_shares(predictions["prediction"])
+def batch_drift(profile: dict, stats: BatchStats) -> dict[str, float]:
+    """Drift metrics of a scored batch, from its counts, against the model's reference profile."""
+    shares = stats.class_shares()
     reference_shares = profile["predicted_class_shares"]
     return {
         # Positive: the batch is more confident than the reference.
-        "confidence_shift": float(predictions["confidence"].mean()) - profile["average_confidence"],
+        "confidence_shift": stats.average_confidence - profile["average_confidence"],
         "confidence_psi": population_stability_index(
-            profile["confidence_histogram"],
-            confidence_histogram(predictions["confidence"].to_numpy()),
+            profile["confidence_histogram"], stats.confidence_histogram()
         ),
-        "oov_rate": batch_oov,
-        "oov_rate_increase": batch_oov - profile["oov_rate"],
+        "oov_rate": stats.oov_rate,
+        "oov_rate_increase": stats.oov_rate - profile["oov_rate"],
         "class_share_shift": max(abs(shares[label] - reference_shares[label]) for label in LABELS),
     }

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import time
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 
 import mlflow
-import mlflow.data
 import numpy as np
 import pandas as pd
+from mlflow.data.meta_dataset import MetaDataset
 
 from {{ cookiecutter.package_name }} import registry, storage
 from {{ cookiecutter.package_name }}.data import TEXT
 from {{ cookiecutter.package_name }}.drift import PROFILE_FILE, batch_drift
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import LABELS, Settings
+from {{ cookiecutter.package_name }}.scoring import BatchStats, available_cores, score_chunks, top_class
+from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sources import source_for
 
 PREDICTIONS_FILE = "predictions.parquet"
@@ -32,12 +36,8 @@ def predict_frame(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` plus ``prediction`` and ``confidence`` (the top class probability)."""
     if frame.empty:
         return frame.assign(prediction=pd.Series(dtype="string"), confidence=pd.Series(dtype=float))
-    probabilities = model.predict_proba(frame[[TEXT]])
-    best = probabilities.argmax(axis=1)
-    return frame.assign(
-        prediction=np.asarray(model.classes_)[best],
-        confidence=probabilities[np.arange(len(frame)), best],
-    )
+    best, confidence = top_class(model, frame)
+    return frame.assign(prediction=np.asarray(model.classes_)[best], confidence=confidence)
 
 
 def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -48,30 +48,13 @@ def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
     text = batch[TEXT].astype("string")
     empty = text.isna() | (text.str.strip() == "")
-    return batch.loc[~empty].reset_index(drop=True), batch.loc[empty].assign(reason="empty text")
+    rejects = batch.loc[empty].assign(**{TEXT: text[empty], "reason": "empty text"})
+    return batch.loc[~empty].reset_index(drop=True), rejects
 
 
-def summarize_predictions(predictions: pd.DataFrame, low: float, high: float) -> dict[str, float]:
-    """The per-batch metrics logged to MLflow."""
-    count = len(predictions)
-    confidence = predictions["confidence"].astype(float)
-    low_count = int((confidence < low).sum())
-
-    def share(part: int) -> float:
-        return 100.0 * part / count if count else 0.0
-
-    metrics = {
-        "prediction_count": float(count),
-        "average_confidence": float(confidence.mean()) if count else 0.0,
-        "low_confidence_predictions": float(low_count),
-        "high_confidence_predictions": float((confidence >= high).sum()),
-        "low_confidence_percentage": share(low_count),
-    }
-    for label in LABELS:
-        label_count = int((predictions["prediction"] == label).sum())
-        metrics[f"predictions_{label}"] = float(label_count)
-        metrics[f"predictions_{label}_percentage"] = share(label_count)
-    return metrics
+def inference_workers(settings: Settings) -> int:
+    """Processes that predict: the setting, or every core this task may use when it is 0."""
+    return settings.inference_workers or available_cores()
 
 
 def batch_predict(
@@ -90,35 +73,52 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
     day = storage.as_date(day)
     source = source_for(settings)
     location = source.batch_location(day)
-    batch, rejects = split_rejects(source.read_batch(day))
-    if batch.empty:
-        raise DataValidationError(
-            f"the batch at {location} has no row with text ({len(rejects)} rejected)."
-        )
-
+    chunks = source.open_batch(day, settings.inference_chunk_rows)
+    started = time.perf_counter()
     champion = registry.load_champion(settings)
-    predictions = predict_frame(champion.model, batch).assign(model_version=champion.version)
+    loaded = time.perf_counter()
 
     partition = storage.partition_dir(settings.data_dir, storage.PREDICTIONS, day)
-    output = storage.write_parquet(predictions, partition / PREDICTIONS_FILE)
-    rejects_path = partition / REJECTS_FILE
-    if len(rejects):
-        storage.write_parquet(rejects, rejects_path)
-        log.warning(
-            "%d rows of %s rejected: %s", len(rejects), location, rejects["reason"].unique()
-        )
-    else:
-        rejects_path.unlink(missing_ok=True)
+    output = partition / PREDICTIONS_FILE
+    classes = np.asarray(champion.model.classes_)
+    stats = BatchStats(classes.tolist(), low, high)
+    digest = hashlib.sha256()
+    # Both files appear together at the end, or neither does.
+    with (
+        storage.parquet_stream(partition / REJECTS_FILE) as rejects,
+        storage.parquet_stream(output) as predictions,
+    ):
+        valid = _validated(chunks, rejects)
+        for chunk, scores in score_chunks(champion.model, valid, inference_workers(settings)):
+            stats.add(scores)
+            digest.update(scores.row_hashes.tobytes())
+            predictions.write(
+                chunk.assign(
+                    prediction=classes[scores.best],
+                    confidence=scores.confidence,
+                    model_version=champion.version,
+                )
+            )
+        if not stats.rows:
+            raise DataValidationError(
+                f"the batch at {location} has no row with text ({rejects.rows} rejected)."
+            )
+    scored = time.perf_counter()
+    if rejects.rows:
+        log.warning("%d rows of %s rejected: see %s", rejects.rows, location, rejects.target)
 
-    metrics = summarize_predictions(predictions, low, high)
-    metrics["rejected_rows"] = float(len(rejects))
+    metrics = stats.metrics()
+    metrics["rejected_rows"] = float(rejects.rows)
+    # Where the task's time goes: loading the model is fixed, scoring grows with the batch.
+    metrics["model_load_seconds"] = loaded - started
+    metrics["scoring_seconds"] = scored - loaded
     profile = registry.reference_profile(champion)
     if profile is None:
         log.warning(
             "model version %s has no %s: drift metrics skipped", champion.version, PROFILE_FILE
         )
     else:
-        metrics.update(batch_drift(profile, champion.model, predictions))
+        metrics.update(batch_drift(profile, stats))
     client = registry.connect(settings)
     experiment_id = registry.ensure_experiment(client, settings, settings.inference_experiment)
     registry.delete_runs_named(client, experiment_id, run_name(day))
@@ -133,16 +133,32 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
     ) as run:
         mlflow.log_params({"low_confidence_threshold": low, "high_confidence_threshold": high})
         mlflow.log_metrics(metrics)
-        dataset = mlflow.data.from_pandas(
-            batch, source=registry.dataset_source(location), name=f"batch-{day.isoformat()}"
+        # The digest of every scored row, taken as the chunks went by: the
+        # batch is never whole in memory to hand to mlflow.data.from_pandas.
+        dataset = MetaDataset(
+            registry.dataset_source_object(location),
+            name=f"batch-{day.isoformat()}",
+            digest=digest.hexdigest()[:16],
         )
         mlflow.log_input(dataset, context="inference")
     return {
         "logical_date": day.isoformat(),
         "path": str(output),
-        "rows": len(predictions),
-        "rejected_rows": len(rejects),
+        "rows": stats.rows,
+        "rejected_rows": rejects.rows,
         "model_version": champion.version,
         "run_id": run.info.run_id,
         "metrics": metrics,
     }
+
+
+def _validated(
+    chunks: Iterable[pd.DataFrame], rejects: storage.ParquetStream
+) -> Iterator[pd.DataFrame]:
+    """The scorable rows of each chunk; the others go to ``rejects`` with their reason."""
+    for chunk in chunks:
+        valid, rejected = split_rejects(chunk)
+        if len(rejected):
+            rejects.write(rejected)
+        if len(valid):
+            yield valid

@@ -22,6 +22,7 @@ import mlflow.sklearn
 import sklearn
 from mlflow import MlflowClient
 from mlflow.data.dataset_source import DatasetSource
+from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.exceptions import MlflowException
 
 from {{ cookiecutter.package_name }}.errors import (
@@ -123,6 +124,12 @@ class SQLTableSource(DatasetSource):
 def dataset_source(location: str) -> str | DatasetSource:
     """What to pass to ``mlflow.data.from_pandas(source=...)`` for a data source's location."""
     return location if "://" not in location else SQLTableSource(location)
+
+
+def dataset_source_object(location: str) -> DatasetSource:
+    """The same source as a DatasetSource, for datasets built without a DataFrame."""
+    source = dataset_source(location)
+    return source if isinstance(source, DatasetSource) else resolve_dataset_source(source)
 
 
 @dataclass(frozen=True)

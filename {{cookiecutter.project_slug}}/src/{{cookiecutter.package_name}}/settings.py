@@ -101,6 +101,10 @@ class Settings:
     celery_workers: int = 1
     # How long a failed batch-inference task waits before its retry.
     retry_delay_seconds: int = 60
+    # Batch inference reads, scores and writes this many rows at a time, so
+    # its memory does not grow with the batch; 0 workers: every core.
+    inference_chunk_rows: int = 20_000
+    inference_workers: int = 0
     # What to do when the champion was trained with another scikit-learn
     # minor version than the one running: refuse ("error") or log ("warn").
     sklearn_version_policy: str = "error"
@@ -141,6 +145,7 @@ class Settings:
             "min_training_rows",
             "celery_workers",
             "retry_delay_seconds",
+            "inference_chunk_rows",
         )
         for name in counts:
             if getattr(self, name) < 1:
@@ -150,6 +155,8 @@ class Settings:
         for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
             if getattr(self, name) <= 0:
                 problems.append((name, getattr(self, name), "a number above 0"))
+        if self.inference_workers < 0:
+            problems.append(("inference_workers", self.inference_workers, "0 (every core) or more"))
         if self.label_delay_days < 0:
             problems.append(("label_delay_days", self.label_delay_days, "0 or more days"))
         if self.drift_start and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", self.drift_start):

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import glob
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -47,11 +48,18 @@ class PartitionBatches:
     def write_batch(self, day: date | str, batch: pd.DataFrame) -> str:
         return str(storage.write_parquet(batch, Path(self.batch_location(day))))
 
-    def read_batch(self, day: date | str) -> pd.DataFrame:
+    def open_batch(self, day: date | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+        """The batch in chunks of at most ``chunk_rows`` rows, read as they are consumed."""
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(self._batch_file(day))
+        return (chunk.to_pandas() for chunk in parquet.iter_batches(batch_size=chunk_rows))
+
+    def _batch_file(self, day: date | str) -> Path:
         path = Path(self.batch_location(day))
         if not path.is_file():
             raise DataValidationError(f"no batch at {path}: run generate_data for {day} first.")
-        return pd.read_parquet(path)
+        return path
 
     def write_labels(self, day: date | str, labels: pd.DataFrame) -> None:
         path = storage.partition_dir(self.data_dir, storage.LABELS, day) / LABELS_FILE
@@ -191,21 +199,33 @@ class WarehouseSource:
             labels = pd.read_sql_query(query, connection, params={"day": day})
         return None if labels.empty else labels
 
-    def read_batch(self, day: date | str) -> pd.DataFrame:
+    def open_batch(self, day: date | str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+        """The batch in chunks of at most ``chunk_rows`` rows, fetched as they are consumed."""
         day = storage.as_date(day).isoformat()
         engine = self._engine()
         self.ensure_tables(engine)
-        query = sa.text(
-            f"SELECT id, {TEXT} FROM {BATCH_TABLE} WHERE logical_date = :day ORDER BY id"
-        )
         with engine.connect() as connection:
-            batch = pd.read_sql_query(query, connection, params={"day": day})
-        if batch.empty:
+            count = connection.execute(
+                sa.text(f"SELECT COUNT(*) FROM {BATCH_TABLE} WHERE logical_date = :day"),
+                {"day": day},
+            ).scalar()
+        if not count:
             raise DataValidationError(
                 f"no rows for {day} in {self.batch_location(day)}: "
                 f"run generate_data for {day} first."
             )
-        return batch
+        return self._chunks(engine, day, chunk_rows)
+
+    @staticmethod
+    def _chunks(engine: sa.Engine, day: str, chunk_rows: int) -> Iterator[pd.DataFrame]:
+        query = sa.text(
+            f"SELECT id, {TEXT} FROM {BATCH_TABLE} WHERE logical_date = :day ORDER BY id"
+        )
+        # A server-side cursor: the database sends rows as the chunks are read.
+        with engine.connect().execution_options(stream_results=True) as connection:
+            yield from pd.read_sql_query(
+                query, connection, params={"day": day}, chunksize=chunk_rows
+            )
 
 
 Source = BundledSource | FileSource | WarehouseSource

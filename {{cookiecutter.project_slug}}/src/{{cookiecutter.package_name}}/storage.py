@@ -28,6 +28,8 @@ TRAINING = "training"
 LABELS = "labels"
 DATASETS = (BATCHES, PREDICTIONS, MONITORING, REPORTS, TRAINING, LABELS)
 PARTITION_PREFIX = "ds="
+# Row groups of this many rows let a reader stream a large file in bounded memory.
+ROW_GROUP_ROWS = 100_000
 
 
 def as_date(value: date | str) -> date:
@@ -65,7 +67,59 @@ def _write(target: Path, writer: Callable[[Path], Any]) -> Path:
 
 
 def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
-    return _write(target, lambda path: frame.to_parquet(path, index=False))
+    return _write(
+        target, lambda path: frame.to_parquet(path, index=False, row_group_size=ROW_GROUP_ROWS)
+    )
+
+
+class ParquetStream:
+    """Frames appended one by one to a Parquet file, each as a row group."""
+
+    def __init__(self, path: Path, target: Path) -> None:
+        self.path = path
+        self.target = target
+        self.rows = 0
+        self._writer: Any = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            self._writer = pq.ParquetWriter(self.path, table.schema)
+        else:
+            table = pa.Table.from_pandas(frame, schema=self._writer.schema, preserve_index=False)
+        self._writer.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+@contextmanager
+def parquet_stream(target: Path) -> Iterator[ParquetStream]:
+    """Write ``target`` chunk by chunk; it appears only when the block succeeds.
+
+    A block that writes no rows removes ``target``: a rerun that finds nothing
+    to write leaves no file from an earlier run behind.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    stream = ParquetStream(Path(temporary), target)
+    try:
+        yield stream
+        stream.close()
+        if stream.rows:
+            os.replace(temporary, target)
+        else:
+            target.unlink(missing_ok=True)
+    finally:
+        stream.close()
+        Path(temporary).unlink(missing_ok=True)
 
 
 def write_text(text: str, target: Path) -> Path:

@@ -76,7 +76,15 @@ HEAVY_MODULES = (
     "pyarrow",
     *(
         f"{PACKAGE_NAME}.{name}"
-        for name in ("training", "inference", "registry", "monitoring", "sources", "data")
+        for name in (
+            "training",
+            "inference",
+            "scoring",
+            "registry",
+            "monitoring",
+            "sources",
+            "data",
+        )
     ),
 )
 

@@ -1,27 +1,27 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }} import data, inference, registry, storage
 from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError, DataValidationError
+from {{ cookiecutter.package_name }}.scoring import BatchStats, ChunkScores
 from {{ cookiecutter.package_name }}.sources import source_for
 
 
 def test_summary_metrics_count_confidence_bands():
-    predictions = pd.DataFrame(
-        {
-            "prediction": ["positive", "negative", "positive", "positive"],
-            "confidence": [0.55, 0.7, 0.9, 0.8],
-        }
-    )
-    metrics = inference.summarize_predictions(predictions, low=0.6, high=0.8)
+    stats = BatchStats(["negative", "positive"], low_threshold=0.6, high_threshold=0.8)
+    for best, confidence in [([1, 0], [0.55, 0.7]), ([1, 1], [0.9, 0.8])]:
+        stats.add(ChunkScores(np.array(best), np.array(confidence), 3, 4, np.zeros(2, np.uint64)))
+    metrics = stats.metrics()
     assert metrics["low_confidence_predictions"] == 1
     assert metrics["high_confidence_predictions"] == 2
     assert metrics["low_confidence_percentage"] == 25.0
     assert metrics["predictions_positive"] == 3
     assert metrics["predictions_negative_percentage"] == 25.0
     assert metrics["average_confidence"] == pytest.approx(0.7375)
+    assert stats.oov_rate == pytest.approx(0.25)
 
 
 def test_no_champion_says_to_train_first(isolated_store):

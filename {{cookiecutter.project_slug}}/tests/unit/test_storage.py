@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }} import storage
@@ -40,3 +41,24 @@ def test_retention_deletes_only_older_partitions(tmp_path):
 def test_bad_date_says_the_form(tmp_path):
     with pytest.raises(ValueError, match="YYYY-MM-DD"):
         storage.partition_dir(tmp_path, storage.BATCHES, "31/01/2026")
+
+
+def test_parquet_stream_appears_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "out" / "rows.parquet"
+    storage.write_parquet(pd.DataFrame({"n": [0]}), target)
+
+    with pytest.raises(RuntimeError), storage.parquet_stream(target) as stream:
+        stream.write(pd.DataFrame({"n": [1, 2]}))
+        raise RuntimeError("task died after the first chunk")
+    assert pd.read_parquet(target)["n"].tolist() == [0]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["rows.parquet"]
+
+    with storage.parquet_stream(target) as stream:
+        stream.write(pd.DataFrame({"n": [1, 2]}))
+        stream.write(pd.DataFrame({"n": [3]}))
+    assert pd.read_parquet(target)["n"].tolist() == [1, 2, 3]
+
+    # Nothing to write: an earlier run's file must not stay behind.
+    with storage.parquet_stream(target):
+        pass
+    assert list(target.parent.iterdir()) == []

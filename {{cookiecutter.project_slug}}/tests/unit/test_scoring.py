@@ -1,0 +1,154 @@
+"""Chunked and parallel scoring give, row for row, what one process gives."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }} import data, drift, inference, storage
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.scoring import score_chunks, top_class
+from {{ cookiecutter.package_name }}.settings import load_settings
+from {{ cookiecutter.package_name }}.sources import source_for
+from {{ cookiecutter.package_name }}.training import build_pipeline
+
+
+@pytest.fixture(scope="module")
+def model():
+    reviews = data.synthesize_reviews("2026-03-01", 400)
+    return build_pipeline(load_settings()).fit(reviews[[data.TEXT]], reviews[data.LABEL])
+
+
+@pytest.fixture(scope="module")
+def reviews():
+    return data.synthesize_reviews("2026-03-02", 103)[["id", data.TEXT]]
+
+
+def chunks_of(frame: pd.DataFrame, rows: int) -> list[pd.DataFrame]:
+    return [frame.iloc[start : start + rows] for start in range(0, len(frame), rows)]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_chunked_parallel_scores_equal_single_process(model, reviews, workers):
+    expected_labels, expected_confidence = top_class(model, reviews)
+
+    # 103 rows in chunks of 10: the last chunk has 3.
+    scored = list(score_chunks(model, chunks_of(reviews, 10), workers))
+
+    assert [len(chunk) for chunk, _ in scored] == [10] * 10 + [3]
+    pd.testing.assert_frame_equal(pd.concat([chunk for chunk, _ in scored]), reviews)
+    labels = np.concatenate([scores.best for _, scores in scored])
+    confidence = np.concatenate([scores.confidence for _, scores in scored])
+    assert np.array_equal(labels, expected_labels)
+    assert np.array_equal(confidence, expected_confidence)  # bit for bit, not approximately
+    known = sum(scores.oov_known for _, scores in scored)
+    total = sum(scores.oov_total for _, scores in scored)
+    assert (known, total) == drift.oov_counts(model, reviews[data.TEXT])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_empty_stream_scores_nothing(model, workers):
+    assert list(score_chunks(model, [], workers)) == []
+
+
+def test_orphaned_workers_exit_when_the_parent_is_killed(tmp_path):
+    """SIGKILL (the OOM killer, a lost Celery worker) runs no cleanup: workers must notice."""
+    pids = tmp_path / "pids"
+    script = textwrap.dedent(
+        """
+        import os, sys, time
+        import pandas as pd
+        from {{ cookiecutter.package_name }} import scoring
+
+        class Slow:
+            classes_ = ["negative", "positive"]
+            def predict_proba(self, frame):
+                with open(sys.argv[1], "a") as out:
+                    out.write(str(os.getpid()) + "\\n")
+                time.sleep(60)
+
+        chunks = [pd.DataFrame(dict(text=["a"]))] * 4
+        list(scoring.score_chunks(Slow(), chunks, workers=2))
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script, str(pids)])
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and len(_lines(pids)) < 2:
+            time.sleep(0.2)
+        workers = [int(pid) for pid in _lines(pids)]
+        assert len(workers) == 2, "the workers never started"
+    finally:
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and any(_alive(pid) for pid in workers):
+        time.sleep(0.2)
+    assert not [pid for pid in workers if _alive(pid)]
+
+
+def _lines(path) -> list[str]:
+    return path.read_text().split() if path.exists() else []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie has exited: it only waits for its new parent to reap it.
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture
+def write_batch(session_settings):
+    def write(day: str, batch: pd.DataFrame) -> None:
+        source_for(session_settings).write_batch(day, batch)
+
+    return write
+
+
+def test_batch_predict_chunked_parallel_equals_one_chunk(session_settings, champion, write_batch):
+    day = "2026-03-03"
+    batch = data.synthesize_reviews(day, 95)[["id", data.TEXT]]
+    batch.loc[[0, 41, 94], data.TEXT] = ["", None, "  "]  # rejects in the first and last chunk
+    write_batch(day, batch)
+
+    one = inference.batch_predict(
+        dataclasses.replace(session_settings, inference_chunk_rows=1000, inference_workers=1), day
+    )
+    expected = pd.read_parquet(one["path"])
+    partition = storage.partition_dir(session_settings.data_dir, storage.PREDICTIONS, day)
+    expected_rejects = pd.read_parquet(partition / inference.REJECTS_FILE)
+    chunked = inference.batch_predict(
+        dataclasses.replace(session_settings, inference_chunk_rows=10, inference_workers=2), day
+    )
+
+    pd.testing.assert_frame_equal(pd.read_parquet(chunked["path"]), expected)
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(partition / inference.REJECTS_FILE), expected_rejects
+    )
+    assert list(expected_rejects["id"]) == list(batch["id"].iloc[[0, 41, 94]])
+    assert (chunked["rows"], chunked["rejected_rows"]) == (92, 3)
+    assert chunked["metrics"] == pytest.approx(one["metrics"])
+
+
+def test_a_batch_without_rows_writes_nothing(session_settings, champion, write_batch):
+    day = "2026-03-04"
+    write_batch(day, pd.DataFrame({"id": pd.Series(dtype=str), data.TEXT: pd.Series(dtype=str)}))
+
+    with pytest.raises(DataValidationError, match="no row with text"):
+        inference.batch_predict(session_settings, day)
+
+    partition = storage.partition_dir(session_settings.data_dir, storage.PREDICTIONS, day)
+    assert not partition.exists() or not list(partition.iterdir())
