@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nox
@@ -20,9 +24,30 @@ PYTHON = "3.11"
 LINTED = ["hooks", "tests", "noxfile.py"]
 # Commands in the generated project must use its own .venv, not nox's.
 PROJECT_ENV = {"VIRTUAL_ENV": None, "UV_PROJECT_ENVIRONMENT": None}
+# Wall time of each session's last successful run, for `nox -s bench`.
+SESSION_TIMES = ROOT / "test-results" / "nox-session-times.json"
+
+
+def timed(body: Callable[..., None]) -> Callable[..., None]:
+    """Record how long the session took, in SESSION_TIMES, when it passes."""
+
+    @functools.wraps(body)
+    def run(session: nox.Session, **params: str) -> None:
+        started = time.perf_counter()
+        body(session, **params)
+        SESSION_TIMES.parent.mkdir(exist_ok=True)
+        times = json.loads(SESSION_TIMES.read_text()) if SESSION_TIMES.is_file() else {}
+        times[session.name] = {
+            "seconds": round(time.perf_counter() - started, 1),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        SESSION_TIMES.write_text(json.dumps(times, indent=2) + "\n")
+
+    return run
 
 
 @nox.session(python=PYTHON)
+@timed
 def lint(session: nox.Session) -> None:
     """Ruff over the template's own code (the generated code is linted by the tests)."""
     session.install("ruff")
@@ -31,6 +56,7 @@ def lint(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+@timed
 def tests(session: nox.Session) -> None:
     """Template tests: bake every choice, lint the output, reject bad answers."""
     session.install("cookiecutter", "pytest", "pytest-cookies", "ruff", "pre-commit")
@@ -51,6 +77,7 @@ def render(session: nox.Session, project: Path, *answers: str) -> Path:
 
 @nox.session(python=PYTHON)
 @nox.parametrize("model", MODELS)
+@timed
 def generated(session: nox.Session, model: str) -> None:
     """Render with each model, install with uv, run the generated project's whole test suite."""
     project = render(session, Path(session.create_tmp()) / f"project-{model}", f"model={model}")
@@ -60,6 +87,7 @@ def generated(session: nox.Session, model: str) -> None:
 
 
 @nox.session(python=PYTHON)
+@timed
 def stack(session: nox.Session) -> None:
     """Render the default and run its README quick start on the real stack, UIs in Chromium."""
     project = render(session, Path(session.create_tmp()) / "project-stack")
@@ -72,6 +100,7 @@ def stack(session: nox.Session) -> None:
 
 
 @nox.session(python=PYTHON)
+@timed
 def production(session: nox.Session) -> None:
     """The production profile on this machine's PostgreSQL and Redis, with Celery workers.
 
@@ -100,6 +129,30 @@ def footprint(session: nox.Session) -> None:
             "uv", "run", "python", "benchmarks/stack_footprint.py", "--after-run", *session.posargs,
             external=True, env=PROJECT_ENV,
         )  # fmt: skip
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmark: inference vs bare predict_proba, training, DAG parsing; the sessions' wall time.
+
+    Not in the default run: it takes about ten minutes on two cores. Arguments
+    after `--` go to the generated project's benchmarks/inference_throughput.py.
+    """
+    project = render(session, Path(session.create_tmp()) / "project-bench")
+    with session.chdir(project):
+        session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
+        for benchmark in (
+            ["benchmarks/inference_throughput.py", *session.posargs],
+            ["benchmarks/dag_parse.py"],
+        ):
+            session.run("uv", "run", "python", *benchmark, external=True, env=PROJECT_ENV)
+    if not SESSION_TIMES.is_file():
+        session.log(f"No session times yet: run `uvx nox` first ({SESSION_TIMES}).")
+        return
+    lines = ["Wall time of each template session's last passing run:"]
+    for name, record in json.loads(SESSION_TIMES.read_text()).items():
+        lines.append(f"  {name:<36} {record['seconds']:>7.0f} s   ({record['finished']})")
+    print("\n".join(lines))
 
 
 @nox.session(python=PYTHON)

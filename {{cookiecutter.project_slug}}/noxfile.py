@@ -1,4 +1,4 @@
-"""Sessions for this project: `uvx nox` runs lint and tests."""
+"""Sessions for this project: `uvx nox` runs lint and tests; `uvx nox -s bench` measures."""
 
 from __future__ import annotations
 
@@ -42,3 +42,15 @@ def production(session: nox.Session) -> None:
 def unit(session: nox.Session) -> None:
     """Fast tests only (no model training through Airflow)."""
     session.run("uv", "run", "pytest", "-m", "not e2e", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def bench(session: nox.Session) -> None:
+    """Benchmarks, not in the default run: batch inference against bare predict_proba,
+    training time and DAG parse time. Arguments after `--` go to inference_throughput.py.
+    """
+    session.run(
+        "uv", "run", "python", "benchmarks/inference_throughput.py", *session.posargs,
+        external=True,
+    )  # fmt: skip
+    session.run("uv", "run", "python", "benchmarks/dag_parse.py", external=True)
