@@ -58,8 +58,8 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 @timed
 def tests(session: nox.Session) -> None:
-    """Template tests: bake every choice, lint the output, reject bad answers."""
-    session.install("cookiecutter", "pytest", "pytest-cookies", "ruff", "pre-commit")
+    """Template tests: bake every choice, lint the output, reject bad answers, update with cruft."""
+    session.install("cookiecutter", "cruft", "pytest", "pytest-cookies", "ruff", "pre-commit")
     session.run("pytest", "tests", *session.posargs)
 
 

@@ -45,10 +45,26 @@ SHADOWED = {
     "json",
 }
 SCHEDULE_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
-# The choice lists as cookiecutter.json declares them. Cookiecutter checks a
-# choice given on the command line, but not one from a hand-edited replay file.
-DECLARED = json.loads((Path(ANSWERS["_repo_dir"]) / "cookiecutter.json").read_text(encoding="utf-8"))
-CHOICES = {name: set(value) for name, value in DECLARED.items() if isinstance(value, list)}
+
+
+def declared_choices(answers: dict) -> dict[str, set[str]]:
+    """The choice lists as cookiecutter.json declares them.
+
+    Cookiecutter checks a choice given on the command line, but not one from a
+    hand-edited replay file, so the hook checks again. Cruft renders with
+    cookiecutter's generate_files, which sets no ``_repo_dir``; there every
+    answer (from --extra-context or .cruft.json) has already been through
+    cookiecutter's generate_context, which refuses a value outside a choice
+    list, so there is nothing left to check.
+    """
+    repo_dir = answers.get("_repo_dir")
+    if not repo_dir:
+        return {}
+    declared = json.loads((Path(repo_dir) / "cookiecutter.json").read_text(encoding="utf-8"))
+    return {name: set(value) for name, value in declared.items() if isinstance(value, list)}
+
+
+CHOICES = declared_choices(ANSWERS)
 # Bounds of the five cron fields (minute, hour, day of month, month, day of
 # week) and the names accepted for months and weekdays.
 CRON_BOUNDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]
@@ -161,7 +177,7 @@ def number_in(name: str, value: str, low: float, high: float, *, open_range: boo
 
 
 def check_choice(name: str, value: str) -> None:
-    if value not in CHOICES[name]:
+    if name in CHOICES and value not in CHOICES[name]:
         raise AnswerError(name, value, "one of " + ", ".join(sorted(CHOICES[name])))
 
 
