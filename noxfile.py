@@ -21,7 +21,7 @@ CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
 MODELS = CONTEXT["model"]
 DEFAULT_SLUG = "sentiment-pipeline"
 PYTHON = "3.11"
-LINTED = ["hooks", "tests", "noxfile.py"]
+LINTED = ["hooks", "scripts", "tests", "noxfile.py"]
 # Commands in the generated project must use its own .venv, not nox's.
 PROJECT_ENV = {"VIRTUAL_ENV": None, "UV_PROJECT_ENVIRONMENT": None}
 # Wall time of each session's last successful run, for `nox -s bench`.
