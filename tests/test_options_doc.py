@@ -72,4 +72,5 @@ def test_a_stale_options_page_fails_the_check(options_doc, tmp_path, monkeypatch
 def test_the_readme_points_to_the_docs():
     readme = (TEMPLATE / "README.md").read_text(encoding="utf-8")
     assert "(docs/options.md)" in readme
+    assert "(docs/opinions.md)" in readme
     assert "(CHANGELOG.md)" in readme
