@@ -217,13 +217,19 @@ def test_run_blocks_are_shellchecked(default_project, tmp_path):
     assert "job test, step 2 (Install)" in problem
 
 
-def test_shellcheck_rejects_a_broken_script(default_project, tmp_path):
-    text = (default_project / "scripts" / "start_mlflow.sh").read_text(encoding="utf-8")
-    broken = replace_once(text, 'cd "$(dirname "$0")/.."', "cd $(dirname $0)/..")
-    script = tmp_path / "start_mlflow.sh"
-    script.write_text(broken, encoding="utf-8")
+def shellcheck_broken(project: Path, relative: str, old: str, new: str, tmp_path: Path):
+    """ShellCheck's result on a copy of a generated script with ``old`` replaced by ``new``."""
+    text = (project / relative).read_text(encoding="utf-8")
+    script = tmp_path / Path(relative).name
+    script.write_text(replace_once(text, old, new), encoding="utf-8")
+    return shellcheck(script)
 
-    result = shellcheck(script)
+
+def test_shellcheck_rejects_a_broken_script(default_project, tmp_path):
+    result = shellcheck_broken(
+        default_project, "scripts/start_mlflow.sh", 'cd "$(dirname "$0")/.."', "cd $(dirname $0)/..",
+        tmp_path,
+    )  # fmt: skip
     assert result.returncode == 1
     assert "SC2046" in result.stdout
     assert "SC2086" in result.stdout
@@ -231,11 +237,10 @@ def test_shellcheck_rejects_a_broken_script(default_project, tmp_path):
 
 def test_shellcheck_requires_environment_variables_to_be_checked(default_project, tmp_path):
     """The optional checks are on: an unguarded variable from the environment is a finding."""
-    text = (default_project / "deploy" / "postgres-init.sh").read_text(encoding="utf-8")
-    broken = replace_once(text, '"${AIRFLOW_DB_PASSWORD:?set it in deploy/.env}"', '"${AIRFLOW_DB_PASSWORD}"')
-    script = tmp_path / "postgres-init.sh"
-    script.write_text(broken, encoding="utf-8")
-
-    result = shellcheck(script)
+    result = shellcheck_broken(
+        default_project, "deploy/postgres-init.sh",
+        '"${AIRFLOW_DB_PASSWORD:?set it in deploy/.env}"', '"${AIRFLOW_DB_PASSWORD}"',
+        tmp_path,
+    )  # fmt: skip
     assert result.returncode == 1
     assert "SC2154" in result.stdout
