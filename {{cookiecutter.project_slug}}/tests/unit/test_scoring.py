@@ -140,7 +140,10 @@ def test_batch_predict_chunked_parallel_equals_one_chunk(session_settings, champ
     )
     assert list(expected_rejects["id"]) == list(batch["id"].iloc[[0, 41, 94]])
     assert (chunked["rows"], chunked["rejected_rows"]) == (92, 3)
-    assert chunked["metrics"] == pytest.approx(one["metrics"])
+    timings = {"model_load_seconds", "scoring_seconds"}
+    assert timings <= set(chunked["metrics"])
+    counted = {key: value for key, value in chunked["metrics"].items() if key not in timings}
+    assert counted == pytest.approx({key: one["metrics"][key] for key in counted})
 
 
 def test_a_batch_without_rows_writes_nothing(session_settings, champion, write_batch):
