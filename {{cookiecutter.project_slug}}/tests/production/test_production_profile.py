@@ -90,6 +90,9 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
             f"{ENV_PREFIX}CELERY_WORKERS": str(len(WORKERS)),
             f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": services["mlflow"],
             f"{ENV_PREFIX}RETRY_DELAY_SECONDS": "10",
+            # A 20,000-row batch in 4 chunks: scoring forks its worker pool inside
+            # a Celery task, and the worker-kill test orphans those processes.
+            f"{ENV_PREFIX}INFERENCE_CHUNK_ROWS": "5000",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": services["airflow"],
             "AIRFLOW__CELERY__BROKER_URL": services["redis"],
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{services['airflow']}",
