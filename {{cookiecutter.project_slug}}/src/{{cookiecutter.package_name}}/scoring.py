@@ -160,6 +160,19 @@ def _score_in_worker(chunk: pd.DataFrame, sampled: np.ndarray) -> ChunkScores:
     return score_chunk(_worker_model, chunk, sampled)
 
 
+def _allow_children() -> None:
+    """Let a task process that inherited a daemon flag start the worker pool.
+
+    Airflow's Celery executor forks each task from a process of Celery's pool,
+    and the task keeps that process's daemon flag, which multiprocessing reads
+    as "no children allowed". The task is no multiprocessing daemon of anyone,
+    and its workers exit with it (``_exit_with_parent``), so the flag goes.
+    """
+    process = multiprocessing.current_process()
+    if process.daemon:
+        process.daemon = False
+
+
 def score_chunks(
     model: Any, chunks: Iterable[pd.DataFrame], workers: int
 ) -> Iterator[tuple[pd.DataFrame, ChunkScores]]:
@@ -179,6 +192,7 @@ def score_chunks(
             yield chunk, score_chunk(model, chunk, oov_sample(offset, len(chunk)))
             offset += len(chunk)
         return
+    _allow_children()
     # fork: the workers inherit the loaded model instead of unpickling it.
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(

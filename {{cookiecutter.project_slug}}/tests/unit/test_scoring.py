@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }} import data, drift, inference, storage
+from {{ cookiecutter.package_name }} import data, drift, inference, scoring, storage
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.scoring import score_chunks, top_class
 from {{ cookiecutter.package_name }}.settings import load_settings
@@ -53,6 +54,24 @@ def test_chunked_parallel_scores_equal_single_process(model, reviews, workers):
     known = sum(scores.oov_known for _, scores in scored)
     total = sum(scores.oov_total for _, scores in scored)
     assert (known, total) == drift.oov_counts(model, reviews[data.TEXT])
+
+
+def _score_in_daemon(model, chunks, results) -> None:
+    scored = scoring.score_chunks(model, chunks, workers=2)
+    results.put(np.concatenate([scores.confidence for _, scores in scored]))
+
+
+def test_a_daemonic_task_process_still_scores_on_workers(model, reviews):
+    """A Celery-run task inherits its pool process's daemon flag; the pool must still start."""
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    task = context.Process(
+        target=_score_in_daemon, args=(model, chunks_of(reviews, 10), results), daemon=True
+    )
+    task.start()
+    task.join(timeout=120)  # the result is small: the queue does not hold up the exit
+    assert task.exitcode == 0, "scoring failed in the daemonic process (see its traceback above)"
+    assert np.array_equal(results.get(timeout=10), top_class(model, reviews)[1])
 
 
 @pytest.mark.parametrize("workers", [1, 2])
