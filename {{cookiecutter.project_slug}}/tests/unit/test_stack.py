@@ -51,9 +51,14 @@ def test_footprint_sums_the_processes_of_each_group(settings):
     pids.mkdir(parents=True)
     # A sleeping Python in its own session stands in for a component.
     sleeper = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(60)"], start_new_session=True
+        [sys.executable, "-c", "import time; print('ready', flush=True); time.sleep(60)"],
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
+        # Measured before the interpreter has started, it would be a bare fork of 0.2 MB.
+        assert sleeper.stdout.readline().strip() == "ready"
         (pids / "mlflow.pid").write_text(str(sleeper.pid))
         measured = stack.footprint(settings)
     finally:
