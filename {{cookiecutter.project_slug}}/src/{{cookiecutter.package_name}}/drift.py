@@ -27,10 +27,18 @@ CONFIDENCE_BINS = np.linspace(0.5, 1.0, 11)
 EPSILON = 1e-4
 
 
-def confidence_histogram(confidence: np.ndarray) -> list[float]:
-    counts, _ = np.histogram(np.clip(confidence, 0.5, 1.0), bins=CONFIDENCE_BINS)
+def confidence_counts(confidence: np.ndarray) -> np.ndarray:
+    """How many confidences fall in each of CONFIDENCE_BINS."""
+    return np.histogram(np.clip(confidence, 0.5, 1.0), bins=CONFIDENCE_BINS)[0]
+
+
+def normalized(counts: np.ndarray) -> list[float]:
     total = counts.sum()
     return (counts / total).tolist() if total else [0.0] * len(counts)
+
+
+def confidence_histogram(confidence: np.ndarray) -> list[float]:
+    return normalized(confidence_counts(confidence))
 
 
 def class_shares(predicted: pd.Series) -> dict[str, float]:

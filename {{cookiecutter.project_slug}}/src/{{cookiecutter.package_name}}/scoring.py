@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import TEXT
-from {{ cookiecutter.package_name }}.drift import CONFIDENCE_BINS, oov_counts
+from {{ cookiecutter.package_name }}.drift import CONFIDENCE_BINS, confidence_counts, normalized, oov_counts
 from {{ cookiecutter.package_name }}.settings import LABELS
 
 # The unknown-token share is measured on the first OOV_FULL_ROWS rows of a
@@ -101,7 +101,7 @@ class BatchStats:
         counts = np.bincount(scores.best, minlength=len(self.classes))
         for label, count in zip(self.classes, counts.tolist(), strict=True):
             self.class_counts[label] = self.class_counts.get(label, 0) + count
-        self.histogram += np.histogram(np.clip(confidence, 0.5, 1.0), bins=CONFIDENCE_BINS)[0]
+        self.histogram += confidence_counts(confidence)
         self.oov_known += scores.oov_known
         self.oov_total += scores.oov_total
 
@@ -114,8 +114,7 @@ class BatchStats:
         return 1.0 - self.oov_known / self.oov_total if self.oov_total else 0.0
 
     def confidence_histogram(self) -> list[float]:
-        total = self.histogram.sum()
-        return (self.histogram / total).tolist() if total else [0.0] * len(self.histogram)
+        return normalized(self.histogram)
 
     def class_shares(self) -> dict[str, float]:
         return {
