@@ -33,6 +33,7 @@ os.environ.update(
         f"{ENV_PREFIX}ARTIFACT_ROOT": str(SESSION_DIR / "mlartifacts"),
         f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
+        f"{ENV_PREFIX}MODEL_CACHE_DIR": str(SESSION_DIR / "model-cache"),
     }
 )
 # The "files" source needs files: start with the sample reviews.
@@ -44,7 +45,7 @@ shutil.copyfile(
 # A developer's own overrides must not leak into the tests.
 KEEP = {
     f"{ENV_PREFIX}{name}"
-    for name in ("DATA_DIR", "ARTIFACT_ROOT", "WAREHOUSE_URL", "TRAINING_FILES")
+    for name in ("DATA_DIR", "ARTIFACT_ROOT", "WAREHOUSE_URL", "TRAINING_FILES", "MODEL_CACHE_DIR")
 }
 for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in KEEP]:
     del os.environ[name]

@@ -25,6 +25,7 @@ from mlflow.data.dataset_source import DatasetSource
 from mlflow.data.dataset_source_registry import resolve_dataset_source
 from mlflow.exceptions import MlflowException
 
+from {{ cookiecutter.package_name }} import model_cache
 from {{ cookiecutter.package_name }}.errors import (
     ChampionNotFoundError,
     ModelEnvironmentError,
@@ -151,15 +152,19 @@ def champion_version(client: MlflowClient, settings: Settings) -> Any | None:
         raise
 
 
-def check_sklearn_version(settings: Settings, model_uri: str) -> None:
-    """Compare the scikit-learn recorded with the model to the running one (major.minor)."""
+def check_sklearn_version(settings: Settings, model_uri: str) -> bool:
+    """Whether the scikit-learn recorded with the model is the running one (major.minor).
+
+    A mismatch raises ModelEnvironmentError, or with the "warn" policy logs and
+    returns False.
+    """
     requirements = Path(mlflow.pyfunc.get_model_dependencies(model_uri)).read_text()
     match = re.search(r"^scikit-learn==(\S+)", requirements, flags=re.MULTILINE)
     if match is None:
-        return
+        return True
     recorded, running = match.group(1), sklearn.__version__
     if recorded.split(".")[:2] == running.split(".")[:2]:
-        return
+        return True
     message = (
         f"{model_uri} was trained with scikit-learn {recorded} but this environment runs "
         f"scikit-learn {running}: install the locked environment (`uv sync --locked`) or retrain "
@@ -167,15 +172,32 @@ def check_sklearn_version(settings: Settings, model_uri: str) -> None:
     )
     if settings.sklearn_version_policy == "warn":
         log.warning(message)
-        return
+        return False
     raise ModelEnvironmentError(message)
 
 
 def load_version(settings: Settings, version: str) -> Any:
     """Load one registered version as a scikit-learn pipeline, after the version check."""
-    uri = f"models:/{settings.registered_model_name}/{version}"
-    check_sklearn_version(settings, uri)
-    return mlflow.sklearn.load_model(uri)
+    client = connect(settings)
+    return _load(settings, client.get_model_version(settings.registered_model_name, version))
+
+
+def _load(settings: Settings, model_version: Any) -> Any:
+    """The model of an MLflow ``ModelVersion``: from this host's cache, else the registry."""
+    entry = None
+    if settings.model_cache_dir:
+        entry = model_cache.entry_path(Path(settings.model_cache_dir), model_version)
+        model = model_cache.load(entry)
+        if model is not None:
+            return model
+    uri = f"models:/{model_version.name}/{model_version.version}"
+    matches = check_sklearn_version(settings, uri)
+    model = mlflow.sklearn.load_model(uri)
+    # A model allowed in by the "warn" policy is not cached: its warning
+    # must come again on every load.
+    if entry is not None and matches:
+        model_cache.store(entry, model)
+    return model
 
 
 def load_champion(settings: Settings) -> Champion:
@@ -189,7 +211,7 @@ def load_champion(settings: Settings) -> Champion:
         )
     # Resolve the alias once, then load that exact version: a promotion
     # between the two calls cannot mix two models.
-    model = load_version(settings, str(version.version))
+    model = _load(settings, version)
     return Champion(model=model, version=str(version.version), run_id=version.run_id)
 
 

@@ -41,6 +41,12 @@ def _project_root() -> Path:
     return candidate if (candidate / "pyproject.toml").is_file() else Path.cwd().resolve()
 
 
+def _user_cache_dir() -> Path:
+    """This project's per-user cache, where the XDG base directory convention puts it."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / PROJECT_SLUG
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the pipeline steps need to know, with its source resolved."""
@@ -55,6 +61,9 @@ class Settings:
     warehouse_url: str
     # Pid files, logs and the JWT secret of `<slug> stack`.
     stack_dir: Path
+    # Registered model versions already loaded and checked, pickled for this
+    # host's next load (model_cache.py); empty: no cache.
+    model_cache_dir: str
     data_source: str = "{{ cookiecutter.data_source }}"
     model: str = "{{ cookiecutter.model }}"
     max_features: int = {{ cookiecutter.max_features | int }}
@@ -216,6 +225,7 @@ def load_settings(**overrides: object) -> Settings:
         training_files=env.get(f"{ENV_PREFIX}TRAINING_FILES", str(root / "training_data/*.csv")),
         warehouse_url=env.get(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{root / 'warehouse.db'}"),
         stack_dir=Path(env.get(f"{ENV_PREFIX}STACK_DIR", root / ".stack")).resolve(),
+        model_cache_dir=env.get(f"{ENV_PREFIX}MODEL_CACHE_DIR", str(_user_cache_dir() / "models")),
     )
     from_env = {}
     path_fields = {
@@ -226,6 +236,7 @@ def load_settings(**overrides: object) -> Settings:
         "training_files",
         "warehouse_url",
         "stack_dir",
+        "model_cache_dir",
     }
     for field in fields(Settings):
         raw = env.get(f"{ENV_PREFIX}{field.name.upper()}")

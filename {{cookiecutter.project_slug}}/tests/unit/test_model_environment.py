@@ -30,6 +30,9 @@ def test_the_model_records_its_scikit_learn_version(isolated_store):
 
 
 def test_a_minor_version_mismatch_is_refused_or_warned(isolated_store, caplog):
+    # Without the host's model cache: training cached this version after it
+    # passed the check, and the requirements are edited only afterwards.
+    isolated_store = replace(isolated_store, model_cache_dir="")
     result = run_training(isolated_store, "2026-03-20")
     requirements = recorded_requirements(isolated_store, result["model_version"])
     requirements.write_text(
