@@ -51,6 +51,16 @@ for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name
     del os.environ[name]
 
 
+@pytest.fixture(autouse=True)
+def tracking_uri_restored(monkeypatch):
+    """Undo what ``mlflow.set_tracking_uri`` leaves behind after each test.
+
+    It also writes ``MLFLOW_TRACKING_URI`` into ``os.environ``: a test that
+    points MLflow at a dead server would otherwise send every later test there.
+    """
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", os.environ["MLFLOW_TRACKING_URI"])
+
+
 @pytest.fixture
 def isolated_store(tmp_path, monkeypatch):
     """A fresh MLflow store and data directory for one test."""
