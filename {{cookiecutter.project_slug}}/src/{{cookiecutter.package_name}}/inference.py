@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import time
 from collections.abc import Iterable, Iterator
@@ -12,18 +11,29 @@ from typing import Any
 import mlflow
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from mlflow.data.meta_dataset import MetaDataset
 
 from {{ cookiecutter.package_name }} import registry, storage
 from {{ cookiecutter.package_name }}.data import TEXT
 from {{ cookiecutter.package_name }}.drift import PROFILE_FILE, batch_drift
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.scoring import BatchStats, available_cores, score_chunks, top_class
+from {{ cookiecutter.package_name }}.scoring import (
+    BatchDigest,
+    BatchStats,
+    ChunkScores,
+    available_cores,
+    score_chunks,
+    top_class,
+)
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.sources import source_for
 
 PREDICTIONS_FILE = "predictions.parquet"
 REJECTS_FILE = "rejects.parquet"
+# Dictionary-encoded in the predictions file: trying it on mostly distinct
+# texts and ids costs time and saves no space.
+LOW_CARDINALITY = ["prediction", "model_version"]
 log = logging.getLogger(__name__)
 
 
@@ -47,7 +57,9 @@ def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
             f"the batch has no '{TEXT}' column (columns: {list(batch.columns)})."
         )
     text = batch[TEXT].astype("string")
-    empty = text.isna() | (text.str.strip() == "")
+    empty = (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool)
+    if not empty.any():  # the usual case: no copy of the batch
+        return batch, batch.iloc[:0].assign(reason=pd.Series(dtype="string"))
     rejects = batch.loc[empty].assign(**{TEXT: text[empty], "reason": "empty text"})
     return batch.loc[~empty].reset_index(drop=True), rejects
 
@@ -80,25 +92,20 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
 
     partition = storage.partition_dir(settings.data_dir, storage.PREDICTIONS, day)
     output = partition / PREDICTIONS_FILE
-    classes = np.asarray(champion.model.classes_)
-    stats = BatchStats(classes.tolist(), low, high)
-    digest = hashlib.sha256()
+    classes = [str(label) for label in champion.model.classes_]
+    stats = BatchStats(classes, low, high)
+    digest = BatchDigest()
+    labels = pa.array(classes)
     # Both files appear together at the end, or neither does.
     with (
         storage.parquet_stream(partition / REJECTS_FILE) as rejects,
-        storage.parquet_stream(output) as predictions,
+        storage.parquet_stream(output, use_dictionary=LOW_CARDINALITY) as predictions,
     ):
         valid = _validated(chunks, rejects)
         for chunk, scores in score_chunks(champion.model, valid, inference_workers(settings)):
             stats.add(scores)
-            digest.update(scores.row_hashes.tobytes())
-            predictions.write(
-                chunk.assign(
-                    prediction=classes[scores.best],
-                    confidence=scores.confidence,
-                    model_version=champion.version,
-                )
-            )
+            digest.add(chunk)
+            predictions.write(_with_predictions(chunk, scores, labels, champion.version))
         if not stats.rows:
             raise DataValidationError(
                 f"the batch at {location} has no row with text ({rejects.rows} rejected)."
@@ -133,12 +140,12 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
     ) as run:
         mlflow.log_params({"low_confidence_threshold": low, "high_confidence_threshold": high})
         mlflow.log_metrics(metrics)
-        # The digest of every scored row, taken as the chunks went by: the
-        # batch is never whole in memory to hand to mlflow.data.from_pandas.
+        # Digested as the chunks went by: the batch is never whole in memory
+        # to hand to mlflow.data.from_pandas.
         dataset = MetaDataset(
             registry.dataset_source_object(location),
             name=f"batch-{day.isoformat()}",
-            digest=digest.hexdigest()[:16],
+            digest=digest.hexdigest(),
         )
         mlflow.log_input(dataset, context="inference")
     return {
@@ -150,6 +157,20 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
         "run_id": run.info.run_id,
         "metrics": metrics,
     }
+
+
+def _with_predictions(
+    chunk: pd.DataFrame, scores: ChunkScores, labels: pa.Array, version: str
+) -> pa.Table:
+    """The chunk's rows with their prediction, confidence and model version, as Arrow.
+
+    Built from Arrow arrays (``take`` of the class labels, one repeated
+    version) rather than as pandas object columns converted back for Parquet.
+    """
+    table = pa.Table.from_pandas(chunk, preserve_index=False)
+    table = table.append_column("prediction", labels.take(scores.best))
+    table = table.append_column("confidence", pa.array(scores.confidence))
+    return table.append_column("model_version", pa.repeat(pa.scalar(version), len(chunk)))
 
 
 def _validated(

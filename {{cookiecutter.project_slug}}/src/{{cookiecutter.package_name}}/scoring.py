@@ -8,6 +8,8 @@ flight: that, not the batch size, bounds memory.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing
 import os
 import threading
@@ -32,6 +34,8 @@ from {{ cookiecutter.package_name }}.settings import LABELS
 OOV_FULL_ROWS = 10_000
 OOV_SAMPLE_EVERY = 50
 IN_FLIGHT_PER_WORKER = 2
+# MLflow's own digest of a pandas dataset hashes this many rows.
+DIGEST_HEAD_ROWS = 10_000
 
 
 def available_cores() -> int:
@@ -50,9 +54,6 @@ class ChunkScores:
     confidence: np.ndarray
     oov_known: int
     oov_total: int
-    # One 64-bit hash per row, of all its columns: the batch's digest comes
-    # from these, so it does not depend on how the batch was chunked.
-    row_hashes: np.ndarray
 
 
 def top_class(model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -72,8 +73,35 @@ def score_chunk(model: Any, chunk: pd.DataFrame, sampled: np.ndarray) -> ChunkSc
     """Predict every row; count known and total tokens of the ``sampled`` ones."""
     best, confidence = top_class(model, chunk)
     known, total = oov_counts(model, chunk[TEXT][sampled])
-    hashes = pd.util.hash_pandas_object(chunk, index=False).to_numpy()
-    return ChunkScores(best, confidence, known, total, hashes)
+    return ChunkScores(best, confidence, known, total)
+
+
+class BatchDigest:
+    """A batch's content digest, taken chunk by chunk, the way MLflow digests a DataFrame.
+
+    Like ``mlflow.data.from_pandas`` (``mlflow.data.digest_utils``), it hashes
+    the first ``head_rows`` rows, the row count and the column names: the
+    same for any chunking, and without hashing every row of a large batch.
+    """
+
+    def __init__(self, head_rows: int = DIGEST_HEAD_ROWS) -> None:
+        self.head_rows = head_rows
+        self.rows = 0
+        self.columns: list[str] = []
+        self._head = hashlib.sha256()
+
+    def add(self, chunk: pd.DataFrame) -> None:
+        wanted = self.head_rows - self.rows
+        if wanted > 0:
+            head = pd.util.hash_pandas_object(chunk.iloc[:wanted], index=False)
+            self._head.update(head.to_numpy().tobytes())
+        self.rows += len(chunk)
+        self.columns = [str(column) for column in chunk.columns]
+
+    def hexdigest(self) -> str:
+        digest = self._head.copy()
+        digest.update(json.dumps([self.rows, self.columns]).encode())
+        return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -201,7 +229,9 @@ def score_chunks(
         offset = 0
         for chunk in _chain(first, second, chunks):
             sampled = oov_sample(offset, len(chunk))
-            pending.append((chunk, pool.submit(_score_in_worker, chunk, sampled)))
+            # Workers need the text only: the other columns need not be pickled.
+            future = pool.submit(_score_in_worker, chunk[[TEXT]], sampled)
+            pending.append((chunk, future))
             offset += len(chunk)
             if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
                 chunk, future = pending.popleft()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 BATCHES = "batches"
 PREDICTIONS = "predictions"
@@ -73,25 +74,26 @@ def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
 
 
 class ParquetStream:
-    """Frames appended one by one to a Parquet file, each as a row group."""
+    """Frames (or Arrow tables) appended one by one to a Parquet file, each as a row group."""
 
-    def __init__(self, path: Path, target: Path) -> None:
+    def __init__(self, path: Path, target: Path, **writer_options: Any) -> None:
         self.path = path
         self.target = target
         self.rows = 0
         self._writer: Any = None
+        self._writer_options = writer_options
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, rows: pd.DataFrame | pa.Table) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        if not isinstance(rows, pa.Table):
+            schema = None if self._writer is None else self._writer.schema
+            rows = pa.Table.from_pandas(rows, schema=schema, preserve_index=False)
         if self._writer is None:
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            self._writer = pq.ParquetWriter(self.path, table.schema)
-        else:
-            table = pa.Table.from_pandas(frame, schema=self._writer.schema, preserve_index=False)
-        self._writer.write_table(table)
-        self.rows += len(frame)
+            self._writer = pq.ParquetWriter(self.path, rows.schema, **self._writer_options)
+        self._writer.write_table(rows)
+        self.rows += rows.num_rows
 
     def close(self) -> None:
         if self._writer is not None:
@@ -100,26 +102,21 @@ class ParquetStream:
 
 
 @contextmanager
-def parquet_stream(target: Path) -> Iterator[ParquetStream]:
+def parquet_stream(target: Path, **writer_options: Any) -> Iterator[ParquetStream]:
     """Write ``target`` chunk by chunk; it appears only when the block succeeds.
 
     A block that writes no rows removes ``target``: a rerun that finds nothing
-    to write leaves no file from an earlier run behind.
+    to write leaves no file from an earlier run behind. ``writer_options`` go
+    to ``pyarrow.parquet.ParquetWriter``.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    stream = ParquetStream(Path(temporary), target)
-    try:
-        yield stream
-        stream.close()
-        if stream.rows:
-            os.replace(temporary, target)
-        else:
-            target.unlink(missing_ok=True)
-    finally:
-        stream.close()
-        Path(temporary).unlink(missing_ok=True)
+    with atomic_path(target) as temporary:
+        stream = ParquetStream(temporary, target, **writer_options)
+        try:
+            yield stream
+        finally:
+            stream.close()
+    if not stream.rows:  # what was renamed into place is the empty temporary file
+        target.unlink()
 
 
 def write_text(text: str, target: Path) -> Path:

@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.sources import source_for
 def test_summary_metrics_count_confidence_bands():
     stats = BatchStats(["negative", "positive"], low_threshold=0.6, high_threshold=0.8)
     for best, confidence in [([1, 0], [0.55, 0.7]), ([1, 1], [0.9, 0.8])]:
-        stats.add(ChunkScores(np.array(best), np.array(confidence), 3, 4, np.zeros(2, np.uint64)))
+        stats.add(ChunkScores(np.array(best), np.array(confidence), 3, 4))
     metrics = stats.metrics()
     assert metrics["low_confidence_predictions"] == 1
     assert metrics["high_confidence_predictions"] == 2

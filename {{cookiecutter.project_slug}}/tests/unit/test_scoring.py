@@ -61,6 +61,25 @@ def _score_in_daemon(model, chunks, results) -> None:
     results.put(np.concatenate([scores.confidence for _, scores in scored]))
 
 
+def test_the_digest_does_not_depend_on_the_chunking(reviews):
+    whole = scoring.BatchDigest(head_rows=25)
+    whole.add(reviews)
+    for rows in (1, 10, 24, 25, 26, 103):
+        chunked = scoring.BatchDigest(head_rows=25)
+        for chunk in chunks_of(reviews, rows):
+            chunked.add(chunk)
+        assert chunked.hexdigest() == whole.hexdigest(), rows
+    # The head rows, the row count and the columns each change it.
+    for changed in (
+        reviews.assign(**{data.TEXT: reviews[data.TEXT].where(reviews.index != 24, "edited")}),
+        reviews.iloc[:-1],
+        reviews.rename(columns={"id": "review_id"}),
+    ):
+        other = scoring.BatchDigest(head_rows=25)
+        other.add(changed)
+        assert other.hexdigest() != whole.hexdigest()
+
+
 def test_a_daemonic_task_process_still_scores_on_workers(model, reviews):
     """A Celery-run task inherits its pool process's daemon flag; the pool must still start."""
     context = multiprocessing.get_context("fork")
