@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from {{ cookiecutter.package_name }} import data, sources
+from {{ cookiecutter.package_name }} import data, sources, stack
 from {{ cookiecutter.package_name }} import settings as settings_module
 
 SPEEDUP_TARGET = 1.5
@@ -96,14 +96,10 @@ def tree_memory_mb(root: int) -> tuple[float, float]:
         pid = pending.pop()
         pending.extend(children.get(pid, []))
         try:
-            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
-        except OSError:
+            rss_kb, pss_kb = stack.memory_kb(pid)
+        except (OSError, KeyError):  # exited while being read
             continue
-        for line in rollup:
-            name, _, value = line.partition(":")
-            if name in ("Rss", "Pss"):
-                kb = int(value.split()[0])
-                rss, pss = (rss + kb / 1024, pss) if name == "Rss" else (rss, pss + kb / 1024)
+        rss, pss = rss + rss_kb / 1024, pss + pss_kb / 1024
     return rss, pss
 
 

@@ -417,9 +417,8 @@ def footprint(settings: Settings) -> dict:
             pgid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
             if pgid not in groups:
                 continue
-            rss_kb = _kb(proc / "status", "VmRSS:")
-            pss_kb = _kb(proc / "smaps_rollup", "Pss:")
-        except (OSError, ValueError, IndexError):
+            rss_kb, pss_kb = memory_kb(int(proc.name))
+        except (OSError, ValueError, IndexError, KeyError):
             continue  # the process exited while being read
         entry = per_component.setdefault(
             groups[pgid], {"processes": 0, "rss_mb": 0.0, "pss_mb": 0.0}
@@ -438,8 +437,11 @@ def footprint(settings: Settings) -> dict:
     }
 
 
-def _kb(path: Path, key: str) -> int:
-    for line in path.read_text().splitlines():
-        if line.startswith(key):
-            return int(line.split()[1])
-    raise ValueError(f"{key} not in {path}")
+def memory_kb(pid: int) -> tuple[int, int]:
+    """RSS and PSS of one process in kB (Linux ``/proc/<pid>/smaps_rollup``)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Rss", "Pss"):
+            values[name] = int(value.split()[0])
+    return values["Rss"], values["Pss"]
