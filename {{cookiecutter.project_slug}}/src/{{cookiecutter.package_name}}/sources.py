@@ -204,12 +204,16 @@ class WarehouseSource:
         day = storage.as_date(day).isoformat()
         engine = self._engine()
         self.ensure_tables(engine)
+        # One row is enough to know the batch exists: a COUNT would scan it.
+        first_row = (
+            sa.select(sa.literal(1))
+            .select_from(sa.table(BATCH_TABLE))
+            .where(sa.column("logical_date") == day)
+            .limit(1)
+        )
         with engine.connect() as connection:
-            count = connection.execute(
-                sa.text(f"SELECT COUNT(*) FROM {BATCH_TABLE} WHERE logical_date = :day"),
-                {"day": day},
-            ).scalar()
-        if not count:
+            exists = connection.execute(first_row).first() is not None
+        if not exists:
             raise DataValidationError(
                 f"no rows for {day} in {self.batch_location(day)}: "
                 f"run generate_data for {day} first."

@@ -9,6 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from {{ cookiecutter.package_name }} import data, inference
+from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import DATA_SOURCES
 from {{ cookiecutter.package_name }}.sources import BATCH_TABLE, source_for
 from {{ cookiecutter.package_name }}.training import run_training
@@ -50,6 +51,16 @@ def test_warehouse_keeps_one_copy_of_a_date(isolated_store):
             sa.text(f"SELECT COUNT(*) FROM {BATCH_TABLE} WHERE logical_date = :day"), {"day": DAY}
         ).scalar()
     assert count == 20
+
+
+def test_warehouse_without_the_day_says_which_step_to_run(isolated_store):
+    settings = replace(isolated_store, data_source="warehouse")
+    source = source_for(settings)
+    data.generate_batch(source, "2026-04-02", 10)  # another day's rows do not count
+
+    with pytest.raises(DataValidationError, match="run generate_data for 2026-04-01"):
+        source.open_batch("2026-04-01", chunk_rows=5)
+    assert sum(len(chunk) for chunk in source.open_batch("2026-04-02", chunk_rows=5)) == 10
 
 
 def test_files_source_without_files_says_where_to_put_them(isolated_store, tmp_path):
