@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import secrets
 import signal
@@ -34,6 +35,7 @@ MLFLOW_PORT = 5000
 AIRFLOW_PORT = 8080
 AIRFLOW_USER = "admin"
 HEALTH_TIMEOUT_SECONDS = 180
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ PRODUCTION_VARIABLES = {
     "MLFLOW_TRACKING_URI": "the MLflow server's http(s) URL, which every client uses",
     f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": "MLflow's own PostgreSQL database, not Airflow's",
 }
+# Each worker's node name; %h is Celery's own placeholder for the host name.
+CELERY_NODE = "worker{i}@%h"
 CELERY_VARIABLES = {
     "AIRFLOW__CELERY__BROKER_URL": "the Redis broker, e.g. redis://redis:6379/0",
     "AIRFLOW__CELERY__RESULT_BACKEND": "e.g. db+postgresql://... (Airflow's database)",
@@ -162,8 +166,8 @@ def components(settings: Settings, env: dict[str, str]) -> list[Component]:
         chosen += [
             Component(
                 f"celery-worker-{i}",
-                [*airflow, "celery", "worker", "--celery-hostname", f"worker{i}@%h",
-                 "--concurrency", "1", "--skip-serve-logs"],
+                [*airflow, "celery", "worker", "--concurrency", "1", "--skip-serve-logs",
+                 "--celery-hostname", CELERY_NODE.replace("{i}", str(i))],
             )
             for i in range(1, settings.celery_workers + 1)
         ]  # fmt: skip
@@ -218,10 +222,42 @@ def health(settings: Settings) -> dict[str, str]:
     for name in ("scheduler", "dag-processor", "triggerer"):
         reported = airflow.get(name.replace("-", "_"), {}).get("status")
         states[name] = reported or ("running" if running_pid(settings, name) else "down")
-    # Celery workers have no health endpoint; a live process takes tasks from the broker.
-    for pid_file in sorted((stack_dir(settings) / "pids").glob("celery-worker-*.pid")):
-        states[pid_file.stem] = "healthy" if running_pid(settings, pid_file.stem) else "down"
+    # Celery workers have no health endpoint: healthy is answering a ping
+    # through the broker, which a hung or disconnected worker does not.
+    workers = [p.stem for p in sorted((stack_dir(settings) / "pids").glob("celery-worker-*.pid"))]
+    running = [name for name in workers if running_pid(settings, name)]
+    answering = _celery_workers_answering([_celery_node(name) for name in running])
+    for name in workers:
+        if name not in running:
+            states[name] = "down"
+        else:
+            states[name] = "healthy" if _celery_node(name) in answering else "running"
     return states
+
+
+def _celery_node(component: str) -> str:
+    """The Celery node name of ``celery-worker-<i>`` (its ``--celery-hostname``, expanded)."""
+    return CELERY_NODE.replace("{i}", component.rsplit("-", 1)[1]).replace(
+        "%h", socket.gethostname()
+    )
+
+
+def _celery_workers_answering(nodes: list[str]) -> set[str]:
+    """Which of ``nodes`` answer a ping through the broker within a second."""
+    broker = os.environ.get("AIRFLOW__CELERY__BROKER_URL")
+    if not nodes or not broker:
+        return set()
+    from celery import Celery
+
+    app = Celery(broker=broker)
+    try:
+        replies = app.control.ping(destination=nodes, timeout=1.0)
+    except Exception as error:  # the broker is down: no worker can take tasks
+        log.warning("Celery ping through %s failed: %s", broker, error)
+        return set()
+    finally:
+        app.close()
+    return {node for reply in replies for node in reply}
 
 
 def _startable(settings: Settings, env: dict[str, str], names: list[str] | None) -> list[Component]:

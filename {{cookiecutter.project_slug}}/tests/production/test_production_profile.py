@@ -297,3 +297,24 @@ def test_mlflow_down_during_batch_predict_fails_clearly_then_retries(production,
     assert predictions_rows(home, "2026-03-03") == batch_size
     with capsys.disabled():
         print(f"\nMLflow down: try 1 failed with the clear message, try {try_number} succeeded")
+
+
+def test_a_worker_that_does_not_answer_is_not_called_healthy(production):
+    # A stopped worker's process is alive, but it answers no ping through the broker.
+    group = component_group(production, "celery-worker-1")
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        status = subprocess.run(
+            [sys.executable, "-m", PACKAGE_NAME, "stack", "status"],
+            cwd=PROJECT_ROOT,
+            env=production["env"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    health = json.loads(status.stdout)["health"]
+    assert health["celery-worker-1"] == "running"
+    assert health["celery-worker-2"] == "healthy"
+    assert status.returncode == 3
