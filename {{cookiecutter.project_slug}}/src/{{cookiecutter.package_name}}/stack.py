@@ -63,8 +63,6 @@ PRODUCTION_VARIABLES = {
     "MLFLOW_TRACKING_URI": "the MLflow server's http(s) URL, which every client uses",
     f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": "MLflow's own PostgreSQL database, not Airflow's",
 }
-# Each worker's node name; %h is Celery's own placeholder for the host name.
-CELERY_NODE = "worker{i}@%h"
 CELERY_VARIABLES = {
     "AIRFLOW__CELERY__BROKER_URL": "the Redis broker, e.g. redis://redis:6379/0",
     "AIRFLOW__CELERY__RESULT_BACKEND": "e.g. db+postgresql://... (Airflow's database)",
@@ -167,7 +165,7 @@ def components(settings: Settings, env: dict[str, str]) -> list[Component]:
             Component(
                 f"celery-worker-{i}",
                 [*airflow, "celery", "worker", "--concurrency", "1", "--skip-serve-logs",
-                 "--celery-hostname", CELERY_NODE.replace("{i}", str(i))],
+                 "--celery-hostname", _celery_node(str(i))],
             )
             for i in range(1, settings.celery_workers + 1)
         ]  # fmt: skip
@@ -225,21 +223,23 @@ def health(settings: Settings) -> dict[str, str]:
     # Celery workers have no health endpoint: healthy is answering a ping
     # through the broker, which a hung or disconnected worker does not.
     workers = [p.stem for p in sorted((stack_dir(settings) / "pids").glob("celery-worker-*.pid"))]
-    running = [name for name in workers if running_pid(settings, name)]
-    answering = _celery_workers_answering([_celery_node(name) for name in running])
+    nodes = {
+        name: _celery_node(name.rsplit("-", 1)[1], socket.gethostname())
+        for name in workers
+        if running_pid(settings, name)
+    }
+    answering = _celery_workers_answering(list(nodes.values()))
     for name in workers:
-        if name not in running:
+        if name not in nodes:
             states[name] = "down"
         else:
-            states[name] = "healthy" if _celery_node(name) in answering else "running"
+            states[name] = "healthy" if nodes[name] in answering else "running"
     return states
 
 
-def _celery_node(component: str) -> str:
-    """The Celery node name of ``celery-worker-<i>`` (its ``--celery-hostname``, expanded)."""
-    return CELERY_NODE.replace("{i}", component.rsplit("-", 1)[1]).replace(
-        "%h", socket.gethostname()
-    )
+def _celery_node(worker: str, host: str = "%h") -> str:
+    """Worker ``worker``'s Celery node name; ``%h`` is Celery's placeholder for the host name."""
+    return f"worker{worker}@{host}"
 
 
 def _celery_workers_answering(nodes: list[str]) -> set[str]:
