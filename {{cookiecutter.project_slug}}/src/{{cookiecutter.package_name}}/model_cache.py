@@ -92,7 +92,7 @@ def store(path: Path, model: Any) -> None:
         with atomic_path(path) as temporary, temporary.open("wb") as handle:
             pickle.dump(model, handle, protocol=pickle.HIGHEST_PROTOCOL)
         _prune(path.parent)
-    except OSError as error:
+    except (OSError, pickle.PicklingError) as error:
         log.warning("model cache entry %s not written: %s", path, error)
 
 
