@@ -34,7 +34,7 @@ def seed_training_files(project: Path) -> None:
         return
     target = project / "training_data" / "reviews.csv"
     target.parent.mkdir(exist_ok=True)
-    shutil.copyfile(project / "src" / PACKAGE / "sample_data" / "reviews.csv", target)
+    shutil.copyfile(project / "src" / PACKAGE / "data" / "sample_data" / "reviews.csv", target)
 
 
 def lock(project: Path) -> str:

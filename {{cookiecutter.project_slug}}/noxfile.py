@@ -5,21 +5,28 @@ from __future__ import annotations
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "tests"]
+nox.options.sessions = ["lint", "tests", "scenarios"]
 nox.options.error_on_external_run = True
 
 
 @nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
-    """Ruff lint and format check."""
+    """Ruff lint and format check, and the import-linter contracts in pyproject.toml."""
     session.run("uv", "run", "ruff", "check", ".", external=True)
     session.run("uv", "run", "ruff", "format", "--check", ".", external=True)
+    session.run("uv", "run", "lint-imports", external=True)
 
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """The whole test suite: unit, DAG integrity and end to end."""
+    """The inner loop: every module, DAG integrity and one dag.test() of each DAG."""
     session.run("uv", "run", "pytest", *session.posargs, external=True)
+
+
+@nox.session(venv_backend="none")
+def scenarios(session: nox.Session) -> None:
+    """Multi-day loops: fourteen days of drift and late labels, champion against challenger."""
+    session.run("uv", "run", "pytest", "-m", "scenario", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none")
@@ -36,12 +43,6 @@ def production(session: nox.Session) -> None:
         "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
         *session.posargs, external=True,
     )  # fmt: skip
-
-
-@nox.session(venv_backend="none")
-def unit(session: nox.Session) -> None:
-    """Fast tests only (no model training through Airflow)."""
-    session.run("uv", "run", "pytest", "-m", "not e2e", *session.posargs, external=True)
 
 
 @nox.session(venv_backend="none")

@@ -110,7 +110,7 @@ def start_tracking_server(package: str, home: Path, env: dict[str, str]) -> subp
         port = probe.getsockname()[1]
     server = subprocess.Popen(
         [
-            sys.executable, "-m", f"{package}.mlflow_server",
+            sys.executable, "-m", f"{package}.platform.mlflow_server",
             "--backend-store-uri", f"sqlite:///{home / 'mlflow.db'}",
             "--artifacts-destination", str(home / "mlartifacts"),
             "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
@@ -199,12 +199,12 @@ def run(args: argparse.Namespace, home: Path, env: dict[str, str], package: str)
     os.environ.update(env)
     settings = settings_module.load_settings()
     print(
-        f"{os.cpu_count()} cores, inference_workers={settings.inference_workers or 'all'}, "
-        f"chunks of {settings.inference_chunk_rows:,} rows, model {settings.model}; "
+        f"{os.cpu_count()} cores, inference_workers={settings.data.inference_workers or 'all'}, "
+        f"chunks of {settings.data.inference_chunk_rows:,} rows, model {settings.model.estimator}; "
         f"data in {home}"
     )
 
-    print(f"\nTraining ({settings.model}, run_training end to end)")
+    print(f"\nTraining ({settings.model.estimator}, run_training end to end)")
     print(f"{'rows':>11} {'seconds':>9}")
     training_files = home / "training"
     training_files.mkdir()

@@ -41,9 +41,9 @@ def main() -> int:
     parser.add_argument("--after-run", action="store_true", help="also measure after one DAG run")
     args = parser.parse_args()
 
-    from {{ cookiecutter.package_name }} import stack
-    from {{ cookiecutter.package_name }}.airflow_api import trigger
     from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
+    from {{ cookiecutter.package_name }}.platform import stack
+    from {{ cookiecutter.package_name }}.platform.airflow_api import trigger
     from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
 
     home = Path(tempfile.mkdtemp(prefix="stack-footprint-"))

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shlex
 import sys
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Param, dag, task
@@ -34,34 +33,46 @@ def _number(value: float, **bounds) -> Param:
 
 # Settings a run can override from its config; each is also a Settings field.
 RUN_PARAMS = {
-    "batch_size": Param(SETTINGS.batch_size, type="integer", minimum=1),
+    "batch_size": Param(SETTINGS.data.batch_size, type="integer", minimum=1),
     "low_confidence_threshold": _number(
-        SETTINGS.low_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
+        SETTINGS.monitoring.low_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
     ),
     "high_confidence_threshold": _number(
-        SETTINGS.high_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
+        SETTINGS.monitoring.high_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
     ),
-    "low_confidence_alert_pct": _number(SETTINGS.low_confidence_alert_pct, minimum=0, maximum=100),
-    "monitoring_window_days": Param(SETTINGS.monitoring_window_days, type="integer", minimum=2),
-    "drift_psi_threshold": _number(SETTINGS.drift_psi_threshold, exclusiveMinimum=0),
-    "oov_increase_threshold": _number(SETTINGS.oov_increase_threshold, exclusiveMinimum=0),
-    "class_shift_threshold": _number(SETTINGS.class_shift_threshold, exclusiveMinimum=0),
-    "retention_days": Param(SETTINGS.retention_days, type="integer", minimum=1),
-    "drift_start": Param(SETTINGS.drift_start, type="string", description="YYYY-MM-DD or empty"),
+    "low_confidence_alert_pct": _number(
+        SETTINGS.monitoring.low_confidence_alert_pct, minimum=0, maximum=100
+    ),
+    "monitoring_window_days": Param(
+        SETTINGS.monitoring.monitoring_window_days, type="integer", minimum=2
+    ),
+    "drift_psi_threshold": _number(SETTINGS.monitoring.drift_psi_threshold, exclusiveMinimum=0),
+    "oov_increase_threshold": _number(
+        SETTINGS.monitoring.oov_increase_threshold, exclusiveMinimum=0
+    ),
+    "class_shift_threshold": _number(SETTINGS.monitoring.class_shift_threshold, exclusiveMinimum=0),
+    "retention_days": Param(SETTINGS.data.retention_days, type="integer", minimum=1),
+    "drift_start": Param(
+        SETTINGS.data.drift_start, type="string", description="YYYY-MM-DD or empty"
+    ),
 }
 
 
 def _settings(params: dict):
-    return replace(load_settings(), **{name: params[name] for name in RUN_PARAMS})
+    """The project's settings with this run's params, validated together."""
+    return load_settings().with_overrides(**{name: params[name] for name in RUN_PARAMS})
 
 
 @dag(
     dag_id=BATCH_INFERENCE_DAG_ID,
-    schedule=SETTINGS.inference_schedule,
+    schedule=SETTINGS.platform.inference_schedule,
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
-    default_args={"retries": 2, "retry_delay": timedelta(seconds=SETTINGS.retry_delay_seconds)},
+    default_args={
+        "retries": 2,
+        "retry_delay": timedelta(seconds=SETTINGS.platform.retry_delay_seconds),
+    },
     params=RUN_PARAMS,
     tags=[PROJECT_SLUG, "inference"],
     doc_md=__doc__,
@@ -69,19 +80,19 @@ def _settings(params: dict):
 def batch_inference():
     @task
     def generate_data(ds: str | None = None, params: dict | None = None) -> dict:
-        from {{ cookiecutter.package_name }}.sources import generate_configured_batch
+        from {{ cookiecutter.package_name }}.steps.demo import generate_data as generate
 
-        return generate_configured_batch(_settings(params), ds)
+        return generate(_settings(params), ds)
 
     @task
     def batch_predict(batch: dict, params: dict | None = None, dag_run=None) -> dict:
-        from {{ cookiecutter.package_name }}.inference import batch_predict as predict
+        from {{ cookiecutter.package_name }}.steps.inference import batch_predict as predict
 
         return predict(_settings(params), batch["logical_date"], tags=run_tags(dag_run))
 
     @task
     def monitor_model(predictions: dict, params: dict | None = None, dag_run=None) -> dict:
-        from {{ cookiecutter.package_name }}.monitoring import monitor
+        from {{ cookiecutter.package_name }}.steps.monitoring import monitor
 
         return monitor(_settings(params), predictions["logical_date"], tags=run_tags(dag_run))
 
@@ -100,7 +111,7 @@ def batch_inference():
 
     @task
     def generate_summary(monitoring: dict, params: dict | None = None) -> dict:
-        from {{ cookiecutter.package_name }}.reporting import write_summary
+        from {{ cookiecutter.package_name }}.steps.summary import write_summary
 
         return write_summary(
             _settings(params), monitoring["logical_date"], monitoring_run_id=monitoring["run_id"]

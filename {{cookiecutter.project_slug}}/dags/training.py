@@ -8,27 +8,27 @@ Wiring only: each task imports and calls one package function.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
 
 from {{ cookiecutter.package_name }}.orchestration import RETRAINING_REQUESTED, TRAINING_DAG_ID, run_tags
-from {{ cookiecutter.package_name }}.settings import MODELS, PROJECT_SLUG, load_settings
+from {{ cookiecutter.package_name }}.settings import ESTIMATORS, PROJECT_SLUG, load_settings
 
 SETTINGS = load_settings()
 # Per-run overrides of the model and the gate, e.g. to try a configuration.
-TUNABLE = ("model", "max_features", "ngram_max", "min_accuracy", "min_improvement")
+TUNABLE = ("estimator", "max_features", "ngram_max", "min_accuracy", "min_improvement")
 
 
 def _settings(params: dict):
-    return replace(load_settings(), **{name: params[name] for name in TUNABLE})
+    """The project's settings with this run's params, validated together."""
+    return load_settings().with_overrides(**{name: params[name] for name in TUNABLE})
 
 
 @dag(
     dag_id=TRAINING_DAG_ID,
     schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(SETTINGS.retrain_schedule, timezone="UTC"),
+        timetable=CronTriggerTimetable(SETTINGS.platform.retrain_schedule, timezone="UTC"),
         assets=[RETRAINING_REQUESTED],
     ),
     start_date=datetime(2026, 1, 1, tzinfo=UTC),
@@ -36,25 +36,27 @@ def _settings(params: dict):
     max_active_runs=1,
     default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
     params={
-        "model": Param(SETTINGS.model, type="string", enum=list(MODELS)),
-        "max_features": Param(SETTINGS.max_features, type="integer", minimum=1),
-        "ngram_max": Param(SETTINGS.ngram_max, type="integer", minimum=1, maximum=3),
-        "min_accuracy": Param(SETTINGS.min_accuracy, type="number", minimum=0, maximum=1),
-        "min_improvement": Param(SETTINGS.min_improvement, type="number", minimum=0, maximum=1),
+        "estimator": Param(SETTINGS.model.estimator, type="string", enum=list(ESTIMATORS)),
+        "max_features": Param(SETTINGS.model.max_features, type="integer", minimum=1),
+        "ngram_max": Param(SETTINGS.model.ngram_max, type="integer", minimum=1, maximum=3),
+        "min_accuracy": Param(SETTINGS.model.min_accuracy, type="number", minimum=0, maximum=1),
+        "min_improvement": Param(
+            SETTINGS.model.min_improvement, type="number", minimum=0, maximum=1
+        ),
     },
     tags=[PROJECT_SLUG, "training"],
     doc_md=__doc__,
 )
 def training():
     @task
-    def extract_training_data(ds: str | None = None) -> dict:
-        from {{ cookiecutter.package_name }}.training import extract
+    def extract_training_data(ds: str | None = None, params: dict | None = None) -> dict:
+        from {{ cookiecutter.package_name }}.steps.training import extract
 
-        return extract(load_settings(), ds)
+        return extract(_settings(params), ds)
 
     @task
     def validate_training_data(extracted: dict, params: dict | None = None) -> dict:
-        from {{ cookiecutter.package_name }}.training import validate
+        from {{ cookiecutter.package_name }}.steps.training import validate
 
         return {
             **validate(_settings(params), extracted["logical_date"]),
@@ -63,7 +65,7 @@ def training():
 
     @task
     def train_challenger(validated: dict, params: dict | None = None, dag_run=None) -> dict:
-        from {{ cookiecutter.package_name }}.training import train_challenger as train
+        from {{ cookiecutter.package_name }}.steps.training import train_challenger as train
 
         return train(
             _settings(params),
@@ -76,15 +78,17 @@ def training():
     def evaluate_challenger(
         trained: dict, ds: str | None = None, params: dict | None = None
     ) -> dict:
-        from {{ cookiecutter.package_name }}.training import evaluate
+        from {{ cookiecutter.package_name }}.steps.training import evaluate
 
         return evaluate(_settings(params), ds, trained["model_version"])
 
     @task
-    def promote_or_reject(evaluation: dict, params: dict | None = None, dag_run=None) -> dict:
-        from {{ cookiecutter.package_name }}.training import decide
+    def promote_or_reject(
+        evaluation: dict, ds: str | None = None, params: dict | None = None, dag_run=None
+    ) -> dict:
+        from {{ cookiecutter.package_name }}.steps.training import decide
 
-        return decide(_settings(params), evaluation, actor=f"airflow:{dag_run.run_id}")
+        return decide(_settings(params), ds, evaluation, actor=f"airflow:{dag_run.run_id}")
 
     promote_or_reject(
         evaluate_challenger(train_challenger(validate_training_data(extract_training_data())))

@@ -39,7 +39,7 @@ os.environ.update(
 # The "files" source needs files: start with the sample reviews.
 (SESSION_DIR / "training_data").mkdir()
 shutil.copyfile(
-    PROJECT_ROOT / "src" / "{{ cookiecutter.package_name }}" / "sample_data" / "reviews.csv",
+    PROJECT_ROOT / "src" / "{{ cookiecutter.package_name }}" / "data" / "sample_data" / "reviews.csv",
     SESSION_DIR / "training_data" / "reviews.csv",
 )
 # A developer's own overrides must not leak into the tests.
@@ -61,16 +61,32 @@ def tracking_uri_restored(monkeypatch):
     monkeypatch.setenv("MLFLOW_TRACKING_URI", os.environ["MLFLOW_TRACKING_URI"])
 
 
-@pytest.fixture
-def isolated_store(tmp_path, monkeypatch):
-    """A fresh MLflow store and data directory for one test."""
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'mlflow.db'}")
-    monkeypatch.setenv(f"{ENV_PREFIX}DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(tmp_path / "mlartifacts"))
-    monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
+@pytest.fixture(scope="session")
+def empty_mlflow_db() -> Path:
+    """An MLflow store with its schema migrated, made once: copying it takes milliseconds."""
+    from mlflow import MlflowClient
+
+    path = SESSION_DIR / "empty-mlflow.db"
+    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+    return path
+
+
+def _isolate(directory: Path, monkeypatch, mlflow_db: Path):
+    """Point MLflow, the data and the warehouse at ``directory``, starting from ``mlflow_db``."""
+    shutil.copyfile(mlflow_db, directory / "mlflow.db")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{directory / 'mlflow.db'}")
+    monkeypatch.setenv(f"{ENV_PREFIX}DATA_DIR", str(directory / "data"))
+    monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(directory / "mlartifacts"))
+    monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{directory / 'warehouse.db'}")
     from {{ cookiecutter.package_name }}.settings import load_settings
 
     return load_settings()
+
+
+@pytest.fixture
+def isolated_store(tmp_path, monkeypatch, empty_mlflow_db):
+    """An empty MLflow store and data directory of this test's own."""
+    return _isolate(tmp_path, monkeypatch, empty_mlflow_db)
 
 
 @pytest.fixture(scope="session")
@@ -83,12 +99,23 @@ def session_settings():
 
 @pytest.fixture(scope="session")
 def champion(session_settings):
-    """Train once per session on the bundled data; the result has the champion alias."""
-    from {{ cookiecutter.package_name }}.training import run_training
+    """Train once per session on the project's data source; the result is the champion."""
+    from {{ cookiecutter.package_name }}.steps.training import run_training
 
-    result = run_training(session_settings, "2026-01-01")
+    result = run_training(session_settings, "2026-01-01", tags={"trigger": "test-session"})
     assert result["promoted"], result["reason"]
     return result
+
+
+@pytest.fixture
+def champion_store(tmp_path, monkeypatch, champion, session_settings):
+    """A store of this test's own that already holds the session's champion.
+
+    A copy of the session's MLflow database: registry changes stay in the
+    test, while the model's artifacts are the session's (read, never changed).
+    """
+    database = Path(session_settings.platform.tracking_uri.removeprefix("sqlite:///"))
+    return _isolate(tmp_path, monkeypatch, database)
 
 
 @pytest.fixture(scope="session")

@@ -1,23 +1,25 @@
-"""The `{{ cookiecutter.project_slug }}` command: the pipeline steps, one subcommand each.
+"""The `{{ cookiecutter.project_slug }}` command, in the order people use it.
 
 Heavy modules (scikit-learn, MLflow) are imported inside the subcommand that
-needs them, so `--help` and `env` answer at once.
+needs them, so `--help` and `env` answer at once. The local platform commands
+(`stack`, `trigger`) exist only while the ``platform`` folder does.
 """
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import importlib.util
 import json
 import os
 import shlex
 import subprocess
 import sys
 import webbrowser
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from {{ cookiecutter.package_name }} import storage
 from {{ cookiecutter.package_name }}.errors import PipelineError, PromotionRejectedError
 from {{ cookiecutter.package_name }}.settings import (
     PACKAGE_NAME,
@@ -28,6 +30,7 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
+HAS_PLATFORM = importlib.util.find_spec(f"{PACKAGE_NAME}.platform") is not None
 
 
 def _today() -> str:
@@ -46,8 +49,11 @@ def _actor() -> str:
         return "unknown"
 
 
+# Pipeline steps, in the order a DAG run takes them.
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.training import run_training
+    from {{ cookiecutter.package_name }}.steps.training import run_training
 
     result = run_training(
         load_settings(), args.date, training_path=args.data, tags={"trigger": "cli"}
@@ -62,68 +68,37 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_promote(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }} import registry
-
-    settings = load_settings()
-    client = registry.connect(settings)
-    client.get_model_version(settings.registered_model_name, args.version)
-    registry.promote(
-        client, settings, args.version, reason=f"manual: {args.reason}", actor=_actor()
-    )
-    _print({"champion": args.version, "reason": args.reason, "by": _actor()})
-    return 0
-
-
-def cmd_rollback(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }} import registry
-
-    settings = load_settings()
-    version = registry.rollback(
-        registry.connect(settings), settings, reason=args.reason, actor=_actor()
-    )
-    _print({"champion": version, "reason": args.reason, "by": _actor()})
-    return 0
-
-
-def cmd_lineage(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.lineage import trace_predictions
-
-    _print(trace_predictions(load_settings(), args.logical_date))
-    return 0
-
-
 def cmd_generate_data(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.sources import generate_configured_batch
+    from {{ cookiecutter.package_name }}.steps.demo import generate_data
 
     overrides = {"batch_size": args.batch_size} if args.batch_size else {}
-    _print(generate_configured_batch(load_settings(**overrides), args.date))
+    _print(generate_data(load_settings(**overrides), args.date))
     return 0
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.inference import batch_predict
+    from {{ cookiecutter.package_name }}.steps.inference import batch_predict
 
     _print(batch_predict(load_settings(), args.date))
     return 0
 
 
 def cmd_monitor(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.monitoring import monitor
+    from {{ cookiecutter.package_name }}.steps.monitoring import monitor
 
     _print(monitor(load_settings(), args.date))
     return 0
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.reporting import write_summary
+    from {{ cookiecutter.package_name }}.steps.summary import write_summary
 
     _print(write_summary(load_settings(), args.date))
     return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.reporting import write_summary
+    from {{ cookiecutter.package_name }}.steps.summary import write_summary
 
     result = write_summary(load_settings(), args.date)
     print(result["report_path"])
@@ -132,18 +107,64 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    import uvicorn
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.data import storage
 
-    from {{ cookiecutter.package_name }}.serving import create_app
-
-    app = create_app(load_settings(), refresh_seconds=args.refresh_seconds)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    settings = load_settings()
+    retention = args.retention_days or settings.data.retention_days
+    deleted = storage.delete_partitions_before(settings.data.data_dir, args.date, retention)
+    _print({"logical_date": args.date, "retention_days": retention, "deleted": deleted})
     return 0
 
 
+def cmd_run_dag(args: argparse.Namespace) -> int:
+    """Run a DAG once, in-process, against the project's Airflow database."""
+    env = {**os.environ, **airflow_environment()}
+    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+    airflow = [sys.executable, "-m", "airflow"]
+    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
+    return subprocess.run([*airflow, "dags", "test", args.dag, args.date], env=env).returncode
+
+
+# The model registry.
+
+
+def cmd_model_promote(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.tracking import registry
+    from {{ cookiecutter.package_name }}.tracking.client import connect
+
+    settings = load_settings()
+    client = connect(settings)
+    client.get_model_version(settings.model.registered_model_name, args.version)
+    registry.promote(
+        client, settings, args.version, reason=f"manual: {args.reason}", actor=_actor()
+    )
+    _print({"champion": args.version, "reason": args.reason, "by": _actor()})
+    return 0
+
+
+def cmd_model_rollback(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.tracking import registry
+    from {{ cookiecutter.package_name }}.tracking.client import connect
+
+    settings = load_settings()
+    version = registry.rollback(connect(settings), settings, reason=args.reason, actor=_actor())
+    _print({"champion": version, "reason": args.reason, "by": _actor()})
+    return 0
+
+
+def cmd_model_lineage(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.tracking.lineage import trace_predictions
+
+    _print(trace_predictions(load_settings(), args.logical_date))
+    return 0
+
+
+# The local platform.
+
+
 def cmd_stack(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }} import stack
+    from {{ cookiecutter.package_name }}.platform import stack
 
     settings = load_settings()
     if args.action == "up":
@@ -167,7 +188,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
 
 
 def cmd_trigger(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.airflow_api import trigger
+    from {{ cookiecutter.package_name }}.platform.airflow_api import trigger
 
     try:
         conf = json.loads(args.conf)
@@ -188,14 +209,6 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     return 0 if result["state"] != "failed" else 1
 
 
-def cmd_cleanup(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    retention = args.retention_days or settings.retention_days
-    deleted = storage.delete_partitions_before(settings.data_dir, args.date, retention)
-    _print({"logical_date": args.date, "retention_days": retention, "deleted": deleted})
-    return 0
-
-
 def cmd_env(args: argparse.Namespace) -> int:
     settings = load_settings()
     variables = {**airflow_environment(settings), **mlflow_server_environment(settings)}
@@ -204,94 +217,146 @@ def cmd_env(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_run_dag(args: argparse.Namespace) -> int:
-    """Run the batch-inference DAG once, in-process, against the project's Airflow database."""
-    env = {**os.environ, **airflow_environment()}
-    Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    airflow = [sys.executable, "-m", "airflow"]
-    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    return subprocess.run([*airflow, "dags", "test", args.dag, args.date], env=env).returncode
+# Serving.
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROJECT_SLUG, description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
 
-    def command(
-        name: str, handler, help_text: str, *, dated: bool = False
+    from {{ cookiecutter.package_name }}.serving.app import create_app
+
+    app = create_app(load_settings(), refresh_seconds=args.refresh_seconds)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    return 0
+
+
+def _iso_date(value: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD.") from None
+
+
+class _Commands:
+    """Subcommands registered in groups, so ``--help`` lists them the way people use them."""
+
+    def __init__(self, parser: argparse.ArgumentParser) -> None:
+        self._subparsers = parser.add_subparsers(
+            dest="command", required=True, metavar="<command>", help="one of the commands above"
+        )
+        self.groups: list[tuple[str, list[tuple[str, str]]]] = []
+
+    def group(self, title: str) -> None:
+        self.groups.append((title, []))
+
+    def add(
+        self,
+        name: str,
+        handler: Callable[[argparse.Namespace], int] | None,
+        help_text: str,
+        *,
+        dated: bool = False,
     ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(handler=handler)
+        self.groups[-1][1].append((name, help_text))
+        # No help= here: the grouped overview lists the commands instead.
+        sub = self._subparsers.add_parser(name, description=help_text)
+        if handler is not None:
+            sub.set_defaults(handler=handler)
         if dated:
-            sub.add_argument(
-                "--date",
-                default=_today(),
-                type=_iso_date,
-                help="logical date (YYYY-MM-DD), default today",
-            )
+            _date_option(sub)
         return sub
 
-    train = command(
-        "train", cmd_train, "Train a challenger and promote it if it passes the gate.", dated=True
+    def overview(self) -> str:
+        lines = []
+        for title, commands in self.groups:
+            lines.append(f"{title}:")
+            lines += [f"  {name:<15} {text}" for name, text in commands]
+            lines.append("")
+        return "\n".join(lines)
+
+
+def _date_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--date", default=_today(), type=_iso_date, help="logical date (YYYY-MM-DD), default today"
+    )
+
+
+def _add_pipeline(commands: _Commands) -> None:
+    commands.group("Pipeline steps, in the order a run takes them")
+    train = commands.add(
+        "train", cmd_train, "Train a challenger; promote it if it passes the gate.", dated=True
     )
     train.add_argument(
         "--data", type=Path, help="CSV or Parquet with text,sentiment (default: the data source)"
     )
-    promote = command("promote", cmd_promote, "Give a registered version the champion alias.")
-    promote.add_argument("version", help="model version number")
-    promote.add_argument("--reason", required=True, help="why, recorded on the version")
-    rollback = command("rollback", cmd_rollback, "Give the alias back to the previous champion.")
-    rollback.add_argument("--reason", required=True, help="why, recorded on the version")
-    lineage = command(
-        "lineage", cmd_lineage, "Show the model and data behind a date's predictions."
-    )
-    lineage.add_argument("logical_date", type=_iso_date, help="YYYY-MM-DD")
-    generate = command(
-        "generate-data", cmd_generate_data, "Write the synthetic batch for a date.", dated=True
+    generate = commands.add(
+        "generate-data",
+        cmd_generate_data,
+        "Demo: write the synthetic batch for a date.",
+        dated=True,
     )
     generate.add_argument("--batch-size", type=int, help="rows in the batch (default: settings)")
-    command("predict", cmd_predict, "Score a date's batch with the champion model.", dated=True)
-    command("monitor", cmd_monitor, "Evaluate the monitoring window ending at a date.", dated=True)
-    command("summarize", cmd_summarize, "Write the run summary for a date.", dated=True)
-    report = command("report", cmd_report, "Write a date's HTML report (and open it).", dated=True)
+    commands.add("predict", cmd_predict, "Score a date's batch with the champion.", dated=True)
+    commands.add(
+        "monitor", cmd_monitor, "Judge the monitoring window ending at a date.", dated=True
+    )
+    commands.add("summarize", cmd_summarize, "Write the run summary for a date.", dated=True)
+    report = commands.add("report", cmd_report, "Write a date's HTML report.", dated=True)
     report.add_argument("--open", action="store_true", help="open it in the default browser")
-    cleanup = command(
+    cleanup = commands.add(
         "cleanup", cmd_cleanup, "Delete partitions older than the retention.", dated=True
     )
     cleanup.add_argument("--retention-days", type=int, help="days to keep (default: settings)")
-    run_dag = command(
-        "run-dag", cmd_run_dag, "Run a DAG once with `airflow dags test`.", dated=True
+    run_dag = commands.add(
+        "run-dag", cmd_run_dag, "Run a whole DAG once with `airflow dags test`.", dated=True
     )
     run_dag.add_argument(
         "--dag", default=BATCH_INFERENCE_DAG, help=f"DAG id (default {BATCH_INFERENCE_DAG})"
     )
-    command("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
-    stack_cmd = command(
-        "stack",
-        cmd_stack,
-        "Run MLflow and Airflow locally: up, down, status, logs; "
-        "run = in the foreground, on this terminal.",
-    )
-    stack_cmd.add_argument("action", choices=["up", "down", "status", "logs", "run"])
-    stack_cmd.add_argument(
-        "components", nargs="*", help="with run: which components (default: all)"
-    )
-    stack_cmd.add_argument("--follow", action="store_true", help="with logs: keep following")
-    trigger_cmd = command("trigger", cmd_trigger, "Trigger a DAG run through Airflow's REST API.")
-    trigger_cmd.add_argument("dag", help=f"DAG id, e.g. {BATCH_INFERENCE_DAG}")
-    trigger_cmd.add_argument("--conf", default="{}", help="run config as JSON")
-    trigger_cmd.add_argument(
+
+
+def _add_registry(commands: _Commands) -> None:
+    commands.group("Model registry")
+    model = commands.add("model", None, "promote | rollback | lineage")
+    actions = model.add_subparsers(dest="action", required=True, metavar="<action>")
+    promote = actions.add_parser("promote", help="give a registered version the champion alias")
+    promote.set_defaults(handler=cmd_model_promote)
+    promote.add_argument("version", help="model version number")
+    promote.add_argument("--reason", required=True, help="why, recorded on the version")
+    rollback = actions.add_parser("rollback", help="give the alias back to the previous champion")
+    rollback.set_defaults(handler=cmd_model_rollback)
+    rollback.add_argument("--reason", required=True, help="why, recorded on the version")
+    lineage = actions.add_parser("lineage", help="the model and data behind a date's predictions")
+    lineage.set_defaults(handler=cmd_model_lineage)
+    lineage.add_argument("logical_date", type=_iso_date, help="YYYY-MM-DD")
+
+
+def _add_platform(commands: _Commands) -> None:
+    commands.group("Local platform")
+    stack = commands.add("stack", cmd_stack, "up | down | status | logs | run: MLflow and Airflow")
+    actions = stack.add_subparsers(dest="action", required=True, metavar="<action>")
+    actions.add_parser("up", help="start every component in the background")
+    actions.add_parser("down", help="stop every process the stack started")
+    actions.add_parser("status", help="health and memory of each component")
+    logs = actions.add_parser("logs", help="the last lines of every log")
+    logs.add_argument("--follow", action="store_true", help="keep following")
+    run = actions.add_parser("run", help="run components in the foreground, on this terminal")
+    run.add_argument("components", nargs="*", help="which components (default: all)")
+    trigger = commands.add("trigger", cmd_trigger, "Trigger a DAG run through Airflow's REST API.")
+    trigger.add_argument("dag", help=f"DAG id, e.g. {BATCH_INFERENCE_DAG}")
+    trigger.add_argument("--conf", default="{}", help="run config as JSON")
+    trigger.add_argument(
         "--date", type=_iso_date, default=None, help="logical date YYYY-MM-DD (default: now)"
     )
-    trigger_cmd.add_argument(
-        "--wait", action="store_true", help="wait and report each task's state"
-    )
-    trigger_cmd.add_argument(
-        "--timeout", type=float, default=900, help="seconds to wait (default 900)"
-    )
-    serve = command(
-        "serve", cmd_serve, "Serve the champion over HTTP (POST /predict, GET /health)."
-    )
+    trigger.add_argument("--wait", action="store_true", help="wait and report each task's state")
+    trigger.add_argument("--timeout", type=float, default=900, help="seconds to wait (default 900)")
+
+
+def _add_serving(commands: _Commands) -> None:
+    commands.group("Serving")
+    serve = commands.add("serve", cmd_serve, "Serve the champion over HTTP (POST /predict).")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
@@ -300,14 +365,24 @@ def build_parser() -> argparse.ArgumentParser:
         default=30.0,
         help="how often to look for a new champion (default 30)",
     )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROJECT_SLUG,
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = _Commands(parser)
+    _add_pipeline(commands)
+    _add_registry(commands)
+    if HAS_PLATFORM:
+        _add_platform(commands)
+    _add_serving(commands)
+    commands.group("Configuration")
+    commands.add("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    parser.description = f"{parser.description}\n\n{commands.overview()}"
     return parser
-
-
-def _iso_date(value: str) -> str:
-    try:
-        return storage.as_date(value).isoformat()
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def main(argv: list[str] | None = None) -> int:

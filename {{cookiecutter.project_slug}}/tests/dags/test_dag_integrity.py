@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import runpy
 import subprocess
 import sys
 
@@ -15,7 +17,7 @@ from {{ cookiecutter.package_name }}.orchestration import (
     RETRAINING_REQUESTED,
     TRAINING_DAG_ID,
 )
-from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, load_settings
+from {{ cookiecutter.package_name }}.settings import FIELD_GROUPS, PACKAGE_NAME, load_settings
 from tests.conftest import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
@@ -48,7 +50,7 @@ def test_tasks_and_edges(dagbag):
 
 def test_schedule_and_run_policy(dagbag):
     dag = dagbag.dags[DAG_ID]
-    assert dag.schedule == "{{ cookiecutter.inference_schedule }}" == load_settings().inference_schedule
+    assert dag.schedule == "{{ cookiecutter.inference_schedule }}" == load_settings().platform.inference_schedule
     assert dag.catchup is False
     for task in dag.tasks:
         assert task.retries >= 1
@@ -58,13 +60,14 @@ def test_schedule_and_run_policy(dagbag):
 def test_thresholds_are_run_params(dagbag):
     params = dagbag.dags[DAG_ID].params
     settings = load_settings()
-    assert params["batch_size"] == settings.batch_size
-    assert params["low_confidence_threshold"] == settings.low_confidence_threshold
-    assert params["high_confidence_threshold"] == settings.high_confidence_threshold
-    assert params["low_confidence_alert_pct"] == settings.low_confidence_alert_pct
-    assert params["retention_days"] == settings.retention_days
+    assert set(params) <= set(FIELD_GROUPS), "every run param is a settings field"
+    assert params["batch_size"] == settings.data.batch_size
+    assert params["low_confidence_threshold"] == settings.monitoring.low_confidence_threshold
+    assert params["high_confidence_threshold"] == settings.monitoring.high_confidence_threshold
+    assert params["low_confidence_alert_pct"] == settings.monitoring.low_confidence_alert_pct
+    assert params["retention_days"] == settings.data.retention_days
     for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
-        assert params[name] == getattr(settings, name)
+        assert params[name] == settings.value(name)
 
 
 # What the dag-processor must not pay for on every parse: the ML libraries and
@@ -76,17 +79,56 @@ HEAVY_MODULES = (
     "pyarrow",
     *(
         f"{PACKAGE_NAME}.{name}"
-        for name in (
-            "training",
-            "inference",
-            "scoring",
-            "registry",
-            "monitoring",
-            "sources",
-            "data",
-        )
+        for name in ("steps", "model", "data", "monitoring", "tracking", "serving", "platform")
     ),
 )
+# What a DAG file may import at all: wiring needs the task SDK, the steps
+# (inside task bodies), the DAG ids and Asset, and the settings.
+ALLOWED_IMPORTS = (
+    "__future__",
+    "airflow.sdk",
+    "datetime",
+    "shlex",
+    "sys",
+    f"{PACKAGE_NAME}.orchestration",
+    f"{PACKAGE_NAME}.settings",
+    f"{PACKAGE_NAME}.steps.",
+)
+
+
+@pytest.mark.parametrize("dag_file", sorted(DAGS_FOLDER.glob("*.py")), ids=lambda p: p.name)
+def test_dag_files_import_only_the_sdk_steps_orchestration_and_settings(dag_file):
+    tree = ast.parse(dag_file.read_text())
+    imported = {
+        node.module if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for alias in node.names
+    }
+    stray = sorted(
+        name
+        for name in imported
+        if not any(name == allowed or name.startswith(allowed) for allowed in ALLOWED_IMPORTS)
+    )
+    assert not stray, f"{dag_file.name} imports {stray}: DAG files are wiring only"
+
+
+@pytest.mark.parametrize("dag_file", ["batch_inference.py", "training.py"])
+def test_run_params_are_validated_together(dagbag, dag_file):
+    """A run conf the settings would refuse fails the task, as the environment's would."""
+    from {{ cookiecutter.package_name }}.errors import SettingsError
+
+    run_settings = runpy.run_path(str(DAGS_FOLDER / dag_file))["_settings"]
+    dag_id = DAG_ID if dag_file == "batch_inference.py" else TRAINING_DAG_ID
+    params = dict(dagbag.dags[dag_id].params)
+    if dag_file == "batch_inference.py":
+        params.update(low_confidence_threshold=0.9, high_confidence_threshold=0.7)
+        expected = "LOW_CONFIDENCE_THRESHOLD"
+    else:
+        params.update(min_accuracy=1.5)
+        expected = "MIN_ACCURACY"
+    with pytest.raises(SettingsError, match=expected):
+        run_settings(params)
 
 
 @pytest.mark.parametrize("dag_file", sorted(DAGS_FOLDER.glob("*.py")), ids=lambda p: p.name)
@@ -116,4 +158,4 @@ def test_training_dag_chain_and_schedule(dagbag):
     expected = CronTriggerTimetable("{{ cookiecutter.retrain_schedule }}", timezone="UTC")
     assert RETRAINING_REQUESTED.name in str(timetable.asset_condition)
     assert timetable.timetable.expression == expected.expression
-    assert set(dag.params) >= {"model", "max_features", "min_accuracy", "min_improvement"}
+    assert set(dag.params) >= {"estimator", "max_features", "min_accuracy", "min_improvement"}

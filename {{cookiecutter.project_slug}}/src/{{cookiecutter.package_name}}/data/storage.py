@@ -1,0 +1,174 @@
+"""Partitioned files keyed by logical date, written atomically.
+
+Layout: ``<data_dir>/<dataset>/ds=YYYY-MM-DD/<file>``. A rerun of a date
+replaces that date's files and touches nothing else; a write goes to a
+temporary file that is renamed into place, so a failed task leaves no half file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+
+BATCHES = "batches"
+PREDICTIONS = "predictions"
+MONITORING = "monitoring"
+REPORTS = "reports"
+TRAINING = "training"
+LABELS = "labels"
+DATASETS = (BATCHES, PREDICTIONS, MONITORING, REPORTS, TRAINING, LABELS)
+PARTITION_PREFIX = "ds="
+# The files a partition holds, named once here.
+BATCH_FILE = "batch.parquet"
+LABELS_FILE = "labels.parquet"
+PREDICTIONS_FILE = "predictions.parquet"
+REJECTS_FILE = "rejects.parquet"
+MONITORING_REPORT_FILE = "report.json"
+SUMMARY_JSON = "summary.json"
+SUMMARY_MARKDOWN = "summary.md"
+REPORT_HTML = "report.html"
+TRAINING_RAW_FILE = "raw.parquet"
+TRAINING_VALID_FILE = "valid.parquet"
+TRAINING_HOLDOUT_FILE = "holdout.parquet"
+# Row groups of this many rows let a reader stream a large file in bounded memory.
+ROW_GROUP_ROWS = 100_000
+
+
+def as_date(value: date | str) -> date:
+    """Accept a date or an ISO string such as Airflow's ``ds``."""
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ValueError(f"{value!r} is not a date: use the form YYYY-MM-DD.") from None
+
+
+def partition_dir(data_dir: Path, dataset: str, day: date | str) -> Path:
+    return Path(data_dir) / dataset / f"{PARTITION_PREFIX}{as_date(day).isoformat()}"
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path next to ``target``; rename it over ``target`` on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    try:
+        yield Path(temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _write(target: Path, writer: Callable[[Path], Any]) -> Path:
+    with atomic_path(target) as temporary:
+        writer(temporary)
+    return target
+
+
+def write_parquet(frame: pd.DataFrame, target: Path) -> Path:
+    return _write(
+        target, lambda path: frame.to_parquet(path, index=False, row_group_size=ROW_GROUP_ROWS)
+    )
+
+
+class ParquetStream:
+    """Frames (or Arrow tables) appended one by one to a Parquet file, each as a row group."""
+
+    def __init__(self, path: Path, target: Path, **writer_options: Any) -> None:
+        self.path = path
+        self.target = target
+        self.rows = 0
+        self._writer: Any = None
+        self._writer_options = writer_options
+
+    def write(self, rows: pd.DataFrame | pa.Table) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if not isinstance(rows, pa.Table):
+            schema = None if self._writer is None else self._writer.schema
+            rows = pa.Table.from_pandas(rows, schema=schema, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self.path, rows.schema, **self._writer_options)
+        self._writer.write_table(rows)
+        self.rows += rows.num_rows
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+@contextmanager
+def parquet_stream(target: Path, **writer_options: Any) -> Iterator[ParquetStream]:
+    """Write ``target`` chunk by chunk; it appears only when the block succeeds.
+
+    A block that writes no rows removes ``target``: a rerun that finds nothing
+    to write leaves no file from an earlier run behind. ``writer_options`` go
+    to ``pyarrow.parquet.ParquetWriter``.
+    """
+    with atomic_path(target) as temporary:
+        stream = ParquetStream(temporary, target, **writer_options)
+        try:
+            yield stream
+        finally:
+            stream.close()
+    if not stream.rows:  # what was renamed into place is the empty temporary file
+        target.unlink()
+
+
+def write_text(text: str, target: Path) -> Path:
+    return _write(target, lambda path: path.write_text(text, encoding="utf-8"))
+
+
+def write_json(payload: dict, target: Path) -> Path:
+    return write_text(json.dumps(payload, indent=2, sort_keys=True, default=str) + "\n", target)
+
+
+def read_json(path: Path) -> dict:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def partition_day(path: Path) -> date | None:
+    """The date of a ``ds=`` directory, or None for anything else."""
+    if not path.is_dir() or not path.name.startswith(PARTITION_PREFIX):
+        return None
+    try:
+        return date.fromisoformat(path.name.removeprefix(PARTITION_PREFIX))
+    except ValueError:
+        return None
+
+
+def delete_partitions_before(data_dir: Path, today: date | str, retention_days: int) -> list[Path]:
+    """Delete partitions of every dataset older than ``retention_days`` before ``today``.
+
+    A partition for ``today - retention_days`` is kept; only strictly older ones go.
+    """
+    if retention_days < 1:
+        raise ValueError(f"retention_days={retention_days} is not valid: expected at least 1.")
+    cutoff = as_date(today) - timedelta(days=retention_days)
+    deleted = []
+    for dataset in DATASETS:
+        root = Path(data_dir) / dataset
+        if not root.is_dir():
+            continue
+        for partition in sorted(root.iterdir()):
+            day = partition_day(partition)
+            if day is not None and day < cutoff:
+                shutil.rmtree(partition)
+                deleted.append(partition)
+    return deleted

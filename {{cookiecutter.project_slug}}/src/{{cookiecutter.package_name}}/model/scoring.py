@@ -1,0 +1,161 @@
+"""Score a batch chunk by chunk on every core, in memory that does not grow with the batch.
+
+Chunks (Parquet row groups, SQL result chunks) go to forked worker processes
+that already hold the model, and come back in input order, so the output is
+row for row what one process writes. At most two chunks per worker are in
+flight: that, not the batch size, bounds memory.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from {{ cookiecutter.package_name }}.data.schema import TEXT
+from {{ cookiecutter.package_name }}.model.pipeline import known_token_counts
+
+# The unknown-token share is measured on the first OOV_FULL_ROWS rows of a
+# batch and on every OOV_SAMPLE_EVERY-th row after them: tokenizing every row
+# again in Python would cost a third of the prediction time, and a systematic
+# sample of 10,000 rows or more estimates the share to a few tenths of a percent.
+OOV_FULL_ROWS = 10_000
+OOV_SAMPLE_EVERY = 50
+IN_FLIGHT_PER_WORKER = 2
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity, not the machine's total)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class ChunkScores:
+    """What scoring one chunk yields: a class index and a confidence per row, and token counts."""
+
+    best: np.ndarray
+    confidence: np.ndarray
+    oov_known: int
+    oov_total: int
+
+
+def top_class(model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The index in ``model.classes_`` of each row's most probable class, and its probability."""
+    probabilities = model.predict_proba(frame[[TEXT]])
+    best = probabilities.argmax(axis=1)
+    return best, probabilities[np.arange(len(frame)), best]
+
+
+def predict_frame(model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` plus ``prediction`` and ``confidence`` (the top class probability)."""
+    if frame.empty:
+        return frame.assign(prediction=pd.Series(dtype="string"), confidence=pd.Series(dtype=float))
+    best, confidence = top_class(model, frame)
+    return frame.assign(prediction=np.asarray(model.classes_)[best], confidence=confidence)
+
+
+def oov_sample(offset: int, rows: int) -> np.ndarray:
+    """Which rows of a chunk starting at batch row ``offset`` count towards the OOV share."""
+    position = np.arange(offset, offset + rows)
+    return (position < OOV_FULL_ROWS) | (position % OOV_SAMPLE_EVERY == 0)
+
+
+def score_chunk(model: Any, chunk: pd.DataFrame, sampled: np.ndarray) -> ChunkScores:
+    """Predict every row; count known and total tokens of the ``sampled`` ones."""
+    best, confidence = top_class(model, chunk)
+    known, total = known_token_counts(model, chunk[TEXT][sampled])
+    return ChunkScores(best, confidence, known, total)
+
+
+# The model of a worker process, inherited from the parent by fork.
+_worker_model: Any = None
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent was killed (SIGKILL skips every cleanup) exits too."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)
+
+
+def _init_worker(model: Any, parent: int) -> None:
+    global _worker_model
+    _worker_model = model
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+
+
+def _score_in_worker(chunk: pd.DataFrame, sampled: np.ndarray) -> ChunkScores:
+    return score_chunk(_worker_model, chunk, sampled)
+
+
+def _allow_children() -> None:
+    """Let a task process that inherited a daemon flag start the worker pool.
+
+    Airflow's Celery executor forks each task from a process of Celery's pool,
+    and the task keeps that process's daemon flag, which multiprocessing reads
+    as "no children allowed". The task is no multiprocessing daemon of anyone,
+    and its workers exit with it (``_exit_with_parent``), so the flag goes.
+    """
+    process = multiprocessing.current_process()
+    if process.daemon:
+        process.daemon = False
+
+
+def score_chunks(
+    model: Any, chunks: Iterable[pd.DataFrame], workers: int
+) -> Iterator[tuple[pd.DataFrame, ChunkScores]]:
+    """Each chunk with its scores, in input order.
+
+    A batch of one chunk, or ``workers=1``, is scored in this process: forking
+    pays off only when there is a second chunk to overlap with the first.
+    """
+    chunks = iter(chunks)
+    first = next(chunks, None)
+    if first is None:
+        return
+    second = next(chunks, None)
+    if second is None or workers <= 1:
+        offset = 0
+        for chunk in _chain(first, second, chunks):
+            yield chunk, score_chunk(model, chunk, oov_sample(offset, len(chunk)))
+            offset += len(chunk)
+        return
+    _allow_children()
+    # fork: the workers inherit the loaded model instead of unpickling it.
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_init_worker, initargs=(model, os.getpid())
+    ) as pool:
+        pending: deque[tuple[pd.DataFrame, Future[ChunkScores]]] = deque()
+        offset = 0
+        for chunk in _chain(first, second, chunks):
+            sampled = oov_sample(offset, len(chunk))
+            # Workers need the text only: the other columns need not be pickled.
+            future = pool.submit(_score_in_worker, chunk[[TEXT]], sampled)
+            pending.append((chunk, future))
+            offset += len(chunk)
+            if len(pending) >= workers * IN_FLIGHT_PER_WORKER:
+                chunk, future = pending.popleft()
+                yield chunk, future.result()
+        while pending:
+            chunk, future = pending.popleft()
+            yield chunk, future.result()
+
+
+def _chain(first: pd.DataFrame, second: pd.DataFrame | None, rest: Iterator) -> Iterator:
+    yield first
+    if second is not None:
+        yield second
+        yield from rest

@@ -1,0 +1,155 @@
+"""The run summary a person reads, built from what the run actually wrote."""
+
+from __future__ import annotations
+
+from datetime import date
+from html import escape
+
+import pandas as pd
+
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.monitoring.charts import bar_chart, line_chart
+from {{ cookiecutter.package_name }}.monitoring.rules import DRIFT_CHECKS
+from {{ cookiecutter.package_name }}.settings import LABELS, PROJECT_SLUG, Settings
+
+STYLE = """
+body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1120px; color: #222; }
+.banner { padding: .8rem 1rem; border-radius: 6px; font-size: 1.25rem; }
+.healthy { background: #e3f4e1; } .attention { background: #fde2dc; }
+.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 1rem; }
+figure { margin: 0; } figcaption { font-weight: 600; margin: .6rem 0 .2rem; }
+svg { width: 100%; background: #fafafa; border-radius: 4px; }
+.series { fill: none; stroke: #2a6fdb; stroke-width: 2; } circle { fill: #2a6fdb; }
+.axis { stroke: #999; } .threshold { stroke: #d33; stroke-dasharray: 5 4; stroke-width: 1.5; }
+.bar { fill: #2a6fdb; } .bar.over { fill: #d33; } .tick { font-size: 11px; fill: #555; }
+table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .3rem; text-align: left; }
+.muted { color: #777; }
+"""
+
+
+def build_summary(settings: Settings, day: date | str) -> dict:
+    """Collect the day's predictions and monitoring report into one record."""
+    day = storage.as_date(day)
+    predictions_dir = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+    report_path = (
+        storage.partition_dir(settings.data.data_dir, storage.MONITORING, day)
+        / storage.MONITORING_REPORT_FILE
+    )
+    predictions_path = predictions_dir / storage.PREDICTIONS_FILE
+    for path in (predictions_path, report_path):
+        if not path.is_file():
+            raise PipelineError(
+                f"{path} is missing: run batch_predict and monitor_model for {day}."
+            )
+    predictions = pd.read_parquet(
+        predictions_path, columns=["prediction", "confidence", "model_version"]
+    )
+    rejects_path = predictions_dir / storage.REJECTS_FILE
+    rejected = (
+        len(pd.read_parquet(rejects_path, columns=["reason"])) if rejects_path.is_file() else 0
+    )
+    report = storage.read_json(report_path)
+    counts = predictions["prediction"].value_counts()
+    return {
+        "logical_date": day.isoformat(),
+        "status": "attention" if report["alerts"] else "healthy",
+        "predictions": len(predictions),
+        "rejected_rows": rejected,
+        "model_versions": sorted(predictions["model_version"].astype(str).unique()),
+        "average_confidence": float(predictions["confidence"].mean()),
+        "label_counts": {label: int(counts.get(label, 0)) for label in LABELS},
+        "monitoring": report["metrics"],
+        "alerts": report["alerts"],
+        "outputs": {"predictions": str(predictions_path), "monitoring_report": str(report_path)},
+    }
+
+
+def render_markdown(summary: dict) -> str:
+    """A short page: status first, then numbers, then alerts."""
+    lines = [
+        f"# Batch inference summary for {summary['logical_date']}",
+        "",
+        f"**Status: {summary['status']}**",
+        "",
+        f"- Predictions: {summary['predictions']} ({summary['rejected_rows']} rows rejected)",
+        f"- Model version: {', '.join(summary['model_versions'])}",
+        f"- Average confidence: {summary['average_confidence']:.3f}",
+    ]
+    lines += [f"- Predicted {label}: {count}" for label, count in summary["label_counts"].items()]
+    window = summary["monitoring"]
+    lines += [
+        f"- Window average confidence: {window['overall_avg_confidence']:.3f} "
+        f"over {int(window['window_runs'])} days",
+        f"- Window low-confidence rate: {window['avg_low_confidence_rate']:.1f}%",
+        "",
+        "## Alerts",
+        "",
+    ]
+    lines += [f"- {alert['kind']}: {alert['message']}" for alert in summary["alerts"]] or ["- none"]
+    return "\n".join(lines) + "\n"
+
+
+def render_html(summary: dict, report: dict) -> str:
+    """One self-contained page: status, trends, drift, accuracy, class shares, alerts."""
+    history = report["history"]
+    thresholds = report["thresholds"]
+    days = [point["logical_date"] for point in history]
+    drift = [
+        (metric, report["metrics"][metric], thresholds[field])
+        for _, metric, field in DRIFT_CHECKS
+        if metric in report["metrics"]
+    ]
+    accuracy = [
+        (p["logical_date"], p["accuracy"]) for p in history if p.get("accuracy") is not None
+    ]
+    alerts = summary["alerts"]
+    rows = "".join(
+        f"<tr><td>{escape(a['kind'])}</td><td>{escape(a['metric'])}</td><td>{a['value']:.4g}</td>"
+        f"<td>{a['threshold']:.4g}</td><td>{escape(a['message'])}</td></tr>"
+        for a in alerts
+    )
+    charts = [
+        line_chart(
+            "Average confidence by logical date",
+            list(zip(days, [p["average_confidence"] for p in history], strict=True)),
+            y_range=(0.5, 1.0),
+        ),
+        line_chart(
+            "Low-confidence rate (%)",
+            list(zip(days, [p["low_confidence_percentage"] for p in history], strict=True)),
+            threshold=thresholds["low_confidence_alert_pct"],
+            y_range=(0.0, 100.0),
+        ),
+        bar_chart("Drift against the training reference (threshold dashed)", drift),
+        line_chart(
+            "Accuracy on batches whose labels have arrived",
+            accuracy,
+            threshold=thresholds["min_accuracy"],
+            y_range=(0.0, 1.0),
+        ),
+        bar_chart(
+            "Predicted class shares",
+            [
+                (label, count / max(summary["predictions"], 1), None)
+                for label, count in summary["label_counts"].items()
+            ],
+        ),
+    ]
+    status = summary["status"]
+    verdict = "Healthy: no alert" if status == "healthy" else f"Attention: {len(alerts)} alert(s)"
+    if report.get("retraining_requested"):
+        verdict += ", retraining requested"
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{escape(PROJECT_SLUG)} report {summary["logical_date"]}</title>
+<style>{STYLE}</style></head><body>
+<h1>{escape(PROJECT_SLUG)}: batch inference {summary["logical_date"]}</h1>
+<p class="banner {status}">{escape(verdict)} &middot; model version {escape(", ".join(summary["model_versions"]))}
+&middot; {summary["predictions"]} predictions, average confidence {summary["average_confidence"]:.3f}</p>
+<div class="grid">{"".join(charts)}</div>
+<h2>Alerts</h2>
+<table><tr><th>kind</th><th>metric</th><th>value</th><th>threshold</th><th>what</th></tr>
+{rows or '<tr><td colspan="5" class="muted">none</td></tr>'}</table>
+</body></html>
+"""

@@ -1,0 +1,179 @@
+"""Pure statistics of scored batches: histograms, class shares, PSI, drift against a profile.
+
+No MLflow and no I/O (an import-linter contract keeps it so). Batch counts
+are mergeable: shards or chunks counted apart add up to the same figures.
+
+Confidence alone barely moves when the input domain changes, so a batch is
+compared on three axes: its confidence distribution (population stability
+index), the share of tokens the vectorizer has never seen, and the shares of
+the predicted classes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from {{ cookiecutter.package_name }}.data.schema import TEXT
+from {{ cookiecutter.package_name }}.model.pipeline import known_token_counts
+from {{ cookiecutter.package_name }}.settings import LABELS
+
+# Top-class confidence of a binary classifier lies in [0.5, 1].
+CONFIDENCE_BINS = np.linspace(0.5, 1.0, 11)
+# Keeps PSI finite when a bin is empty on one side.
+EPSILON = 1e-4
+
+
+def confidence_counts(confidence: np.ndarray) -> np.ndarray:
+    """How many confidences fall in each of CONFIDENCE_BINS."""
+    return np.histogram(np.clip(confidence, 0.5, 1.0), bins=CONFIDENCE_BINS)[0]
+
+
+def normalized(counts: np.ndarray) -> list[float]:
+    total = counts.sum()
+    return (counts / total).tolist() if total else [0.0] * len(counts)
+
+
+def confidence_histogram(confidence: np.ndarray) -> list[float]:
+    return normalized(confidence_counts(confidence))
+
+
+def class_shares(predicted: pd.Series) -> dict[str, float]:
+    total = len(predicted)
+    return {label: float((predicted == label).sum() / total) if total else 0.0 for label in LABELS}
+
+
+def oov_rate(pipeline: Any, texts: pd.Series) -> float:
+    """Share of word tokens that are not in the fitted vocabulary."""
+    known, total = known_token_counts(pipeline, texts)
+    return 1.0 - known / total if total else 0.0
+
+
+@dataclass
+class BatchStats:
+    """Counts over every scored row, added chunk by chunk, from which the run's metrics come."""
+
+    classes: list[str]
+    low_threshold: float
+    high_threshold: float
+    rows: int = 0
+    confidence_sum: float = 0.0
+    low_confidence: int = 0
+    high_confidence: int = 0
+    class_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(len(CONFIDENCE_BINS) - 1))
+    oov_known: int = 0
+    oov_total: int = 0
+
+    def add(self, best: np.ndarray, confidence: np.ndarray, oov_known: int, oov_total: int) -> None:
+        """Count one chunk: each row's class index and confidence, and its token counts."""
+        self.rows += len(confidence)
+        self.confidence_sum += float(confidence.sum())
+        self.low_confidence += int((confidence < self.low_threshold).sum())
+        self.high_confidence += int((confidence >= self.high_threshold).sum())
+        counts = np.bincount(best, minlength=len(self.classes))
+        for label, count in zip(self.classes, counts.tolist(), strict=True):
+            self.class_counts[label] = self.class_counts.get(label, 0) + count
+        self.histogram += confidence_counts(confidence)
+        self.oov_known += oov_known
+        self.oov_total += oov_total
+
+    def merge(self, other: BatchStats) -> BatchStats:
+        """These counts plus ``other``'s, as if one pass had seen both parts."""
+        if (other.classes, other.low_threshold, other.high_threshold) != (
+            self.classes,
+            self.low_threshold,
+            self.high_threshold,
+        ):
+            raise ValueError("batch stats with other classes or thresholds cannot be merged")
+        labels = set(self.class_counts) | set(other.class_counts)
+        return BatchStats(
+            classes=self.classes,
+            low_threshold=self.low_threshold,
+            high_threshold=self.high_threshold,
+            rows=self.rows + other.rows,
+            confidence_sum=self.confidence_sum + other.confidence_sum,
+            low_confidence=self.low_confidence + other.low_confidence,
+            high_confidence=self.high_confidence + other.high_confidence,
+            class_counts={
+                label: self.class_counts.get(label, 0) + other.class_counts.get(label, 0)
+                for label in labels
+            },
+            histogram=self.histogram + other.histogram,
+            oov_known=self.oov_known + other.oov_known,
+            oov_total=self.oov_total + other.oov_total,
+        )
+
+    @property
+    def average_confidence(self) -> float:
+        return self.confidence_sum / self.rows if self.rows else 0.0
+
+    @property
+    def oov_rate(self) -> float:
+        return 1.0 - self.oov_known / self.oov_total if self.oov_total else 0.0
+
+    def confidence_histogram(self) -> list[float]:
+        return normalized(self.histogram)
+
+    def class_shares(self) -> dict[str, float]:
+        return {
+            label: self.class_counts[label] / self.rows if self.rows else 0.0 for label in LABELS
+        }
+
+    def metrics(self) -> dict[str, float]:
+        def share(part: int) -> float:
+            return 100.0 * part / self.rows if self.rows else 0.0
+
+        metrics = {
+            "prediction_count": float(self.rows),
+            "average_confidence": self.average_confidence,
+            "low_confidence_predictions": float(self.low_confidence),
+            "high_confidence_predictions": float(self.high_confidence),
+            "low_confidence_percentage": share(self.low_confidence),
+        }
+        for label in LABELS:
+            metrics[f"predictions_{label}"] = float(self.class_counts[label])
+            metrics[f"predictions_{label}_percentage"] = share(self.class_counts[label])
+        return metrics
+
+
+def build_profile(pipeline: Any, holdout: pd.DataFrame) -> dict:
+    """What "normal" looks like for this model, measured on its hold-out rows."""
+    confidence = pipeline.predict_proba(holdout[[TEXT]]).max(axis=1)
+    return {
+        "rows": len(holdout),
+        "confidence_bins": CONFIDENCE_BINS.tolist(),
+        "confidence_histogram": confidence_histogram(confidence),
+        "average_confidence": float(confidence.mean()),
+        "predicted_class_shares": class_shares(pd.Series(pipeline.predict(holdout[[TEXT]]))),
+        "oov_rate": oov_rate(pipeline, holdout[TEXT]),
+    }
+
+
+def population_stability_index(expected: list[float], actual: list[float]) -> float:
+    """PSI = sum((a - e) * ln(a / e)); under 0.1 is stable, above 0.25 a real shift."""
+    total = 0.0
+    for e, a in zip(expected, actual, strict=True):
+        e, a = max(e, EPSILON), max(a, EPSILON)
+        total += (a - e) * math.log(a / e)
+    return total
+
+
+def batch_drift(profile: dict, stats: BatchStats) -> dict[str, float]:
+    """Drift metrics of a scored batch, from its counts, against the model's reference profile."""
+    shares = stats.class_shares()
+    reference_shares = profile["predicted_class_shares"]
+    return {
+        # Positive: the batch is more confident than the reference.
+        "confidence_shift": stats.average_confidence - profile["average_confidence"],
+        "confidence_psi": population_stability_index(
+            profile["confidence_histogram"], stats.confidence_histogram()
+        ),
+        "oov_rate": stats.oov_rate,
+        "oov_rate_increase": stats.oov_rate - profile["oov_rate"],
+        "class_share_shift": max(abs(shares[label] - reference_shares[label]) for label in LABELS),
+    }

@@ -1,0 +1,483 @@
+"""The local stack: MLflow's tracking server and Airflow's components as managed processes.
+
+Each component runs in its own session (process group) with a pid file and a
+log under ``.stack/``, so ``down`` can stop it and everything it forked.
+Standard library only, apart from the two servers it starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.settings import (
+    ENV_PREFIX,
+    Settings,
+    airflow_environment,
+    mlflow_server_environment,
+)
+
+MLFLOW_PORT = 5000
+AIRFLOW_PORT = 8080
+AIRFLOW_USER = "admin"
+HEALTH_TIMEOUT_SECONDS = 180
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    command: list[str]
+    port: int | None = None
+
+
+def stack_dir(settings: Settings) -> Path:
+    return settings.platform.stack_dir
+
+
+def password_file(env: dict[str, str]) -> Path:
+    return Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+
+
+# The production profile takes these from the environment (deploy/.env.example)
+# and never falls back to a default: a generated secret or a SQLite file there
+# would be a silent misconfiguration.
+PRODUCTION_VARIABLES = {
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "Airflow's metadata database, on PostgreSQL",
+    "AIRFLOW__API_AUTH__JWT_SECRET": "the secret every Airflow component signs tokens with",
+    "AIRFLOW__CORE__FERNET_KEY": "the key Airflow encrypts connections and variables with",
+    "MLFLOW_TRACKING_URI": "the MLflow server's http(s) URL, which every client uses",
+    f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": "MLflow's own PostgreSQL database, not Airflow's",
+}
+CELERY_VARIABLES = {
+    "AIRFLOW__CELERY__BROKER_URL": "the Redis broker, e.g. redis://redis:6379/0",
+    "AIRFLOW__CELERY__RESULT_BACKEND": "e.g. db+postgresql://... (Airflow's database)",
+}
+
+
+def production_problems(settings: Settings, environ: dict[str, str]) -> list[str]:
+    """What keeps ``environ`` from being a usable production profile, one line each."""
+    required = {
+        **PRODUCTION_VARIABLES,
+        **(CELERY_VARIABLES if settings.platform.executor == "celery" else {}),
+    }
+    problems = [
+        f"{name} is not set: {why}" for name, why in required.items() if not environ.get(name)
+    ]
+    airflow_db = environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
+    mlflow_db = environ.get(f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI", "")
+    if airflow_db.startswith("sqlite"):
+        problems.append("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN is SQLite: use PostgreSQL")
+    if mlflow_db.startswith("sqlite"):
+        problems.append(f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI is SQLite: use PostgreSQL")
+    if airflow_db and _database(airflow_db) == _database(mlflow_db):
+        # Both keep an Alembic version table: one schema for both breaks migrations.
+        problems.append("Airflow and MLflow use the same database: give each its own")
+    tracking = environ.get("MLFLOW_TRACKING_URI", "")
+    if tracking and not tracking.startswith(("http://", "https://")):
+        problems.append("MLFLOW_TRACKING_URI must be the server's http(s) URL, not a store")
+    return problems
+
+
+def _database(url: str) -> tuple:
+    """Host, port and database name of a SQLAlchemy URL (credentials and driver aside)."""
+    parts = urlsplit(url)
+    return parts.hostname, parts.port, parts.path
+
+
+def stack_environment(settings: Settings) -> dict[str, str]:
+    """Airflow and MLflow variables for every component of the configured profile."""
+    directory = stack_dir(settings)
+    directory.mkdir(exist_ok=True)
+    env = {**os.environ, **airflow_environment(settings), **mlflow_server_environment(settings)}
+    if settings.platform.profile == "production":
+        problems = production_problems(settings, dict(os.environ))
+        if problems:
+            raise PipelineError(
+                f"the production profile is not configured ({ENV_PREFIX}PROFILE=production): "
+                + "; ".join(problems)
+                + ". deploy/.env.example lists every variable."
+            )
+    else:
+        secret_file = directory / "jwt_secret"
+        if not secret_file.is_file():
+            # Generated once, kept out of git (.stack/ is ignored), shared by all components.
+            secret_file.write_text(secrets.token_urlsafe(32))
+            secret_file.chmod(0o600)
+        env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secret_file.read_text().strip())
+        # One LocalExecutor worker: each is a full Python with Airflow loaded
+        # (~130 MB), and the DAGs are chains. Export AIRFLOW__CORE__PARALLELISM for more.
+        env["AIRFLOW__CORE__PARALLELISM"] = os.environ.get("AIRFLOW__CORE__PARALLELISM", "1")
+        # Clients in the stack talk to the tracking server, not to the database file.
+        env["MLFLOW_TRACKING_URI"] = f"http://127.0.0.1:{MLFLOW_PORT}"
+    env.setdefault(
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://127.0.0.1:{AIRFLOW_PORT}/execution/"
+    )
+    env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", f"{AIRFLOW_USER}:admin")
+    env.setdefault("AIRFLOW__API__WORKERS", "1")
+    env.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(directory / "logs" / "tasks"))
+    # MLflow's background job runner is not needed for tracking and costs memory.
+    env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    return env
+
+
+def components(settings: Settings, env: dict[str, str]) -> list[Component]:
+    python = sys.executable
+    airflow = [python, "-m", "airflow"]
+    chosen = [
+        Component(
+            "mlflow",
+            [
+                python, "-m", "{{ cookiecutter.package_name }}.platform.mlflow_server",
+                "--backend-store-uri", env["MLFLOW_BACKEND_STORE_URI"],
+                "--artifacts-destination", env["MLFLOW_ARTIFACTS_DESTINATION"],
+                "--host", "127.0.0.1", "--port", str(MLFLOW_PORT), "--workers", "1",
+            ],
+            MLFLOW_PORT,
+        ),
+        Component(
+            "api-server",
+            [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(AIRFLOW_PORT)],
+            AIRFLOW_PORT,
+        ),
+        # One machine: the api-server reads task logs from disk, so the
+        # per-component log servers would only cost memory.
+        Component("scheduler", [*airflow, "scheduler", "--skip-serve-logs"]),
+        Component("dag-processor", [*airflow, "dag-processor"]),
+        Component("triggerer", [*airflow, "triggerer", "--skip-serve-logs"]),
+    ]  # fmt: skip
+    if settings.platform.profile == "production" and settings.platform.executor == "celery":
+        chosen += [
+            Component(
+                f"celery-worker-{i}",
+                [*airflow, "celery", "worker", "--concurrency", "1", "--skip-serve-logs",
+                 "--celery-hostname", _celery_node(str(i))],
+            )
+            for i in range(1, settings.platform.celery_workers + 1)
+        ]  # fmt: skip
+    return chosen
+
+
+def _pid_file(settings: Settings, name: str) -> Path:
+    return stack_dir(settings) / "pids" / f"{name}.pid"
+
+
+def _log_file(settings: Settings, name: str) -> Path:
+    return stack_dir(settings) / "logs" / f"{name}.log"
+
+
+def running_pid(settings: Settings, name: str) -> int | None:
+    path = _pid_file(settings, name)
+    if not path.is_file():
+        return None
+    pid = int(path.read_text())
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        path.unlink(missing_ok=True)
+        return None
+    return pid
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _get_json(url: str, timeout: float = 5) -> dict | None:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            body = response.read()
+    except (urllib.error.URLError, OSError):
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"text": body.decode(errors="replace")}
+
+
+def health(settings: Settings) -> dict[str, str]:
+    """Each component's state as its health endpoint (or its process) reports it."""
+    states = {}
+    mlflow_ok = _get_json(f"http://127.0.0.1:{MLFLOW_PORT}/health")
+    states["mlflow"] = "healthy" if mlflow_ok is not None else "down"
+    airflow = _get_json(f"http://127.0.0.1:{AIRFLOW_PORT}/api/v2/monitor/health") or {}
+    states["api-server"] = "healthy" if airflow else "down"
+    for name in ("scheduler", "dag-processor", "triggerer"):
+        reported = airflow.get(name.replace("-", "_"), {}).get("status")
+        states[name] = reported or ("running" if running_pid(settings, name) else "down")
+    # Celery workers have no health endpoint: healthy is answering a ping
+    # through the broker, which a hung or disconnected worker does not.
+    workers = [p.stem for p in sorted((stack_dir(settings) / "pids").glob("celery-worker-*.pid"))]
+    nodes = {
+        name: _celery_node(name.rsplit("-", 1)[1], socket.gethostname())
+        for name in workers
+        if running_pid(settings, name)
+    }
+    answering = _celery_workers_answering(list(nodes.values()))
+    for name in workers:
+        if name not in nodes:
+            states[name] = "down"
+        else:
+            states[name] = "healthy" if nodes[name] in answering else "running"
+    return states
+
+
+def _celery_node(worker: str, host: str = "%h") -> str:
+    """Worker ``worker``'s Celery node name; ``%h`` is Celery's placeholder for the host name."""
+    return f"worker{worker}@{host}"
+
+
+def _celery_workers_answering(nodes: list[str]) -> set[str]:
+    """Which of ``nodes`` answer a ping through the broker within a second."""
+    broker = os.environ.get("AIRFLOW__CELERY__BROKER_URL")
+    if not nodes or not broker:
+        return set()
+    from celery import Celery
+
+    app = Celery(broker=broker)
+    try:
+        replies = app.control.ping(destination=nodes, timeout=1.0)
+    except Exception as error:  # the broker is down: no worker can take tasks
+        log.warning("Celery ping through %s failed: %s", broker, error)
+        return set()
+    finally:
+        app.close()
+    return {node for reply in replies for node in reply}
+
+
+def _startable(settings: Settings, env: dict[str, str], names: list[str] | None) -> list[Component]:
+    """The chosen components that are not running yet; a taken port is an error."""
+    chosen = [c for c in components(settings, env) if names is None or c.name in names]
+    todo = [c for c in chosen if running_pid(settings, c.name) is None]
+    for component in todo:
+        if component.port and _port_in_use(component.port):
+            raise PipelineError(
+                f"port {component.port} on 127.0.0.1 is already in use, so {component.name} cannot "
+                f"start: stop what holds it (`lsof -i :{component.port}`) or run `stack down`."
+            )
+    for sub in ("pids", "logs"):
+        (stack_dir(settings) / sub).mkdir(parents=True, exist_ok=True)
+    if any(c.name != "mlflow" for c in todo):
+        Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+        migrate = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if migrate.returncode != 0:
+            last = (migrate.stderr or migrate.stdout).strip().splitlines()[-1:]
+            raise PipelineError(
+                f"`airflow db migrate` failed on {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}: "
+                f"{' '.join(last)}. Check that the database exists and is reachable."
+            )
+    return todo
+
+
+def _start(settings: Settings, component: Component, env: dict[str, str], output) -> int:
+    # Its own session, so stopping the group also stops what the component forks.
+    process = subprocess.Popen(
+        component.command,
+        env=env,
+        cwd=settings.platform.project_root,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    _pid_file(settings, component.name).write_text(str(process.pid))
+    return process.pid
+
+
+def up(settings: Settings) -> dict:
+    """Start every component not yet running, wait until all are healthy."""
+    env = stack_environment(settings)
+    todo = _startable(settings, env, None)
+    for component in todo:
+        with _log_file(settings, component.name).open("ab") as log:
+            _start(settings, component, env, log)
+    started = time.monotonic()
+    while True:
+        states = health(settings)
+        if all(state == "healthy" for state in states.values()):
+            break
+        exited = [c.name for c in todo if not _component_alive(settings, c.name)]
+        if exited:
+            raise PipelineError(
+                f"{', '.join(exited)} exited while starting: see {_log_file(settings, exited[0])}"
+                " (`stack down` stops the rest)."
+            )
+        if time.monotonic() - started > HEALTH_TIMEOUT_SECONDS:
+            raise PipelineError(
+                f"the stack is not healthy after {HEALTH_TIMEOUT_SECONDS} s ({states}): "
+                f"see the logs in {stack_dir(settings) / 'logs'}."
+            )
+        time.sleep(1)
+    return {
+        "started": [c.name for c in todo],
+        "already_running": [c.name for c in components(settings, env) if c not in todo],
+        "seconds_to_healthy": round(time.monotonic() - started, 1),
+        "mlflow_ui": f"http://127.0.0.1:{MLFLOW_PORT}",
+        "airflow_ui": f"http://127.0.0.1:{AIRFLOW_PORT}",
+        "airflow_user": AIRFLOW_USER,
+        "airflow_password_file": str(password_file(env)),
+    }
+
+
+def run_foreground(settings: Settings, names: list[str] | None = None) -> int:
+    """Run the named components with their output on this terminal until Ctrl-C.
+
+    The same commands and settings as `up`, for people who prefer a terminal per
+    server (scripts/start_*.sh). When one component exits, the others are stopped.
+    """
+    env = stack_environment(settings)
+    known = [c.name for c in components(settings, env)]
+    names = names or known
+    unknown = sorted(set(names) - set(known))
+    if unknown:
+        raise PipelineError(f"unknown component(s) {unknown}: choose from {known}.")
+    todo = _startable(settings, env, names)
+    if len(todo) < len(names):
+        raise PipelineError("part of the stack is already running: see `stack status`.")
+    pids = [_start(settings, component, env, None) for component in todo]
+    if "mlflow" in names:
+        print(f"MLflow UI: http://127.0.0.1:{MLFLOW_PORT}", flush=True)
+    if "api-server" in names:
+        print(
+            f"Airflow UI: http://127.0.0.1:{AIRFLOW_PORT}  user: {AIRFLOW_USER}, password in "
+            f"{password_file(env)} once the api-server is up",
+            flush=True,
+        )
+    # Ctrl-C and `kill` stop the components too, even when started from a
+    # non-interactive shell that ignores SIGINT in background jobs.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        while all(group_alive(pid) for pid in pids):
+            time.sleep(0.5)
+        print("a component exited; stopping the others", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        # A second Ctrl-C (uv run forwards one too) must not cut the shutdown short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _stop_groups(pids)
+        for component in todo:
+            _pid_file(settings, component.name).unlink(missing_ok=True)
+
+
+def down(settings: Settings) -> list[str]:
+    """Stop every component `up` started, and everything each one forked."""
+    names = [path.stem for path in (stack_dir(settings) / "pids").glob("*.pid")]
+    running = {name: running_pid(settings, name) for name in names}
+    stopped = [name for name, pid in running.items() if pid is not None]
+    _stop_groups([running[name] for name in stopped])
+    for name in names:
+        _pid_file(settings, name).unlink(missing_ok=True)
+    return stopped
+
+
+def _stop_groups(pgids: list[int]) -> None:
+    """SIGTERM each process group, SIGKILL what is left after 30 s, wait for the exit."""
+    for pgid in pgids:
+        _signal_group(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for pgid in pgids:
+        while group_alive(pgid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if group_alive(pgid):
+            _signal_group(pgid, signal.SIGKILL)
+        # Killed processes take a moment to exit and be reaped.
+        settle = time.monotonic() + 10
+        while group_alive(pgid) and time.monotonic() < settle:
+            time.sleep(0.1)
+
+
+def _signal_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, sig)
+
+
+def _component_alive(settings: Settings, name: str) -> bool:
+    pid = running_pid(settings, name)
+    return pid is not None and group_alive(pid)
+
+
+def group_alive(pgid: int) -> bool:
+    # Reap the leader if this process started it (`up` and `down` in one
+    # process, as in tests); a zombie would still count as alive.
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pgid, os.WNOHANG)
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def log_paths(settings: Settings) -> list[Path]:
+    return sorted((stack_dir(settings) / "logs").glob("*.log"))
+
+
+def footprint(settings: Settings) -> dict:
+    """Resident memory of every process of the stack (Linux /proc), per component, in MB.
+
+    RSS counts memory shared between a parent and its forked workers once per
+    process, so the total is an upper bound; PSS splits shared pages fairly.
+    """
+    groups = {
+        running_pid(settings, p.stem): p.stem for p in (stack_dir(settings) / "pids").glob("*.pid")
+    }
+    per_component: dict[str, dict[str, float]] = {}
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            # The process group is the 5th field of stat, counted after the ")" of the name.
+            pgid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
+            if pgid not in groups:
+                continue
+            rss_kb, pss_kb = memory_kb(int(proc.name))
+        except (OSError, ValueError, IndexError, KeyError):
+            continue  # the process exited while being read
+        entry = per_component.setdefault(
+            groups[pgid], {"processes": 0, "rss_mb": 0.0, "pss_mb": 0.0}
+        )
+        entry["processes"] += 1
+        entry["rss_mb"] += rss_kb / 1024
+        entry["pss_mb"] += pss_kb / 1024
+    for entry in per_component.values():
+        entry["rss_mb"] = round(entry["rss_mb"], 1)
+        entry["pss_mb"] = round(entry["pss_mb"], 1)
+    return {
+        "components": per_component,
+        "processes": sum(e["processes"] for e in per_component.values()),
+        "total_rss_mb": round(sum(e["rss_mb"] for e in per_component.values()), 1),
+        "total_pss_mb": round(sum(e["pss_mb"] for e in per_component.values()), 1),
+    }
+
+
+def memory_kb(pid: int) -> tuple[int, int]:
+    """RSS and PSS of one process in kB (Linux ``/proc/<pid>/smaps_rollup``)."""
+    values = {}
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("Rss", "Pss"):
+            values[name] = int(value.split()[0])
+    return values["Rss"], values["Pss"]

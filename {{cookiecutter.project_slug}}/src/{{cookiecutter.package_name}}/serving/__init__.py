@@ -1,0 +1,1 @@
+"""Online prediction over HTTP with the current champion (``app.py``)."""

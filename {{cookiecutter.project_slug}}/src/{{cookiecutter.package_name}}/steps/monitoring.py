@@ -1,0 +1,142 @@
+"""Prediction-quality monitoring over a window of logical dates.
+
+History comes from the batch-inference runs of the last N logical days (not
+the last N runs by wall-clock time), and the result goes to its own
+experiment, so a monitoring run never counts as a prediction run. Three
+kinds of evidence: the confidence trend, the day's drift against the model's
+reference profile, and real accuracy once the true labels of a batch arrive.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from datetime import date, timedelta
+
+import mlflow
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.schema import LABEL
+from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.monitoring.alerts import requests_retraining
+from {{ cookiecutter.package_name }}.monitoring.delivery import deliver, webhook_url
+from {{ cookiecutter.package_name }}.monitoring.rules import DRIFT_METRICS, THRESHOLDS, DayMetrics, evaluate
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.tracking import runs
+from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
+
+log = logging.getLogger(__name__)
+
+
+def ground_truth(settings: Settings, day: date) -> dict[str, float] | None:
+    """Accuracy and F1 of the day's predictions, once its true labels have arrived."""
+    labels = source_for(settings).read_labels(day)
+    path = (
+        storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+        / storage.PREDICTIONS_FILE
+    )
+    if labels is None or not path.is_file():
+        return None
+    joined = pd.read_parquet(path, columns=["id", "prediction"]).merge(labels, on="id")
+    if joined.empty:
+        return None
+    return {
+        "accuracy": float(accuracy_score(joined[LABEL], joined["prediction"])),
+        "f1": float(f1_score(joined[LABEL], joined["prediction"], average="macro")),
+        "labeled_rows": float(len(joined)),
+    }
+
+
+def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
+    """One point per logical day of the window that has a batch-inference run.
+
+    True labels that have arrived are scored and their accuracy and F1 are
+    logged on that day's batch-inference run.
+    """
+    client = connect(settings)
+    history = []
+    for offset in range(settings.monitoring.monitoring_window_days - 1, -1, -1):
+        logical_date = day - timedelta(days=offset)
+        run = runs.find_run(
+            client, settings.inference_experiment, runs.run_name(runs.INFERENCE, logical_date)
+        )
+        if run is None or "average_confidence" not in run.data.metrics:
+            continue
+        metrics = run.data.metrics
+        truth = ground_truth(settings, logical_date)
+        if truth is not None:
+            for name, value in truth.items():
+                client.log_metric(run.info.run_id, name, value)
+        history.append(
+            DayMetrics(
+                logical_date=logical_date,
+                average_confidence=metrics["average_confidence"],
+                low_confidence_percentage=metrics.get("low_confidence_percentage", 0.0),
+                drift={m: metrics[m] for m in DRIFT_METRICS if m in metrics} or None,
+                accuracy=truth["accuracy"] if truth else None,
+                f1=truth["f1"] if truth else None,
+            )
+        )
+    return history
+
+
+def monitor(settings: Settings, day: date | str, *, tags: dict[str, str] | None = None) -> dict:
+    """Evaluate the window ending at ``day``, log a monitoring run, write the report, alert."""
+    day = storage.as_date(day)
+    history = collect_history(settings, day)
+    if not history:
+        raise PipelineError(
+            f"no batch-inference run for the {settings.monitoring.monitoring_window_days} days "
+            f"up to {day}: run batch_predict first."
+        )
+    metrics, alerts = evaluate(
+        history, day, settings.monitoring, min_accuracy=settings.model.min_accuracy
+    )
+    for alert in alerts:
+        log.warning("ALERT %s", alert.as_dict())
+    retrain = requests_retraining(alerts)
+    report = {
+        "logical_date": day.isoformat(),
+        "window_days": settings.monitoring.monitoring_window_days,
+        "thresholds": {
+            **{name: settings.value(name) for name in THRESHOLDS},
+            "min_accuracy": settings.model.min_accuracy,
+        },
+        "metrics": metrics,
+        "alerts": [alert.as_dict() for alert in alerts],
+        "retraining_requested": retrain,
+        "history": [
+            {**asdict(point), "logical_date": point.logical_date.isoformat()} for point in history
+        ],
+    }
+    path = storage.write_json(
+        report,
+        storage.partition_dir(settings.data.data_dir, storage.MONITORING, day)
+        / storage.MONITORING_REPORT_FILE,
+    )
+
+    client = connect(settings)
+    experiment_id = ensure_experiment(client, settings, settings.monitoring_experiment)
+    name = runs.run_name(runs.MONITORING, day)
+    runs.delete_runs_named(client, settings.monitoring_experiment, name)
+    run_tags = {**(tags or {}), "logical_date": day.isoformat()}
+    with mlflow.start_run(experiment_id=experiment_id, run_name=name, tags=run_tags) as run:
+        mlflow.log_metrics(metrics)
+        mlflow.log_dict(report, runs.MONITORING_REPORT_ARTIFACT)
+        if alerts:
+            mlflow.log_table(pd.DataFrame([a.as_dict() for a in alerts]), "alerts.json")
+    delivered = deliver(
+        alerts, webhook_url(settings), timeout=settings.monitoring.webhook_timeout_seconds
+    )
+    return {
+        "logical_date": day.isoformat(),
+        "report_path": str(path),
+        "run_id": run.info.run_id,
+        "metrics": metrics,
+        "alerts": report["alerts"],
+        "retraining_requested": retrain,
+        "webhook_delivered": delivered,
+    }

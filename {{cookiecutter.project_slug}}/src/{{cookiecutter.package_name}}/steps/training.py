@@ -1,0 +1,283 @@
+"""Continuous training, one function per step.
+
+extract -> validate -> train_challenger -> evaluate -> decide. Each step reads
+what the previous one wrote to the logical date's ``training`` partition, so
+the steps can run as separate Airflow tasks (on separate workers) or in one
+process (``run_training``, behind ``<slug> train``) with the same result.
+"""
+
+from __future__ import annotations
+
+import getpass
+import subprocess
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.data
+import mlflow.sklearn
+import numpy as np
+import pandas as pd
+import scipy
+import sklearn
+from mlflow.models import infer_signature
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
+
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, validate_labeled
+from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.model.estimators import skops_trusted_types
+from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit
+from {{ cookiecutter.package_name }}.monitoring.statistics import build_profile
+from {{ cookiecutter.package_name }}.settings import CHALLENGER_ALIAS, Settings
+from {{ cookiecutter.package_name }}.tracking import registry
+from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
+from {{ cookiecutter.package_name }}.tracking.gate import promotion_decision
+from {{ cookiecutter.package_name }}.tracking.lineage import dataset_digest, dataset_source
+from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
+
+TEST_SIZE = 0.2
+CV_FOLDS = 5
+
+
+def _requirements() -> list[str]:
+    """Pin what unpickling the pipeline needs, not the whole project environment."""
+    return [
+        f"scikit-learn=={sklearn.__version__}",
+        f"numpy=={np.__version__}",
+        f"scipy=={scipy.__version__}",
+        f"pandas=={pd.__version__}",
+    ]
+
+
+def git_commit(root: Path) -> str | None:
+    """The project's current commit, when it is a git checkout with git installed."""
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def _partition(settings: Settings, day: date | str) -> Path:
+    return storage.partition_dir(settings.data.data_dir, storage.TRAINING, day)
+
+
+def extract(
+    settings: Settings, day: date | str, *, training_path: Path | str | None = None
+) -> dict:
+    """Snapshot the labeled data of the configured source into the day's partition."""
+    source = source_for(settings, training_path)
+    frame = source.read_training()
+    feedback = source_for(settings).read_feedback() if settings.data.train_on_feedback else None
+    if feedback is not None and len(feedback):
+        frame = pd.concat([frame, feedback], ignore_index=True)
+    path = storage.write_parquet(frame, _partition(settings, day) / storage.TRAINING_RAW_FILE)
+    return {
+        "logical_date": storage.as_date(day).isoformat(),
+        "rows": len(frame),
+        "feedback_rows": 0 if feedback is None else len(feedback),
+        "source": source.training_location(),
+        "path": str(path),
+    }
+
+
+def validate(settings: Settings, day: date | str) -> dict:
+    """Keep the usable rows, set the others aside with their reason, fail if too few remain."""
+    partition = _partition(settings, day)
+    result = validate_labeled(
+        pd.read_parquet(partition / storage.TRAINING_RAW_FILE),
+        min_rows=settings.model.min_training_rows,
+    )
+    storage.write_parquet(result.valid, partition / storage.TRAINING_VALID_FILE)
+    if len(result.rejected):
+        storage.write_parquet(
+            result.rejected.astype({"reason": "string"}), partition / storage.REJECTS_FILE
+        )
+    else:
+        (partition / storage.REJECTS_FILE).unlink(missing_ok=True)
+    return {
+        "logical_date": storage.as_date(day).isoformat(),
+        "rows": len(result.valid),
+        "rejected_rows": len(result.rejected),
+        "rejected_by_reason": result.rejected["reason"].value_counts().to_dict(),
+        "digest": dataset_digest(result.valid),
+    }
+
+
+def train_challenger(
+    settings: Settings,
+    day: date | str,
+    *,
+    source: str,
+    tags: dict[str, str] | None = None,
+) -> dict:
+    """Fit on the validated data, log and register the model, give it the challenger alias.
+
+    The hold-out split is written to the partition so that ``evaluate`` scores
+    the challenger and the champion on exactly the same rows.
+    """
+    day = storage.as_date(day)
+    partition = _partition(settings, day)
+    valid = pd.read_parquet(partition / storage.TRAINING_VALID_FILE)
+    rejected = (
+        pd.read_parquet(partition / storage.REJECTS_FILE)
+        if (partition / storage.REJECTS_FILE).is_file()
+        else None
+    )
+    train_rows, holdout = train_test_split(
+        valid, test_size=TEST_SIZE, stratify=valid[LABEL], random_state=settings.model.random_seed
+    )
+    storage.write_parquet(holdout, partition / storage.TRAINING_HOLDOUT_FILE)
+    x_train, y_train = train_rows[[TEXT]], train_rows[LABEL]
+    folds = StratifiedKFold(
+        n_splits=CV_FOLDS, shuffle=True, random_state=settings.model.random_seed
+    )
+    cv_scores = cross_val_score(build_pipeline(settings.model), x_train, y_train, cv=folds)
+    pipeline = fit(build_pipeline(settings.model), x_train, y_train)
+    predicted = pipeline.predict(holdout[[TEXT]])
+    metrics = {
+        "training_accuracy": accuracy_score(y_train, pipeline.predict(x_train)),
+        "cv_mean_accuracy": float(np.mean(cv_scores)),
+        "cv_std_accuracy": float(np.std(cv_scores)),
+        "test_accuracy": accuracy_score(holdout[LABEL], predicted),
+        # Macro F1 weighs both classes equally whatever the class balance.
+        "test_f1": f1_score(holdout[LABEL], predicted, average="macro"),
+        "training_rows": float(len(valid)),
+        "rejected_rows": float(0 if rejected is None else len(rejected)),
+    }
+    digest = dataset_digest(valid)
+    lineage = {
+        "training_data_digest": digest,
+        "training_data_source": source,
+        "logical_date": day.isoformat(),
+        **(tags or {}),
+    }
+    commit = git_commit(settings.platform.project_root)
+    if commit:
+        lineage["git_commit"] = commit
+
+    client = connect(settings)
+    experiment_id = ensure_experiment(client, settings, settings.training_experiment)
+    with mlflow.start_run(experiment_id=experiment_id, tags=lineage) as run:
+        mlflow.log_params(
+            {
+                "estimator": settings.model.estimator,
+                "max_features": settings.model.max_features,
+                "ngram_max": settings.model.ngram_max,
+                "test_size": TEST_SIZE,
+                "cv_folds": CV_FOLDS,
+                "random_seed": settings.model.random_seed,
+            }
+        )
+        mlflow.log_metrics(metrics)
+        dataset = mlflow.data.from_pandas(
+            valid, source=dataset_source(source), name="training-data", digest=digest
+        )
+        mlflow.log_input(dataset, context="training")
+        if rejected is not None:
+            mlflow.log_table(rejected.astype(str), "rejected_rows.json")
+        # Monitoring compares every batch with this profile of the hold-out.
+        mlflow.log_dict(build_profile(pipeline, holdout), PROFILE_ARTIFACT)
+        model_info = mlflow.sklearn.log_model(
+            pipeline,
+            name="model",
+            signature=infer_signature(x_train.head(20), pipeline.predict(x_train.head(20))),
+            input_example=x_train.head(3),
+            pip_requirements=_requirements(),
+            serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
+            skops_trusted_types=skops_trusted_types(settings.model.estimator),
+            registered_model_name=settings.model.registered_model_name,
+        )
+    version = str(model_info.registered_model_version)
+    for key, value in lineage.items():
+        client.set_model_version_tag(settings.model.registered_model_name, version, key, value)
+    client.set_registered_model_alias(
+        settings.model.registered_model_name, CHALLENGER_ALIAS, version
+    )
+    return {"run_id": run.info.run_id, "model_version": version, "metrics": metrics}
+
+
+def _score(model: Any, holdout: pd.DataFrame) -> dict[str, float]:
+    predicted = model.predict(holdout[[TEXT]])
+    return {
+        "accuracy": float(accuracy_score(holdout[LABEL], predicted)),
+        "f1": float(f1_score(holdout[LABEL], predicted, average="macro")),
+    }
+
+
+def evaluate(settings: Settings, day: date | str, challenger_version: str) -> dict:
+    """Score the registered challenger and the current champion on the same hold-out rows."""
+    holdout = pd.read_parquet(_partition(settings, day) / storage.TRAINING_HOLDOUT_FILE)
+    client = connect(settings)
+    name = settings.model.registered_model_name
+    challenger = client.get_model_version(name, challenger_version)
+    result = {
+        "challenger_version": str(challenger.version),
+        "challenger": _score(registry.load_version(settings, challenger_version), holdout),
+        "champion_version": None,
+        "champion": None,
+        "holdout_rows": len(holdout),
+    }
+    champion = registry.champion_version(client, settings)
+    if champion is not None and str(champion.version) != result["challenger_version"]:
+        result["champion_version"] = str(champion.version)
+        result["champion"] = _score(registry.load_version(settings, str(champion.version)), holdout)
+    metrics = {"challenger_holdout_accuracy": result["challenger"]["accuracy"]}
+    if result["champion"]:
+        metrics["champion_holdout_accuracy"] = result["champion"]["accuracy"]
+    with mlflow.start_run(run_id=challenger.run_id):
+        mlflow.log_metrics(metrics)
+    return result
+
+
+def decide(
+    settings: Settings, day: date | str, evaluation: dict, *, actor: str | None = None
+) -> dict:
+    """Promote the challenger if it passes the gate; otherwise tag it with why not."""
+    challenger = evaluation["challenger"]["accuracy"]
+    champion = evaluation["champion"]["accuracy"] if evaluation["champion"] else None
+    promote, reason = promotion_decision(
+        challenger, champion, settings.model.min_accuracy, settings.model.min_improvement
+    )
+    client = connect(settings)
+    version = evaluation["challenger_version"]
+    if promote:
+        registry.promote(client, settings, version, reason=reason, actor=actor or "training-gate")
+    else:
+        registry.reject(
+            client, settings, version, reason=reason, challenger=challenger, champion=champion
+        )
+    return {
+        "logical_date": storage.as_date(day).isoformat(),
+        "model_version": version,
+        "promoted": promote,
+        "reason": reason,
+        **evaluation,
+    }
+
+
+def run_training(
+    settings: Settings,
+    day: date | str,
+    *,
+    training_path: Path | str | None = None,
+    tags: dict[str, str] | None = None,
+) -> dict:
+    """All steps in one process, with the same gate as the training DAG."""
+    extracted = extract(settings, day, training_path=training_path)
+    validated = validate(settings, day)
+    trained = train_challenger(settings, day, source=extracted["source"], tags=tags)
+    evaluation = evaluate(settings, day, trained["model_version"])
+    decision = decide(settings, day, evaluation, actor=getpass.getuser())
+    return {
+        **decision,
+        "run_id": trained["run_id"],
+        "metrics": trained["metrics"],
+        "rows": validated["rows"],
+        "rejected_rows": validated["rejected_rows"],
+    }

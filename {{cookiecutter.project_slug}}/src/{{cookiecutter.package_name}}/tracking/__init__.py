@@ -1,0 +1,9 @@
+"""Everything that talks to MLflow.
+
+- ``client.py``: the connection, experiments, and a clear error when the server is down.
+- ``runs.py``: run and artifact names keyed by logical date, and the one run lookup.
+- ``registry.py``: the champion alias, loading a version, promotion and rollback.
+- ``gate.py``: the promotion rule, as a pure function.
+- ``lineage.py``: dataset sources, and tracing predictions back to their model and data.
+- ``model_cache.py``: this host's cache of versions already loaded and checked.
+"""

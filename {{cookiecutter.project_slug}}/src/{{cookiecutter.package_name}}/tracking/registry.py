@@ -1,0 +1,204 @@
+"""The model registry: the champion alias, loading a version, promotion and rollback.
+
+The registry is the hand-over between training and inference: inference loads
+``models:/<name>@champion``, never a file path or "the latest version".
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import mlflow.artifacts
+import mlflow.pyfunc
+import mlflow.sklearn
+import sklearn
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from {{ cookiecutter.package_name }}.errors import (
+    ChampionNotFoundError,
+    ModelEnvironmentError,
+    PipelineError,
+)
+from {{ cookiecutter.package_name }}.settings import CHAMPION_ALIAS, ENV_PREFIX, PROJECT_SLUG, Settings
+from {{ cookiecutter.package_name }}.tracking import model_cache
+from {{ cookiecutter.package_name }}.tracking.client import connect
+from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The model behind the champion alias and where it came from."""
+
+    model: Any
+    version: str
+    run_id: str | None
+
+
+def champion_version(client: MlflowClient, settings: Settings) -> Any | None:
+    """The model version carrying the champion alias, or None."""
+    try:
+        return client.get_model_version_by_alias(
+            settings.model.registered_model_name, CHAMPION_ALIAS
+        )
+    except MlflowException as error:
+        if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+            return None
+        raise
+
+
+def check_sklearn_version(settings: Settings, model_uri: str) -> bool:
+    """Whether the scikit-learn recorded with the model is the running one (major.minor).
+
+    A mismatch raises ModelEnvironmentError, or with the "warn" policy logs and
+    returns False.
+    """
+    requirements = Path(mlflow.pyfunc.get_model_dependencies(model_uri)).read_text()
+    match = re.search(r"^scikit-learn==(\S+)", requirements, flags=re.MULTILINE)
+    if match is None:
+        return True
+    recorded, running = match.group(1), sklearn.__version__
+    if recorded.split(".")[:2] == running.split(".")[:2]:
+        return True
+    message = (
+        f"{model_uri} was trained with scikit-learn {recorded} but this environment runs "
+        f"scikit-learn {running}: install the locked environment (`uv sync --locked`) or retrain "
+        f"(`{PROJECT_SLUG} train`); set {ENV_PREFIX}SKLEARN_VERSION_POLICY=warn to load it anyway."
+    )
+    if settings.model.sklearn_version_policy == "warn":
+        log.warning(message)
+        return False
+    raise ModelEnvironmentError(message)
+
+
+def load_version(settings: Settings, version: str) -> Any:
+    """Load one registered version as a scikit-learn pipeline, after the version check."""
+    client = connect(settings)
+    return _load(settings, client.get_model_version(settings.model.registered_model_name, version))
+
+
+def _load(settings: Settings, model_version: Any) -> Any:
+    """The model of an MLflow ``ModelVersion``: from this host's cache, else the registry."""
+    entry = None
+    if settings.platform.model_cache_dir:
+        entry = model_cache.entry_path(Path(settings.platform.model_cache_dir), model_version)
+        model = model_cache.load(entry)
+        if model is not None:
+            return model
+    uri = f"models:/{model_version.name}/{model_version.version}"
+    matches = check_sklearn_version(settings, uri)
+    model = mlflow.sklearn.load_model(uri)
+    # A model allowed in by the "warn" policy is not cached: its warning
+    # must come again on every load.
+    if entry is not None and matches:
+        model_cache.store(entry, model)
+    return model
+
+
+def load_champion(settings: Settings) -> Champion:
+    """Load the champion as a scikit-learn pipeline (for ``predict_proba``)."""
+    client = connect(settings)
+    version = champion_version(client, settings)
+    if version is None:
+        raise ChampionNotFoundError(
+            f"no model version of '{settings.model.registered_model_name}' has the alias "
+            f"'{CHAMPION_ALIAS}' in {settings.platform.tracking_uri}: "
+            f"run `{PROJECT_SLUG} train` first."
+        )
+    # Resolve the alias once, then load that exact version: a promotion
+    # between the two calls cannot mix two models.
+    model = _load(settings, version)
+    return Champion(model=model, version=str(version.version), run_id=version.run_id)
+
+
+def reference_profile(champion: Champion) -> dict | None:
+    """The drift reference logged with the model's training run, if it has one."""
+    try:
+        return mlflow.artifacts.load_dict(f"runs:/{champion.run_id}/{PROFILE_ARTIFACT}")
+    except (MlflowException, OSError):
+        return None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def promote(
+    client: MlflowClient,
+    settings: Settings,
+    version: str,
+    *,
+    reason: str,
+    actor: str,
+    record_previous: bool = True,
+) -> None:
+    """Move the champion alias to ``version`` and record who, why and what it replaced."""
+    name = settings.model.registered_model_name
+    previous = champion_version(client, settings)
+    tags = {
+        "promotion": "promoted",
+        "promotion_reason": reason,
+        "promoted_by": actor,
+        "promoted_at": _now(),
+    }
+    if previous is not None and str(previous.version) != str(version) and record_previous:
+        tags["previous_champion"] = str(previous.version)
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+    client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+
+
+def reject(
+    client: MlflowClient,
+    settings: Settings,
+    version: str,
+    *,
+    reason: str,
+    challenger: float,
+    champion: float | None,
+) -> None:
+    """Leave the champion alone and tag the rejected version with the reason and both scores."""
+    name = settings.model.registered_model_name
+    tags = {
+        "promotion": "rejected",
+        "promotion_reason": reason,
+        "challenger_holdout_accuracy": f"{challenger:.4f}",
+        "champion_holdout_accuracy": "none" if champion is None else f"{champion:.4f}",
+    }
+    for key, value in tags.items():
+        client.set_model_version_tag(name, version, key, value)
+
+
+def rollback(client: MlflowClient, settings: Settings, *, reason: str, actor: str) -> str:
+    """Give the champion alias back to the version the current champion replaced."""
+    current = champion_version(client, settings)
+    if current is None:
+        raise ChampionNotFoundError(
+            f"there is no champion to roll back: run `{PROJECT_SLUG} train`."
+        )
+    previous = current.tags.get("previous_champion")
+    if not previous:
+        raise PipelineError(
+            f"version {current.version} records no earlier champion: "
+            f"use `{PROJECT_SLUG} promote <version>` to choose one."
+        )
+    client.set_model_version_tag(
+        settings.model.registered_model_name, str(current.version), "rolled_back_by", actor
+    )
+    promote(
+        client,
+        settings,
+        previous,
+        reason=f"rollback from version {current.version}: {reason}",
+        actor=actor,
+        record_previous=False,
+    )
+    return previous

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.data import storage
+
+
+def test_partition_path_is_keyed_by_logical_date(tmp_path):
+    path = storage.partition_dir(tmp_path, storage.BATCHES, "2026-01-31T00:00:00+00:00")
+    assert path == tmp_path / "batches" / "ds=2026-01-31"
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "out" / "file.txt"
+    storage.write_text("old", target)
+
+    with pytest.raises(RuntimeError), storage.atomic_path(target) as temporary:
+        temporary.write_text("half")
+        raise RuntimeError("task died")
+
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["file.txt"]
+
+
+def test_retention_deletes_only_older_partitions(tmp_path):
+    for day in ("2026-01-01", "2026-01-10", "2026-01-11", "2026-01-20"):
+        for dataset in (storage.BATCHES, storage.PREDICTIONS):
+            storage.write_text("x", storage.partition_dir(tmp_path, dataset, day) / "f")
+    (tmp_path / storage.BATCHES / "not-a-partition").mkdir()
+
+    deleted = storage.delete_partitions_before(tmp_path, date(2026, 1, 20), retention_days=9)
+
+    assert sorted(p.name for p in deleted) == sorted(["ds=2026-01-01", "ds=2026-01-10"] * 2)
+    remaining = sorted(p.name for p in (tmp_path / storage.BATCHES).iterdir())
+    assert remaining == ["ds=2026-01-11", "ds=2026-01-20", "not-a-partition"]
+
+
+def test_bad_date_says_the_form(tmp_path):
+    with pytest.raises(ValueError, match="YYYY-MM-DD"):
+        storage.partition_dir(tmp_path, storage.BATCHES, "31/01/2026")
+
+
+def test_parquet_stream_appears_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "out" / "rows.parquet"
+    storage.write_parquet(pd.DataFrame({"n": [0]}), target)
+
+    with pytest.raises(RuntimeError), storage.parquet_stream(target) as stream:
+        stream.write(pd.DataFrame({"n": [1, 2]}))
+        raise RuntimeError("task died after the first chunk")
+    assert pd.read_parquet(target)["n"].tolist() == [0]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["rows.parquet"]
+
+    with storage.parquet_stream(target) as stream:
+        stream.write(pd.DataFrame({"n": [1, 2]}))
+        stream.write(pd.DataFrame({"n": [3]}))
+    assert pd.read_parquet(target)["n"].tolist() == [1, 2, 3]
+
+    # Nothing to write: an earlier run's file must not stay behind.
+    with storage.parquet_stream(target):
+        pass
+    assert list(target.parent.iterdir()) == []

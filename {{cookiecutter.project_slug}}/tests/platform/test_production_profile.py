@@ -1,0 +1,320 @@
+"""The production profile on real services: PostgreSQL, Redis, Celery workers, an MLflow server.
+
+Selected with ``-m production`` (``nox -s production``). It creates throwaway
+databases, runs every component as a native process under the production
+profile (what deploy/compose.yaml runs in containers) with two Celery workers,
+and drops the databases afterwards. It skips, saying so in one line, only when
+PostgreSQL or Redis cannot be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
+from {{ cookiecutter.package_name }}.platform import stack
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, PACKAGE_NAME
+
+pytestmark = pytest.mark.production
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+POSTGRES = os.environ.get(
+    "PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REDIS = os.environ.get("PRODUCTION_TEST_REDIS", "redis://127.0.0.1:6379")
+WORKERS = ("celery-worker-1", "celery-worker-2")
+
+
+def reachable(url: str) -> bool:
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=3).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="module")
+def services():
+    """Throwaway Airflow and MLflow databases and a Redis database, removed afterwards."""
+    if not (reachable(POSTGRES) and reachable(REDIS)):
+        pytest.skip(f"production profile: PostgreSQL ({POSTGRES}) or Redis ({REDIS}) unreachable")
+    import psycopg
+    import redis
+
+    suffix = secrets.token_hex(4)
+    names = {
+        "airflow": f"{PACKAGE_NAME}_airflow_{suffix}",
+        "mlflow": f"{PACKAGE_NAME}_mlflow_{suffix}",
+    }
+    base = POSTGRES.rsplit("/", 1)[0]
+    redis_url = f"{REDIS}/{random.randint(1, 15)}"
+    with psycopg.connect(POSTGRES, autocommit=True) as connection:
+        for name in names.values():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {**{key: f"{base}/{name}" for key, name in names.items()}, "redis": redis_url}
+    finally:
+        redis.Redis.from_url(redis_url).flushdb()
+        with psycopg.connect(POSTGRES, autocommit=True) as connection:
+            for name in names.values():
+                connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def production_environment(home: Path, services: dict) -> dict[str, str]:
+    """What deploy/.env.example asks for, pointed at this machine's services."""
+    from cryptography.fernet import Fernet
+
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AIRFLOW", "MLFLOW_", ENV_PREFIX))
+    }
+    env.update(
+        {
+            f"{ENV_PREFIX}HOME": str(home),
+            f"{ENV_PREFIX}PROFILE": "production",
+            f"{ENV_PREFIX}EXECUTOR": "celery",
+            f"{ENV_PREFIX}CELERY_WORKERS": str(len(WORKERS)),
+            f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": services["mlflow"],
+            f"{ENV_PREFIX}RETRY_DELAY_SECONDS": "10",
+            # A 20,000-row batch in 4 chunks: scoring forks its worker pool inside
+            # a Celery task, and the worker-kill test orphans those processes.
+            f"{ENV_PREFIX}INFERENCE_CHUNK_ROWS": "5000",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": services["airflow"],
+            "AIRFLOW__CELERY__BROKER_URL": services["redis"],
+            "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{services['airflow']}",
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
+            "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
+            "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{stack.MLFLOW_PORT}",
+            # Give up on an absent MLflow server after one retry, not seven with backoff.
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+            # Notice a killed worker's task in seconds, not the default 5 minutes.
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",
+        }
+    )
+    return env
+
+
+def cli(env: dict[str, str], *args: str, timeout: float = 900) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", PACKAGE_NAME, *args],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert done.returncode == 0, f"{args} failed:\n{done.stdout}\n{done.stderr}"
+    return json.loads(done.stdout)
+
+
+def query(url: str, sql: str, *params) -> list[tuple]:
+    import psycopg
+
+    with psycopg.connect(url) as connection:
+        return connection.execute(sql, params).fetchall()
+
+
+@pytest.fixture(scope="module")
+def production(services, tmp_path_factory):
+    home = tmp_path_factory.mktemp("production-home")
+    (home / "dags").symlink_to(PROJECT_ROOT / "dags")
+    env = production_environment(home, services)
+    pid_dir = home / ".stack" / "pids"
+    groups: set[int] = set()
+    try:
+        started = cli(env, "stack", "up")
+        cli(env, "train")
+        yield {"env": env, "home": home, "started": started, "pid_dir": pid_dir, **services}
+    finally:
+        # Every process group that ever ran, including one restarted by a test.
+        groups = {int(path.read_text()) for path in pid_dir.glob("*.pid")}
+        subprocess.run(
+            [sys.executable, "-m", PACKAGE_NAME, "stack", "down"], cwd=PROJECT_ROOT, env=env
+        )
+    assert [pgid for pgid in groups if stack.group_alive(pgid)] == []
+
+
+def component_group(production: dict, name: str) -> int:
+    return int((production["pid_dir"] / f"{name}.pid").read_text())
+
+
+def wait_for_batch_predict(url: str, run_id: str, state: str, timeout: float = 300) -> tuple:
+    """Poll until the run's batch_predict is in ``state``; return (try_number, celery id)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = query(
+            url,
+            "SELECT state, try_number, external_executor_id FROM task_instance "
+            "WHERE run_id = %s AND task_id = 'batch_predict'",
+            run_id,
+        )
+        if rows and rows[0][0] == state and rows[0][2]:
+            return rows[0][1], rows[0][2]
+        time.sleep(0.2)
+    raise AssertionError(f"batch_predict of {run_id} never reached {state!r} in {timeout} s")
+
+
+def workers_that_received(home: Path, celery_task_id: str) -> list[str]:
+    """The Celery workers whose log shows that they received ``celery_task_id``."""
+    logs = home / ".stack" / "logs"
+    return [
+        worker
+        for worker in WORKERS
+        if any(
+            celery_task_id in line and "received" in line
+            for line in (logs / f"{worker}.log").read_text().splitlines()
+        )
+    ]
+
+
+def predictions_rows(home: Path, day: str) -> int:
+    import pandas as pd
+
+    return len(pd.read_parquet(home / "data" / "predictions" / f"ds={day}"))
+
+
+def wait_for_run(url: str, run_id: str, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        [(state,)] = query(url, "SELECT state FROM dag_run WHERE run_id = %s", run_id)
+        if state in ("success", "failed"):
+            return state
+        time.sleep(2)
+    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+
+
+def test_stack_starts_every_component_with_two_workers(production):
+    assert set(production["started"]["started"]) == {
+        "mlflow", "api-server", "scheduler", "dag-processor", "triggerer", *WORKERS,
+    }  # fmt: skip
+
+
+def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production):
+    run = cli(
+        production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", "2026-03-01", "--wait",
+        "--conf", json.dumps({"batch_size": 300}),
+    )  # fmt: skip
+    assert run["state"] == "success", run
+    instances = query(
+        production["airflow"],
+        "SELECT task_id, state, external_executor_id FROM task_instance WHERE run_id = %s",
+        run["dag_run_id"],
+    )
+    ran = {
+        task: workers_that_received(production["home"], celery_id)
+        for task, state, celery_id in instances
+        if state == "success"
+    }
+    assert ran and all(len(workers) == 1 for workers in ran.values()), ran
+    assert predictions_rows(production["home"], "2026-03-01") == 300
+
+    versions = query(production["mlflow"], "SELECT name, version FROM model_versions")
+    assert versions, "no model version in MLflow's PostgreSQL database"
+    [(runs,)] = query(production["mlflow"], "SELECT count(*) FROM runs")
+    assert runs >= 2  # the training run and this batch's inference run
+    # Clients only talk HTTP: every experiment stores artifacts through the server's proxy.
+    locations = query(production["mlflow"], "SELECT artifact_location FROM experiments")
+    assert all(location.startswith("mlflow-artifacts:") for (location,) in locations), locations
+
+
+def trigger(production: dict, day: str, batch_size: int) -> dict:
+    """Start a batch-inference run for ``day`` over the REST API, without waiting."""
+    conf = json.dumps({"batch_size": batch_size})
+    return cli(production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", day, "--conf", conf)
+
+
+def test_killed_worker_task_is_retried_on_the_other_worker(production, capsys):
+    home, airflow_db = production["home"], production["airflow"]
+    batch_size = 20_000
+    run = trigger(production, "2026-03-02", batch_size)
+    # Once a worker runs batch_predict, kill that worker and its task outright.
+    deadline = time.monotonic() + 60
+    victims: list[str] = []
+    while not victims and time.monotonic() < deadline:
+        _, celery_id = wait_for_batch_predict(airflow_db, run["dag_run_id"], "running")
+        victims = workers_that_received(home, celery_id)
+    [victim] = victims
+    killed_at = time.monotonic()
+    os.killpg(component_group(production, victim), signal.SIGKILL)
+
+    assert wait_for_run(airflow_db, run["dag_run_id"], timeout=600) == "success"
+    finished_in = time.monotonic() - killed_at
+    try_number, celery_id = wait_for_batch_predict(airflow_db, run["dag_run_id"], "success")
+    assert try_number >= 2
+    survivor = [w for w in WORKERS if w != victim]
+    assert workers_that_received(home, celery_id) == survivor
+    # Nothing lost, nothing written twice.
+    rows = predictions_rows(home, "2026-03-02")
+    assert rows == batch_size
+    with capsys.disabled():
+        print(
+            f"\nworker kill: {victim} killed during batch_predict try 1; try {try_number} ran on "
+            f"{survivor[0]}; run succeeded {finished_in:.0f} s after the kill; {rows} rows"
+        )
+
+
+def test_mlflow_down_during_batch_predict_fails_clearly_then_retries(production, capsys):
+    home, airflow_db = production["home"], production["airflow"]
+    batch_size = 20_000
+    run = trigger(production, "2026-03-03", batch_size)
+    wait_for_batch_predict(airflow_db, run["dag_run_id"], "running")
+    mlflow_group = component_group(production, "mlflow")
+    os.killpg(mlflow_group, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while stack.group_alive(mlflow_group) and time.monotonic() < deadline:
+        time.sleep(0.2)
+
+    wait_for_batch_predict(airflow_db, run["dag_run_id"], "up_for_retry", timeout=180)
+    restarted = cli(production["env"], "stack", "up")
+    # Starts what is down: MLflow, and a worker killed by an earlier test.
+    assert "mlflow" in restarted["started"]
+    assert wait_for_run(airflow_db, run["dag_run_id"], timeout=600) == "success"
+    try_number, _ = wait_for_batch_predict(airflow_db, run["dag_run_id"], "success")
+    assert try_number >= 2
+    [first_try_log] = (home / ".stack" / "logs" / "tasks").glob(
+        f"dag_id={BATCH_INFERENCE_DAG_ID}/run_id={run['dag_run_id']}/task_id=batch_predict/attempt=1.log"
+    )
+    assert (
+        "MLflow tracking server at http://127.0.0.1:5000 did not answer"
+        in first_try_log.read_text()
+    )
+    assert predictions_rows(home, "2026-03-03") == batch_size
+    with capsys.disabled():
+        print(f"\nMLflow down: try 1 failed with the clear message, try {try_number} succeeded")
+
+
+def test_a_worker_that_does_not_answer_is_not_called_healthy(production):
+    # A stopped worker's process is alive, but it answers no ping through the broker.
+    group = component_group(production, "celery-worker-1")
+    os.killpg(group, signal.SIGSTOP)
+    try:
+        status = subprocess.run(
+            [sys.executable, "-m", PACKAGE_NAME, "stack", "status"],
+            cwd=PROJECT_ROOT,
+            env=production["env"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        os.killpg(group, signal.SIGCONT)
+    health = json.loads(status.stdout)["health"]
+    assert health["celery-worker-1"] == "running"
+    assert health["celery-worker-2"] == "healthy"
+    assert status.returncode == 3

@@ -1,0 +1,103 @@
+"""Fourteen logical days of batches through the step functions, then the loop through Airflow."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from {{ cookiecutter.package_name }}.orchestration import (
+    BATCH_INFERENCE_DAG_ID,
+    RETRAINING_REQUESTED,
+    TRAINING_DAG_ID,
+)
+from {{ cookiecutter.package_name }}.steps import inference, monitoring
+from {{ cookiecutter.package_name }}.steps.demo import generate_data
+from {{ cookiecutter.package_name }}.steps.training import run_training
+from {{ cookiecutter.package_name }}.tracking.client import connect
+
+pytestmark = pytest.mark.scenario
+START = date(2026, 8, 1)
+DAYS = [START + timedelta(days=i) for i in range(14)]
+DRIFT_START = DAYS[7]
+QUALITY_KINDS = {
+    "declining_confidence",
+    "confidence_drift",
+    "vocabulary_drift",
+    "class_shift",
+    "accuracy_drop",
+}
+
+
+def run_days(settings):
+    """Generate, predict and monitor each day; return each day's alert kinds."""
+    kinds = {}
+    for day in DAYS:
+        generate_data(settings, day)
+        inference.batch_predict(settings, day)
+        result = monitoring.monitor(settings, day)
+        kinds[day] = {alert["kind"] for alert in result["alerts"]}
+    return kinds
+
+
+@pytest.fixture
+def trained(isolated_store):
+    settings = isolated_store.with_overrides(batch_size=200)
+    assert run_training(settings, START - timedelta(days=1))["promoted"]
+    return settings
+
+
+def test_fourteen_stable_days_raise_no_quality_alert(trained):
+    kinds = run_days(trained)
+    assert all(not (day_kinds & QUALITY_KINDS) for day_kinds in kinds.values()), kinds
+
+
+def test_drift_is_caught_from_its_first_day_and_accuracy_once_labels_arrive(trained):
+    settings = trained.with_overrides(drift_start=DRIFT_START.isoformat())
+    kinds = run_days(settings)
+
+    drift_kinds = {"confidence_drift", "vocabulary_drift", "class_shift"}
+    for day in DAYS:
+        if day < DRIFT_START:
+            assert not kinds[day] & (drift_kinds | {"accuracy_drop"}), (day, kinds[day])
+        else:
+            assert kinds[day] & drift_kinds, (day, kinds[day])
+    first_labels = DRIFT_START + timedelta(days=settings.data.label_delay_days)
+    assert all("accuracy_drop" in kinds[day] for day in DAYS if day >= first_labels), kinds
+
+
+def test_a_drifted_day_requests_retraining_and_the_training_dag_makes_a_challenger(
+    airflow_db, trained
+):
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+
+    from tests.conftest import PROJECT_ROOT
+
+    dags = DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags
+    day = DAYS[-1]
+    logical_date = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    conf = {"drift_start": DRIFT_START.isoformat(), "batch_size": trained.batch_size}
+    dag_run = dags[BATCH_INFERENCE_DAG_ID].test(logical_date=logical_date, run_conf=conf)
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert states["request_retraining"] == "success", states
+
+    with create_session() as session:
+        events = (
+            session.query(AssetEvent)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .filter(AssetModel.name == RETRAINING_REQUESTED.name)
+            .filter(AssetEvent.source_run_id == dag_run.run_id)
+            .all()
+        )
+    assert len(events) == 1
+
+    client = connect(trained)
+    before = {
+        v.version for v in client.search_model_versions(f"name = '{trained.registered_model_name}'")
+    }
+    training_run = dags[TRAINING_DAG_ID].test(logical_date=logical_date + timedelta(hours=1))
+    assert training_run.state == "success"
+    challenger = client.get_model_version_by_alias(trained.registered_model_name, "challenger")
+    assert challenger.version not in before

@@ -1,0 +1,74 @@
+"""Training logs, registers and gates: a champion with lineage, a weaker challenger kept out."""
+
+from __future__ import annotations
+
+from {{ cookiecutter.package_name }}.steps.training import run_training
+from {{ cookiecutter.package_name }}.tracking import registry
+from {{ cookiecutter.package_name }}.tracking.client import connect
+
+DAY = "2026-02-10"
+# A small vocabulary trains in a fraction of the default's time.
+QUICK = {"max_features": 50, "ngram_max": 1}
+
+
+def test_first_training_logs_registers_promotes_and_records_lineage(session_settings, champion):
+    client = connect(session_settings)
+    run = client.get_run(champion["run_id"])
+    for metric in (
+        "training_accuracy",
+        "cv_mean_accuracy",
+        "cv_std_accuracy",
+        "test_accuracy",
+        "test_f1",
+    ):
+        assert metric in run.data.metrics
+    version = client.get_model_version(
+        session_settings.model.registered_model_name, champion["model_version"]
+    )
+    assert version.run_id == champion["run_id"]
+    assert version.tags["promotion"] == "promoted"
+    [dataset] = run.inputs.dataset_inputs
+    assert version.tags["training_data_digest"] == dataset.dataset.digest
+    assert version.tags["logical_date"] == "2026-01-01"
+    assert version.tags["trigger"] == "test-session"
+
+
+def test_weaker_challenger_is_registered_but_not_promoted(champion_store, champion):
+    # Above min_accuracy, so only the comparison with the champion can stop it.
+    weak = champion_store.with_overrides(max_features=5, ngram_max=1, min_accuracy=0.5)
+    second = run_training(weak, DAY)
+
+    assert not second["promoted"]
+    assert "does not beat the champion" in second["reason"]
+    client = connect(champion_store)
+    name = champion_store.model.registered_model_name
+    current = registry.champion_version(client, champion_store)
+    assert str(current.version) == champion["model_version"]
+    rejected = client.get_model_version(name, second["model_version"])
+    assert rejected.tags["promotion"] == "rejected"
+    assert float(rejected.tags["champion_holdout_accuracy"]) > float(
+        rejected.tags["challenger_holdout_accuracy"]
+    )
+    assert client.get_model_version_by_alias(name, "challenger").version == rejected.version
+
+
+def test_manual_promote_and_rollback_record_who_and_why(champion_store, champion):
+    second = run_training(champion_store.with_overrides(min_accuracy=0.99, **QUICK), DAY)
+    assert not second["promoted"]
+    client = connect(champion_store)
+    name = champion_store.model.registered_model_name
+
+    registry.promote(
+        client, champion_store, second["model_version"], reason="manual: try it", actor="ana"
+    )
+    promoted = registry.champion_version(client, champion_store)
+    assert str(promoted.version) == second["model_version"]
+    assert promoted.tags["promoted_by"] == "ana"
+    assert promoted.tags["previous_champion"] == champion["model_version"]
+
+    restored = registry.rollback(client, champion_store, reason="worse on real traffic", actor="bo")
+    assert restored == champion["model_version"]
+    current = client.get_model_version_by_alias(name, "champion")
+    assert str(current.version) == champion["model_version"]
+    assert "worse on real traffic" in current.tags["promotion_reason"]
+    assert current.tags["promoted_by"] == "bo"

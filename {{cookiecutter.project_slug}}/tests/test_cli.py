@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
+
+
+def test_cleanup_command_deletes_old_partitions(isolated_store, capsys):
+    for day in ("2026-01-01", "2026-02-01"):
+        storage.write_text(
+            "x", storage.partition_dir(isolated_store.data.data_dir, storage.BATCHES, day) / "f"
+        )
+
+    assert cli.main(["cleanup", "--date", "2026-02-05", "--retention-days", "10"]) == 0
+
+    remaining = [p.name for p in (isolated_store.data.data_dir / storage.BATCHES).iterdir()]
+    assert remaining == ["ds=2026-02-01"]
+
+
+def test_train_exits_non_zero_when_the_gate_rejects(isolated_store, monkeypatch, capsys):
+    monkeypatch.setenv(f"{ENV_PREFIX}MIN_ACCURACY", "1.0")
+    monkeypatch.setenv(f"{ENV_PREFIX}MAX_FEATURES", "200")  # small and quick: it is rejected
+    assert cli.main(["train"]) == 1
+    assert "not promoted" in capsys.readouterr().err
+
+
+def test_bad_date_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["predict", "--date", "tomorrow"])
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_console_script_answers_help_without_heavy_imports():
+    code = (
+        "import sys; from {{ cookiecutter.package_name }} import cli\n"
+        "heavy = [m for m in ('sklearn', 'mlflow', 'pandas') if m in sys.modules]\n"
+        "assert not heavy, heavy"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_env_command_prints_shell_exports(capsys):
+    assert cli.main(["env"]) == 0
+    out = capsys.readouterr().out
+    assert "export AIRFLOW_HOME=" in out
+    assert "export MLFLOW_BACKEND_STORE_URI=" in out
+
+
+def test_help_lists_the_commands_in_groups_in_order_of_use(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    out = capsys.readouterr().out
+    titles = ["Pipeline steps", "Model registry", "Local platform", "Serving", "Configuration"]
+    positions = [out.index(title) for title in titles]
+    assert positions == sorted(positions)
+    steps = ["train", "generate-data", "predict", "monitor", "summarize", "report", "cleanup"]
+    assert [out.index(f"  {step} ") for step in steps] == sorted(
+        out.index(f"  {step} ") for step in steps
+    )
+
+
+def test_options_belong_to_the_subcommand_they_apply_to(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["stack", "up", "--follow"])
+    assert "unrecognized arguments: --follow" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["stack", "status", "mlflow"])
+    assert "unrecognized arguments: mlflow" in capsys.readouterr().err
+
+
+def test_model_commands_say_what_is_wrong_in_one_line(isolated_store, capsys):
+    assert cli.main(["model", "rollback", "--reason", "test"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: there is no champion to roll back") and err.count("\n") == 1

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+import pytest
+
+from {{ cookiecutter.package_name }}.errors import SettingsError
+from {{ cookiecutter.package_name }}.settings import (
+    ENV_PREFIX,
+    airflow_environment,
+    is_valid_schedule,
+    load_settings,
+)
+
+
+def test_defaults_are_the_template_answers():
+    settings = load_settings()
+    assert settings.model.estimator == "logistic_regression"
+    assert settings.platform.inference_schedule == "@daily"
+    assert settings.data.batch_size == 500
+    assert settings.model.min_accuracy == 0.75
+    assert settings.model.registered_model_name == "sentiment_classifier"
+
+
+def test_environment_overrides_a_default(monkeypatch):
+    monkeypatch.setenv(f"{ENV_PREFIX}BATCH_SIZE", "1234")
+    monkeypatch.setenv(f"{ENV_PREFIX}LOW_CONFIDENCE_THRESHOLD", "0.55")
+    settings = load_settings()
+    assert settings.data.batch_size == 1234
+    assert settings.monitoring.low_confidence_threshold == 0.55
+
+
+def test_mlflow_tracking_uri_is_honoured(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:5000")
+    assert load_settings().platform.tracking_uri == "http://127.0.0.1:5000"
+
+
+def test_embedded_tracking_store_when_unset(monkeypatch):
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    platform = load_settings().platform
+    assert platform.tracking_uri == f"sqlite:///{platform.project_root / 'mlflow.db'}"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("BATCH_SIZE", "many"),
+        ("BATCH_SIZE", "0"),
+        ("LOW_CONFIDENCE_THRESHOLD", "0.95"),
+        ("INFERENCE_SCHEDULE", "@sometimes"),
+        ("ESTIMATOR", "random_forest"),
+        ("DRIFT_PSI_THRESHOLD", "nan"),
+        ("DRIFT_PSI_THRESHOLD", "inf"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "-1"),
+        ("TRAIN_ON_FEEDBACK", "flase"),
+        ("DATA_DIR", ""),
+        ("DRIFT_START", "2026-02-30"),
+    ],
+)
+def test_bad_override_names_the_variable(monkeypatch, name, value):
+    monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
+    with pytest.raises(SettingsError, match=f"{ENV_PREFIX}{name}"):
+        load_settings()
+
+
+def test_every_bad_value_is_reported_at_once(monkeypatch):
+    monkeypatch.setenv(f"{ENV_PREFIX}BATCH_SIZE", "0")
+    monkeypatch.setenv(f"{ENV_PREFIX}MIN_ACCURACY", "2")
+    with pytest.raises(SettingsError) as raised:
+        load_settings()
+    message = str(raised.value)
+    assert f"{ENV_PREFIX}BATCH_SIZE=0" in message
+    assert f"{ENV_PREFIX}MIN_ACCURACY=2.0" in message
+    assert "\n" not in message
+
+
+def test_settings_are_grouped_by_concern():
+    settings = load_settings()
+    assert {"estimator", "max_features", "min_accuracy"} <= set(vars(settings.model))
+    assert {"data_source", "batch_size", "data_dir"} <= set(vars(settings.data))
+    assert {"drift_psi_threshold", "alert_webhook_url"} <= set(vars(settings.monitoring))
+    assert {"tracking_uri", "executor", "inference_schedule"} <= set(vars(settings.platform))
+
+
+def test_overrides_are_validated_together():
+    settings = load_settings()
+    changed = settings.with_overrides(batch_size=7, drift_psi_threshold=0.5)
+    assert (changed.data.batch_size, changed.monitoring.drift_psi_threshold) == (7, 0.5)
+    assert settings.data.batch_size != 7  # the original is unchanged
+    with pytest.raises(SettingsError, match="LOW_CONFIDENCE_THRESHOLD"):
+        settings.with_overrides(low_confidence_threshold=0.9, high_confidence_threshold=0.7)
+    with pytest.raises(SettingsError, match="unknown setting"):
+        settings.with_overrides(batch_sise=7)
+
+
+def test_the_estimator_choices_are_the_model_folder_s():
+    from {{ cookiecutter.package_name }}.model.estimators import ESTIMATORS
+    from {{ cookiecutter.package_name }}.settings import ESTIMATORS as NAMES
+
+    assert tuple(ESTIMATORS) == NAMES
+
+
+def test_airflow_variables_already_set_win(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path))
+    monkeypatch.setenv("AIRFLOW__CORE__PARALLELISM", "2")
+    env = airflow_environment()
+    assert env["AIRFLOW_HOME"] == str(tmp_path)
+    assert env["AIRFLOW__CORE__PARALLELISM"] == "2"
+
+
+def test_airflow_defaults_are_project_local(monkeypatch):
+    for name in ("AIRFLOW_HOME", "AIRFLOW__CORE__DAGS_FOLDER"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    env = airflow_environment(settings)
+    assert env["AIRFLOW_HOME"] == str(settings.platform.project_root / ".airflow")
+    assert env["AIRFLOW__CORE__DAGS_FOLDER"] == str(settings.platform.project_root / "dags")
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "False"
+
+
+@pytest.mark.parametrize("schedule", ["@daily", "@hourly", "0 6 * * *", "*/15 * * * 1-5"])
+def test_valid_schedules(schedule):
+    assert is_valid_schedule(schedule)
+
+
+@pytest.mark.parametrize("schedule", ["daily", "@sometimes", "0 6 * *", "0 6 * * * *"])
+def test_invalid_schedules(schedule):
+    assert not is_valid_schedule(schedule)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import pytest
+
+from {{ cookiecutter.package_name }}.data import synthetic as data
+from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.steps import inference
+from {{ cookiecutter.package_name }}.tracking.lineage import trace_predictions
+
+DAY = "2026-05-20"
+
+
+def test_lineage_leads_from_predictions_to_training_data(session_settings, champion):
+    data.generate_batch(source_for(session_settings), DAY, 25)
+    predicted = inference.batch_predict(session_settings, DAY)
+
+    trace = trace_predictions(session_settings, DAY)
+
+    assert trace["rows"] == 25
+    assert trace["inference_run_id"] == predicted["run_id"]
+    [model] = trace["models"]
+    assert model["model_version"] == champion["model_version"]
+    assert model["training_run_id"] == champion["run_id"]
+    [dataset] = model["training_datasets"]
+    assert model["tags"]["training_data_digest"] == dataset["digest"]
+
+
+def test_lineage_of_a_day_without_predictions(session_settings):
+    with pytest.raises(PipelineError, match="no predictions"):
+        trace_predictions(session_settings, "1999-01-01")

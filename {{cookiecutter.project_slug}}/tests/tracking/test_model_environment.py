@@ -1,0 +1,55 @@
+"""The scikit-learn version recorded with a model is checked when it is loaded."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+import sklearn
+
+from {{ cookiecutter.package_name }}.errors import ModelEnvironmentError
+from {{ cookiecutter.package_name }}.steps.training import run_training
+from {{ cookiecutter.package_name }}.tracking import registry
+from {{ cookiecutter.package_name }}.tracking.client import connect
+
+
+def recorded_requirements(settings, version) -> Path:
+    client = connect(settings)
+    model_version = client.get_model_version(settings.model.registered_model_name, version)
+    # MLflow 3 registers a logged model: its source is models:/<model id>.
+    logged = client.get_logged_model(model_version.source.removeprefix("models:/"))
+    return Path(urlparse(logged.artifact_location).path) / "requirements.txt"
+
+
+def test_the_model_records_its_scikit_learn_version(session_settings, champion):
+    text = recorded_requirements(session_settings, champion["model_version"]).read_text()
+    assert f"scikit-learn=={sklearn.__version__}" in text
+
+
+def test_a_minor_version_mismatch_is_refused_or_warned(isolated_store, caplog):
+    # Without the host's model cache: training cached this version after it
+    # passed the check, and the requirements are edited only afterwards.
+    # A small model of the test's own: its recorded requirements get edited.
+    isolated_store = isolated_store.with_overrides(
+        model_cache_dir="", max_features=200, ngram_max=1, min_accuracy=0.5
+    )
+    result = run_training(isolated_store, "2026-03-20")
+    requirements = recorded_requirements(isolated_store, result["model_version"])
+    requirements.write_text(
+        requirements.read_text().replace(
+            f"scikit-learn=={sklearn.__version__}", "scikit-learn==1.0.2"
+        )
+    )
+
+    with pytest.raises(ModelEnvironmentError) as error:
+        registry.load_champion(isolated_store)
+    assert "1.0.2" in str(error.value)
+    assert sklearn.__version__ in str(error.value)
+
+    lenient = isolated_store.with_overrides(sklearn_version_policy="warn")
+    with caplog.at_level(logging.WARNING):
+        champion = registry.load_champion(lenient)
+    assert champion.version == result["model_version"]
+    assert "1.0.2" in caplog.text
