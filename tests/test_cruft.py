@@ -173,3 +173,58 @@ def test_cruft_refuses_an_unknown_choice(tmp_path, template_repo):
     assert refused.returncode != 0
     assert "random_forest provided for choice variable model" in refused.stdout + refused.stderr
     assert not (tmp_path / "out" / "sentiment-pipeline").exists()
+
+
+# The last commit of release 0.1.0, before the package moved into folders.
+PREVIOUS_RELEASE = "bcb4cfd0e03406e46786e22a62ffe62ca67247db"
+
+
+def test_a_project_of_the_previous_release_updates_to_this_one(tmp_path):
+    """0.1.0 kept every module side by side; `cruft update` moves them into the new folders."""
+    known = subprocess.run(
+        ["git", "cat-file", "-e", f"{PREVIOUS_RELEASE}^{{commit}}"], cwd=TEMPLATE, check=False
+    )
+    if known.returncode != 0:
+        pytest.skip(f"this checkout's history lacks {PREVIOUS_RELEASE[:7]} (a shallow clone?)")
+    repo = tmp_path / "template"
+    repo.mkdir()
+    archive = subprocess.run(
+        ["git", "archive", PREVIOUS_RELEASE, *TEMPLATE_PARTS],
+        cwd=TEMPLATE,
+        capture_output=True,
+        check=True,
+    )
+    subprocess.run(["tar", "-x", "-C", str(repo)], input=archive.stdout, check=True)
+    git("init", "-q", "-b", "main", cwd=repo)
+    commit_all(repo, "Template 0.1.0")
+    created = cruft("create", "--no-input", "--output-dir", str(tmp_path / "out"), str(repo), cwd=tmp_path)
+    assert created.returncode == 0, created.stdout + created.stderr
+    project = tmp_path / "out" / "sentiment-pipeline"
+    package = project / "src" / "sentiment_pipeline"
+    assert (package / "training.py").is_file()
+    git("init", "-q", "-b", "main", cwd=project)
+    commit_all(project, "Generated from 0.1.0")
+
+    for part in TEMPLATE_PARTS:
+        target = repo / part
+        shutil.rmtree(target) if target.is_dir() else target.unlink()
+        source = TEMPLATE / part
+        if source.is_dir():
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        else:
+            shutil.copy2(source, target)
+    commit_all(repo, "Template as in the checkout under test")
+
+    updated = cruft("update", "--skip-apply-ask", cwd=project)
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert not list(project.rglob("*.rej")), "a moved file did not apply cleanly"
+    assert not (package / "training.py").exists()
+    for moved in ("steps/training.py", "model/estimators.py", "data/sample_data/reviews.csv"):
+        assert (package / moved).is_file(), moved
+    state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert state["context"]["cookiecutter"]["_template_version"] == CONTEXT["_template_version"]
+    # What the update wrote is the project a fresh render gives: it lints clean.
+    linted = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=project, capture_output=True, text=True
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr

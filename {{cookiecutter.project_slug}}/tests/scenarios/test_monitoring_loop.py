@@ -78,7 +78,7 @@ def test_a_drifted_day_requests_retraining_and_the_training_dag_makes_a_challeng
     dags = DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags
     day = DAYS[-1]
     logical_date = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    conf = {"drift_start": DRIFT_START.isoformat(), "batch_size": trained.batch_size}
+    conf = {"drift_start": DRIFT_START.isoformat(), "batch_size": trained.data.batch_size}
     dag_run = dags[BATCH_INFERENCE_DAG_ID].test(logical_date=logical_date, run_conf=conf)
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
     assert states["request_retraining"] == "success", states
@@ -94,10 +94,9 @@ def test_a_drifted_day_requests_retraining_and_the_training_dag_makes_a_challeng
     assert len(events) == 1
 
     client = connect(trained)
-    before = {
-        v.version for v in client.search_model_versions(f"name = '{trained.registered_model_name}'")
-    }
+    name = trained.model.registered_model_name
+    before = {v.version for v in client.search_model_versions(f"name = '{name}'")}
     training_run = dags[TRAINING_DAG_ID].test(logical_date=logical_date + timedelta(hours=1))
     assert training_run.state == "success"
-    challenger = client.get_model_version_by_alias(trained.registered_model_name, "challenger")
+    challenger = client.get_model_version_by_alias(name, "challenger")
     assert challenger.version not in before
