@@ -13,7 +13,14 @@ from pathlib import Path
 import nox
 
 nox.options.default_venv_backend = "uv"
-nox.options.sessions = ["lint", "tests", "generated", "stack", "production"]
+nox.options.sessions = [
+    "lint",
+    "tests",
+    "generated",
+    "without_platform",
+    "stack",
+    "production",
+]
 nox.options.error_on_external_run = True
 
 ROOT = Path(__file__).resolve().parent
@@ -95,10 +102,43 @@ def render(session: nox.Session, project: Path, *answers: str) -> Path:
 @nox.parametrize("model", MODELS)
 @timed
 def generated(session: nox.Session, model: str) -> None:
-    """Render with each model, install with uv, run the generated project's whole test suite."""
+    """Render with each model, install with uv, run the generated project's lint and tests.
+
+    The default model also runs the multi-day scenarios; the others share
+    every line of that code but their estimator.
+    """
     project = render(session, Path(session.create_tmp()) / f"project-{model}", f"model={model}")
     with session.chdir(project):
         session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
+        session.run("uv", "run", "nox", "-s", "lint", external=True, env=PROJECT_ENV)
+        session.run("uv", "run", "pytest", *session.posargs, external=True, env=PROJECT_ENV)
+        if model == CONTEXT["model"][0]:
+            session.run(
+                "uv", "run", "pytest", "-m", "scenario", *session.posargs,
+                external=True, env=PROJECT_ENV,
+            )  # fmt: skip
+
+
+@nox.session(python=PYTHON)
+@timed
+def without_platform(session: nox.Session) -> None:
+    """Delete the generated platform/ folder, as a team on its own Airflow would: all still passes.
+
+    Proves that nothing but the CLI imports the local platform: the package's
+    contracts hold, the CLI answers without `stack`, and every remaining test passes.
+    """
+    project = render(session, Path(session.create_tmp()) / "project-without-platform")
+    package = DEFAULT_SLUG.replace("-", "_")
+    shutil.rmtree(project / "src" / package / "platform")
+    shutil.rmtree(project / "tests" / "platform")
+    with session.chdir(project):
+        session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
+        session.run("uv", "run", "lint-imports", external=True, env=PROJECT_ENV)
+        commands = session.run(
+            "uv", "run", DEFAULT_SLUG, "--help", external=True, env=PROJECT_ENV, silent=True
+        )  # fmt: skip
+        if " stack " in commands or "trigger" in commands:
+            session.error(f"the CLI still offers the platform commands:\n{commands}")
         session.run("uv", "run", "pytest", *session.posargs, external=True, env=PROJECT_ENV)
 
 
