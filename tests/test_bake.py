@@ -32,7 +32,7 @@ EXPECTED_FILES = [
     "src/sentiment_pipeline/data/synthetic.py",
     "src/sentiment_pipeline/platform/stack.py",
 ]
-UNRENDERED = re.compile(r"\{\{|\{%|\{#|cookiecutter\.")
+UNRENDERED = re.compile(r"\{\{|\{%|\{#|cookiecutter\.(?!json\b)")
 
 
 def text_files(project):

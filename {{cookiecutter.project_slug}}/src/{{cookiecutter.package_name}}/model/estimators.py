@@ -2,8 +2,9 @@
 
 To add one: write a function ``(seed) -> estimator`` with ``predict_proba``,
 add it to ESTIMATORS (with the types skops must trust to load it, if any),
-and add its name to the ``model`` choice in the template's cookiecutter.json.
-Settings, the training DAG's ``estimator`` param and the tests read ESTIMATORS.
+and add its name to ``ESTIMATORS`` in ``settings.py``, which validates the
+setting and the training DAG's ``estimator`` param without importing this
+module (a test keeps the two equal). In the template, it is a ``model`` choice.
 """
 
 from __future__ import annotations

@@ -188,7 +188,7 @@ def rollback(client: MlflowClient, settings: Settings, *, reason: str, actor: st
     if not previous:
         raise PipelineError(
             f"version {current.version} records no earlier champion: "
-            f"use `{PROJECT_SLUG} promote <version>` to choose one."
+            f"use `{PROJECT_SLUG} model promote <version>` to choose one."
         )
     client.set_model_version_tag(
         settings.model.registered_model_name, str(current.version), "rolled_back_by", actor
