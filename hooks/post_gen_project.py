@@ -48,19 +48,19 @@ def lock(project: Path) -> str:
 
 
 def next_steps() -> str:
+    """The README's quick start, so the first thing a user reads agrees with it."""
     return f"""
-Created {SLUG}. Next steps:
+Created {SLUG}. Next steps (README.md, "Quick start"):
 
   cd {SLUG}
-  uv sync                              # Python 3.11+; installs everything into .venv
-  uv run {SLUG} train      # train, register, promote a champion
-  uv run {SLUG} run-dag    # run the batch-inference DAG once
-  uv run pytest                        # unit, DAG integrity and end-to-end tests
+  uv sync --locked                     # Python 3.11+; installs everything into .venv
+  uv run {SLUG} train                  # train, register, promote a champion
+  uv run {SLUG} stack up               # MLflow on :5000, Airflow on :8080 (user admin)
+  uv run {SLUG} trigger {PACKAGE}_batch_inference --wait
+  uv run {SLUG} serve                  # POST /predict on http://127.0.0.1:8000
 
-  bash scripts/start_mlflow.sh         # MLflow UI on http://127.0.0.1:5000
-  bash scripts/start_airflow.sh        # Airflow UI on http://127.0.0.1:8080
-
-The DAG is {PACKAGE}_batch_inference; README.md explains the rest.
+  uv run pytest                        # the inner loop, about a minute
+  uv run {SLUG} --help                 # every command, in the order you use them
 """
 
 

@@ -160,3 +160,19 @@ def test_pre_commit_passes_on_a_fresh_project(bake):
         text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_next_steps_are_the_readme_quick_start(bake, capfd):
+    """What the hook prints after generation is what the README's quick start runs."""
+    project = bake()
+    printed = capfd.readouterr().out
+    section = (project / "README.md").read_text().split("## Quick start", 1)[1]
+    block = section.split("```bash", 1)[1].split("```", 1)[0]
+    quick_start = [
+        line.split("  #", 1)[0].strip()
+        for line in block.splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    steps = [line.split("  #", 1)[0].strip() for line in printed.splitlines()]
+    assert quick_start, "the README has no quick start commands"
+    assert [command for command in quick_start if command not in steps] == []
