@@ -13,11 +13,11 @@ from {{ cookiecutter.package_name }}.settings import (
 
 def test_defaults_are_the_template_answers():
     settings = load_settings()
-    assert settings.model.estimator == "logistic_regression"
-    assert settings.platform.inference_schedule == "@daily"
-    assert settings.data.batch_size == 500
-    assert settings.model.min_accuracy == 0.75
-    assert settings.model.registered_model_name == "sentiment_classifier"
+    assert settings.model.estimator == "{{ cookiecutter.model }}"
+    assert settings.platform.inference_schedule == "{{ cookiecutter.inference_schedule }}"
+    assert settings.data.batch_size == {{ cookiecutter.batch_size | int }}
+    assert settings.model.min_accuracy == {{ cookiecutter.min_accuracy | float }}
+    assert settings.model.registered_model_name == "{{ cookiecutter.registered_model_name }}"
 
 
 def test_environment_overrides_a_default(monkeypatch):
