@@ -1,0 +1,36 @@
+"""The MLflow launcher and the Airflow REST client answer without a running stack."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.platform.airflow_api import trigger
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
+
+
+def test_the_mlflow_launcher_runs_mlflow_s_own_server_command():
+    done = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}.platform.mlflow_server", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "--backend-store-uri" in done.stdout
+
+
+def test_trigger_before_stack_up_says_to_start_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    monkeypatch.setenv(f"{ENV_PREFIX}STACK_DIR", str(tmp_path / "stack"))
+    with pytest.raises(PipelineError, match="run `stack up` first"):
+        trigger(load_settings(), "any_dag", {}, wait=False, timeout=1)
+
+
+def test_trigger_refuses_a_conf_that_is_not_json(capsys):
+    assert cli.main(["trigger", "any_dag", "--conf", "{batch_size: 1}"]) == 1
+    assert "--conf is not JSON" in capsys.readouterr().err
