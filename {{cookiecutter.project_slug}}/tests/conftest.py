@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -129,3 +130,20 @@ def airflow_db():
         text=True,
     )
     return os.environ["AIRFLOW_HOME"]
+
+
+@pytest.fixture(scope="session")
+def dags(airflow_db):
+    """The project's DAGs by id, parsed once from dags/ as the dag-processor would."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags
+
+
+def run_dag(dag, day: str, conf: dict | None = None):
+    """Run ``dag`` for logical date ``day`` (midnight UTC) with dag.test(); it must succeed."""
+    logical_date = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    dag_run = dag.test(logical_date=logical_date, run_conf=conf)
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert dag_run.state == "success", states
+    return dag_run

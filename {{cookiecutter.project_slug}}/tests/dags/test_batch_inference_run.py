@@ -2,32 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME
+from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
 from {{ cookiecutter.package_name }}.tracking.client import connect
+from tests.conftest import run_dag
 
-LOGICAL_DATE = datetime(2026, 6, 15, tzinfo=UTC)
-DAY = LOGICAL_DATE.date().isoformat()
+DAY = "2026-06-15"
 
 
-@pytest.fixture(scope="module")
-def dag(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
-
-    from tests.conftest import PROJECT_ROOT
-
-    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).get_dag(f"{PACKAGE_NAME}_batch_inference")
+@pytest.fixture
+def dag(dags):
+    return dags[BATCH_INFERENCE_DAG_ID]
 
 
 def run_once(dag):
-    dag_run = dag.test(logical_date=LOGICAL_DATE)
+    dag_run = run_dag(dag, DAY)
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
-    assert dag_run.state == "success", states
     # Stable batches request no retraining: that task is skipped, not failed.
     assert states.pop("request_retraining") == "skipped"
     assert set(states.values()) == {"success"}, states

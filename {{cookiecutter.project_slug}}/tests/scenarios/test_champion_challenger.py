@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pandas as pd
 import pytest
 
@@ -11,35 +9,20 @@ from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID, TRAINING_DAG_ID
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
+from tests.conftest import run_dag
 
 pytestmark = pytest.mark.scenario
-
-
-@pytest.fixture(scope="module")
-def dags(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
-
-    from tests.conftest import PROJECT_ROOT
-
-    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags
-
-
-def run(dag, day, conf=None):
-    dag_run = dag.test(logical_date=datetime.fromisoformat(day).replace(tzinfo=UTC), run_conf=conf)
-    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
-    assert dag_run.state == "success", states
-    return dag_run
 
 
 def test_champion_challenger_through_airflow(dags, isolated_store):
     client = connect(isolated_store)
     name = isolated_store.model.registered_model_name
 
-    run(dags[TRAINING_DAG_ID], "2026-07-01")
+    run_dag(dags[TRAINING_DAG_ID], "2026-07-01")
     first = registry.champion_version(client, isolated_store)
     assert first is not None and first.tags["promotion"] == "promoted"
 
-    run(dags[TRAINING_DAG_ID], "2026-07-02", {"max_features": 5, "ngram_max": 1})
+    run_dag(dags[TRAINING_DAG_ID], "2026-07-02", {"max_features": 5, "ngram_max": 1})
 
     challenger = client.get_model_version_by_alias(name, "challenger")
     assert challenger.version != first.version
@@ -49,7 +32,7 @@ def test_champion_challenger_through_airflow(dags, isolated_store):
     assert rejected.tags["dag_id"] == TRAINING_DAG_ID
     assert rejected.tags["training_data_digest"]
 
-    run(dags[BATCH_INFERENCE_DAG_ID], "2026-07-03")
+    run_dag(dags[BATCH_INFERENCE_DAG_ID], "2026-07-03")
     predictions = pd.read_parquet(
         storage.partition_dir(isolated_store.data.data_dir, storage.PREDICTIONS, "2026-07-03")
         / "predictions.parquet"

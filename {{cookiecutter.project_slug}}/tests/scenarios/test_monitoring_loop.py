@@ -66,16 +66,10 @@ def test_drift_is_caught_from_its_first_day_and_accuracy_once_labels_arrive(trai
     assert all("accuracy_drop" in kinds[day] for day in DAYS if day >= first_labels), kinds
 
 
-def test_a_drifted_day_requests_retraining_and_the_training_dag_makes_a_challenger(
-    airflow_db, trained
-):
-    from airflow.dag_processing.dagbag import DagBag
+def test_a_drifted_day_requests_retraining_and_the_training_dag_makes_a_challenger(dags, trained):
     from airflow.models.asset import AssetEvent, AssetModel
     from airflow.utils.session import create_session
 
-    from tests.conftest import PROJECT_ROOT
-
-    dags = DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags
     day = DAYS[-1]
     logical_date = datetime(day.year, day.month, day.day, tzinfo=UTC)
     conf = {"drift_start": DRIFT_START.isoformat(), "batch_size": trained.data.batch_size}
