@@ -40,8 +40,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from {{ cookiecutter.package_name }} import data, sources, stack
 from {{ cookiecutter.package_name }} import settings as settings_module
+from {{ cookiecutter.package_name }}.data import sources
+from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
+from {{ cookiecutter.package_name }}.data.synthetic import synthesize_reviews
+from {{ cookiecutter.package_name }}.platform import stack
 
 SPEEDUP_TARGET = 1.5
 MEMORY_TARGET_MB = 1024
@@ -52,7 +55,9 @@ DISTINCT_REVIEWS = 100_000
 
 CHILD = """
 import json, sys, time
-from PACKAGE import inference, registry, sources, training
+from PACKAGE.data import sources
+from PACKAGE.steps import inference, training
+from PACKAGE.tracking import registry
 from PACKAGE.settings import load_settings
 
 settings = load_settings()
@@ -187,11 +192,11 @@ def main() -> int:
 
 def write_batch(settings: settings_module.Settings, rows: int) -> str:
     """A batch of ``rows`` synthetic reviews; returns its logical date."""
-    distinct = data.synthesize_reviews(DAY, min(rows, DISTINCT_REVIEWS))[data.TEXT]
+    distinct = synthesize_reviews(DAY, min(rows, DISTINCT_REVIEWS))[TEXT]
     texts = distinct.repeat(-(-rows // len(distinct))).iloc[:rows].reset_index(drop=True)
     ids = [f"{index:09d}" for index in range(rows)]
     day = f"2026-02-{len(str(rows)):02d}"
-    sources.source_for(settings).write_batch(day, pd.DataFrame({"id": ids, data.TEXT: texts}))
+    sources.source_for(settings).write_batch(day, pd.DataFrame({"id": ids, TEXT: texts}))
     return day
 
 
@@ -209,7 +214,7 @@ def run(args: argparse.Namespace, home: Path, env: dict[str, str], package: str)
     training_files = home / "training"
     training_files.mkdir()
     for rows in sorted(args.training_sizes):
-        reviews = data.synthesize_reviews("2025-01-01", rows)[[data.TEXT, data.LABEL]]
+        reviews = synthesize_reviews("2025-01-01", rows)[[TEXT, LABEL]]
         path = training_files / f"reviews-{rows}.csv"
         reviews.to_csv(path, index=False)
         result = measure(package, env, "train", DAY, str(path))
