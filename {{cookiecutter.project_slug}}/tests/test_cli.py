@@ -56,21 +56,14 @@ def test_help_lists_the_commands_in_groups_in_order_of_use(capsys):
         cli.main(["--help"])
     out = capsys.readouterr().out
     titles = ["Pipeline steps", "Model registry", "Local platform", "Serving", "Configuration"]
+    if not cli.HAS_PLATFORM:  # a team that deleted platform/ has no such group
+        titles.remove("Local platform")
     positions = [out.index(title) for title in titles]
     assert positions == sorted(positions)
     steps = ["train", "generate-data", "predict", "monitor", "summarize", "report", "cleanup"]
     assert [out.index(f"  {step} ") for step in steps] == sorted(
         out.index(f"  {step} ") for step in steps
     )
-
-
-def test_options_belong_to_the_subcommand_they_apply_to(capsys):
-    with pytest.raises(SystemExit):
-        cli.main(["stack", "up", "--follow"])
-    assert "unrecognized arguments: --follow" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        cli.main(["stack", "status", "mlflow"])
-    assert "unrecognized arguments: mlflow" in capsys.readouterr().err
 
 
 def test_model_commands_say_what_is_wrong_in_one_line(isolated_store, capsys):

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.platform import stack
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
@@ -96,3 +97,12 @@ def test_production_profile_refuses_sqlite_and_a_shared_database(settings):
     assert any("http(s) URL" in p for p in problems)
     environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = "sqlite:////tmp/airflow.db"
     assert any("is SQLite" in p for p in stack.production_problems(production, environ))
+
+
+def test_options_belong_to_the_subcommand_they_apply_to(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["stack", "up", "--follow"])
+    assert "unrecognized arguments: --follow" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["stack", "status", "mlflow"])
+    assert "unrecognized arguments: mlflow" in capsys.readouterr().err
