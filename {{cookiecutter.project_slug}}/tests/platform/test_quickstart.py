@@ -208,7 +208,7 @@ def test_airflow_ui_shows_the_successful_run(browser, stack_up, triggered):
 
 
 def test_mlflow_ui_shows_the_champion(browser, stack_up):
-    name = load_settings().registered_model_name
+    name = load_settings().model.registered_model_name
     _, body = http_get(
         f"{stack_up['mlflow_ui']}/api/2.0/mlflow/registered-models/alias?name={name}&alias=champion"
     )
