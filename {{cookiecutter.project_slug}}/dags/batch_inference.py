@@ -14,53 +14,33 @@ import shlex
 import sys
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from {{ cookiecutter.package_name }}.orchestration import (
     BATCH_INFERENCE_DAG_ID,
     RETRAINING_REQUESTED,
+    run_params,
+    run_settings,
     run_tags,
 )
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, PROJECT_SLUG, load_settings
 
 SETTINGS = load_settings()
-
-
-def _number(value: float, **bounds) -> Param:
-    return Param(value, type="number", **bounds)
-
-
-# Settings a run can override from its config; each is also a Settings field.
-RUN_PARAMS = {
-    "batch_size": Param(SETTINGS.data.batch_size, type="integer", minimum=1),
-    "low_confidence_threshold": _number(
-        SETTINGS.monitoring.low_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
-    ),
-    "high_confidence_threshold": _number(
-        SETTINGS.monitoring.high_confidence_threshold, exclusiveMinimum=0, exclusiveMaximum=1
-    ),
-    "low_confidence_alert_pct": _number(
-        SETTINGS.monitoring.low_confidence_alert_pct, minimum=0, maximum=100
-    ),
-    "monitoring_window_days": Param(
-        SETTINGS.monitoring.monitoring_window_days, type="integer", minimum=2
-    ),
-    "drift_psi_threshold": _number(SETTINGS.monitoring.drift_psi_threshold, exclusiveMinimum=0),
-    "oov_increase_threshold": _number(
-        SETTINGS.monitoring.oov_increase_threshold, exclusiveMinimum=0
-    ),
-    "class_shift_threshold": _number(SETTINGS.monitoring.class_shift_threshold, exclusiveMinimum=0),
-    "retention_days": Param(SETTINGS.data.retention_days, type="integer", minimum=1),
-    "drift_start": Param(
-        SETTINGS.data.drift_start, type="string", description="YYYY-MM-DD or empty"
-    ),
-}
-
-
-def _settings(params: dict):
-    """The project's settings with this run's params, validated together."""
-    return load_settings().with_overrides(**{name: params[name] for name in RUN_PARAMS})
+# Settings a run can override from its config (thresholds, batch size, demo drift).
+RUN_PARAMS = run_params(
+    SETTINGS,
+    "batch_size",
+    "low_confidence_threshold",
+    "high_confidence_threshold",
+    "low_confidence_alert_pct",
+    "monitoring_window_days",
+    "drift_psi_threshold",
+    "oov_increase_threshold",
+    "class_shift_threshold",
+    "retention_days",
+    "drift_start",
+)
 
 
 @dag(
@@ -82,19 +62,19 @@ def batch_inference():
     def generate_data(ds: str | None = None, params: dict | None = None) -> dict:
         from {{ cookiecutter.package_name }}.steps.demo import generate_data as generate
 
-        return generate(_settings(params), ds)
+        return generate(run_settings(params), ds)
 
     @task
     def batch_predict(batch: dict, params: dict | None = None, dag_run=None) -> dict:
         from {{ cookiecutter.package_name }}.steps.inference import batch_predict as predict
 
-        return predict(_settings(params), batch["logical_date"], tags=run_tags(dag_run))
+        return predict(run_settings(params), batch["logical_date"], tags=run_tags(dag_run))
 
     @task
     def monitor_model(predictions: dict, params: dict | None = None, dag_run=None) -> dict:
         from {{ cookiecutter.package_name }}.steps.monitoring import monitor
 
-        return monitor(_settings(params), predictions["logical_date"], tags=run_tags(dag_run))
+        return monitor(run_settings(params), predictions["logical_date"], tags=run_tags(dag_run))
 
     @task(outlets=[RETRAINING_REQUESTED])
     def request_retraining(monitoring: dict) -> dict:
@@ -114,7 +94,7 @@ def batch_inference():
         from {{ cookiecutter.package_name }}.steps.summary import write_summary
 
         return write_summary(
-            _settings(params), monitoring["logical_date"], monitoring_run_id=monitoring["run_id"]
+            run_settings(params), monitoring["logical_date"], monitoring_run_id=monitoring["run_id"]
         )
 
     monitoring = monitor_model(batch_predict(generate_data()))

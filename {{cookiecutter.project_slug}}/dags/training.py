@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, Param, dag, task
+from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 
-from {{ cookiecutter.package_name }}.orchestration import RETRAINING_REQUESTED, TRAINING_DAG_ID, run_tags
-from {{ cookiecutter.package_name }}.settings import ESTIMATORS, PROJECT_SLUG, load_settings
+from {{ cookiecutter.package_name }}.orchestration import (
+    RETRAINING_REQUESTED,
+    TRAINING_DAG_ID,
+    run_params,
+    run_settings,
+    run_tags,
+)
+from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, load_settings
 
 SETTINGS = load_settings()
-# Per-run overrides of the model and the gate, e.g. to try a configuration.
-TUNABLE = ("estimator", "max_features", "ngram_max", "min_accuracy", "min_improvement")
-
-
-def _settings(params: dict):
-    """The project's settings with this run's params, validated together."""
-    return load_settings().with_overrides(**{name: params[name] for name in TUNABLE})
 
 
 @dag(
@@ -35,15 +34,10 @@ def _settings(params: dict):
     catchup=False,
     max_active_runs=1,
     default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
-    params={
-        "estimator": Param(SETTINGS.model.estimator, type="string", enum=list(ESTIMATORS)),
-        "max_features": Param(SETTINGS.model.max_features, type="integer", minimum=1),
-        "ngram_max": Param(SETTINGS.model.ngram_max, type="integer", minimum=1, maximum=3),
-        "min_accuracy": Param(SETTINGS.model.min_accuracy, type="number", minimum=0, maximum=1),
-        "min_improvement": Param(
-            SETTINGS.model.min_improvement, type="number", minimum=0, maximum=1
-        ),
-    },
+    # Per-run overrides of the model and the gate, e.g. to try a configuration.
+    params=run_params(
+        SETTINGS, "estimator", "max_features", "ngram_max", "min_accuracy", "min_improvement"
+    ),
     tags=[PROJECT_SLUG, "training"],
     doc_md=__doc__,
 )
@@ -52,14 +46,14 @@ def training():
     def extract_training_data(ds: str | None = None, params: dict | None = None) -> dict:
         from {{ cookiecutter.package_name }}.steps.training import extract
 
-        return extract(_settings(params), ds)
+        return extract(run_settings(params), ds)
 
     @task
     def validate_training_data(extracted: dict, params: dict | None = None) -> dict:
         from {{ cookiecutter.package_name }}.steps.training import validate
 
         return {
-            **validate(_settings(params), extracted["logical_date"]),
+            **validate(run_settings(params), extracted["logical_date"]),
             "source": extracted["source"],
         }
 
@@ -68,7 +62,7 @@ def training():
         from {{ cookiecutter.package_name }}.steps.training import train_challenger as train
 
         return train(
-            _settings(params),
+            run_settings(params),
             validated["logical_date"],
             source=validated["source"],
             tags=run_tags(dag_run),
@@ -80,7 +74,7 @@ def training():
     ) -> dict:
         from {{ cookiecutter.package_name }}.steps.training import evaluate
 
-        return evaluate(_settings(params), ds, trained["model_version"])
+        return evaluate(run_settings(params), ds, trained["model_version"])
 
     @task
     def promote_or_reject(
@@ -88,7 +82,7 @@ def training():
     ) -> dict:
         from {{ cookiecutter.package_name }}.steps.training import decide
 
-        return decide(_settings(params), ds, evaluation, actor=f"airflow:{dag_run.run_id}")
+        return decide(run_settings(params), ds, evaluation, actor=f"airflow:{dag_run.run_id}")
 
     promote_or_reject(
         evaluate_challenger(train_challenger(validate_training_data(extract_training_data())))

@@ -1,13 +1,19 @@
-"""What the DAG files share: the retraining Asset and run identifiers.
+"""What the DAG files share: ids, the retraining Asset, run params and run identifiers.
 
 Imports only the Airflow task SDK and the settings, so DAG parsing stays cheap.
 """
 
 from __future__ import annotations
 
-from airflow.sdk import Asset
+from airflow.sdk import Asset, Param
 
-from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, PROJECT_SLUG
+from {{ cookiecutter.package_name }}.settings import (
+    ESTIMATORS,
+    PACKAGE_NAME,
+    PROJECT_SLUG,
+    Settings,
+    load_settings,
+)
 
 BATCH_INFERENCE_DAG_ID = f"{PACKAGE_NAME}_batch_inference"
 TRAINING_DAG_ID = f"{PACKAGE_NAME}_training"
@@ -23,3 +29,34 @@ RETRAINING_REQUESTED = Asset(
 def run_tags(dag_run) -> dict[str, str]:
     """Airflow identifiers recorded on the MLflow runs and model versions a DAG run creates."""
     return {"dag_id": dag_run.dag_id, "dag_run_id": dag_run.run_id}
+
+
+# What Airflow's trigger form checks before a run starts, per settings field a
+# run may override; Settings.with_overrides then checks the values together.
+_PARAM_SCHEMAS: dict[str, dict] = {
+    "batch_size": {"type": "integer", "minimum": 1},
+    "low_confidence_threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    "high_confidence_threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+    "low_confidence_alert_pct": {"type": "number", "minimum": 0, "maximum": 100},
+    "monitoring_window_days": {"type": "integer", "minimum": 2},
+    "drift_psi_threshold": {"type": "number", "exclusiveMinimum": 0},
+    "oov_increase_threshold": {"type": "number", "exclusiveMinimum": 0},
+    "class_shift_threshold": {"type": "number", "exclusiveMinimum": 0},
+    "retention_days": {"type": "integer", "minimum": 1},
+    "drift_start": {"type": "string", "description": "YYYY-MM-DD or empty"},
+    "estimator": {"type": "string", "enum": list(ESTIMATORS)},
+    "max_features": {"type": "integer", "minimum": 1},
+    "ngram_max": {"type": "integer", "minimum": 1, "maximum": 3},
+    "min_accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+    "min_improvement": {"type": "number", "minimum": 0, "maximum": 1},
+}
+
+
+def run_params(settings: Settings, *names: str) -> dict[str, Param]:
+    """DAG params for these settings fields, defaulting to the project's values."""
+    return {name: Param(settings.value(name), **_PARAM_SCHEMAS[name]) for name in names}
+
+
+def run_settings(params: dict) -> Settings:
+    """The project's settings with a run's params, validated as the environment's are."""
+    return load_settings().with_overrides(**params)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import runpy
 import subprocess
 import sys
 
@@ -113,22 +112,22 @@ def test_dag_files_import_only_the_sdk_steps_orchestration_and_settings(dag_file
     assert not stray, f"{dag_file.name} imports {stray}: DAG files are wiring only"
 
 
-@pytest.mark.parametrize("dag_file", ["batch_inference.py", "training.py"])
-def test_run_params_are_validated_together(dagbag, dag_file):
+@pytest.mark.parametrize(
+    ("dag_id", "bad", "named"),
+    [
+        (DAG_ID, {"low_confidence_threshold": 0.9, "high_confidence_threshold": 0.7}, "LOW_CONF"),
+        (TRAINING_DAG_ID, {"min_accuracy": 1.5}, "MIN_ACCURACY"),
+    ],
+)
+def test_run_params_are_validated_together(dagbag, dag_id, bad, named):
     """A run conf the settings would refuse fails the task, as the environment's would."""
     from {{ cookiecutter.package_name }}.errors import SettingsError
+    from {{ cookiecutter.package_name }}.orchestration import run_settings
 
-    run_settings = runpy.run_path(str(DAGS_FOLDER / dag_file))["_settings"]
-    dag_id = DAG_ID if dag_file == "batch_inference.py" else TRAINING_DAG_ID
-    params = dict(dagbag.dags[dag_id].params)
-    if dag_file == "batch_inference.py":
-        params.update(low_confidence_threshold=0.9, high_confidence_threshold=0.7)
-        expected = "LOW_CONFIDENCE_THRESHOLD"
-    else:
-        params.update(min_accuracy=1.5)
-        expected = "MIN_ACCURACY"
-    with pytest.raises(SettingsError, match=expected):
+    params = {**dagbag.dags[dag_id].params, **bad}
+    with pytest.raises(SettingsError, match=named):
         run_settings(params)
+    assert run_settings(dict(dagbag.dags[dag_id].params)) == load_settings()
 
 
 @pytest.mark.parametrize("dag_file", sorted(DAGS_FOLDER.glob("*.py")), ids=lambda p: p.name)
