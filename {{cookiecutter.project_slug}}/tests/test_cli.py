@@ -70,3 +70,15 @@ def test_model_commands_say_what_is_wrong_in_one_line(isolated_store, capsys):
     assert cli.main(["model", "rollback", "--reason", "test"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: there is no champion to roll back") and err.count("\n") == 1
+
+
+def test_promoting_a_version_that_does_not_exist_says_so(champion_store, capsys):
+    assert cli.main(["model", "promote", "999", "--reason", "test"]) == 1
+    err = capsys.readouterr().err
+    name = champion_store.model.registered_model_name
+    assert err.startswith(f"error: '{name}' has no version 999")
+    assert err.count("\n") == 1
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["model", "promote", "abc", "--reason", "test"])
+    assert exited.value.code == 2
+    assert "'abc' is not a model version" in capsys.readouterr().err

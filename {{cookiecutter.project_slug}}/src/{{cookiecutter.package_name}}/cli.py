@@ -135,7 +135,7 @@ def cmd_model_promote(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     client = connect(settings)
-    client.get_model_version(settings.model.registered_model_name, args.version)
+    registry.model_version(client, settings, args.version)
     registry.promote(
         client, settings, args.version, reason=f"manual: {args.reason}", actor=_actor()
     )
@@ -239,6 +239,14 @@ def _iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD.") from None
 
 
+def _version(value: str) -> str:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a model version: use its number, e.g. 3"
+        )
+    return str(int(value))
+
+
 class _Commands:
     """Subcommands registered in groups, so ``--help`` lists them the way people use them."""
 
@@ -323,7 +331,7 @@ def _add_registry(commands: _Commands) -> None:
     actions = model.add_subparsers(dest="action", required=True, metavar="<action>")
     promote = actions.add_parser("promote", help="give a registered version the champion alias")
     promote.set_defaults(handler=cmd_model_promote)
-    promote.add_argument("version", help="model version number")
+    promote.add_argument("version", type=_version, help="model version number")
     promote.add_argument("--reason", required=True, help="why, recorded on the version")
     rollback = actions.add_parser("rollback", help="give the alias back to the previous champion")
     rollback.set_defaults(handler=cmd_model_rollback)

@@ -55,6 +55,20 @@ def champion_version(client: MlflowClient, settings: Settings) -> Any | None:
         raise
 
 
+def model_version(client: MlflowClient, settings: Settings, version: str) -> Any:
+    """A registered version of the project's model, or an error that says it does not exist."""
+    name = settings.model.registered_model_name
+    try:
+        return client.get_model_version(name, version)
+    except MlflowException as error:
+        if error.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        raise PipelineError(
+            f"'{name}' has no version {version} in {settings.platform.tracking_uri}: "
+            "pick one that the MLflow UI lists under Models."
+        ) from None
+
+
 def check_sklearn_version(settings: Settings, model_uri: str) -> bool:
     """Whether the scikit-learn recorded with the model is the running one (major.minor).
 
