@@ -54,11 +54,10 @@ def test_a_configured_chromium_counts(bare_path, tmp_path):
     chromium = tmp_path / "my-chromium"
     chromium.write_text("#!/bin/sh\n")
     chromium.chmod(0o755)
-    env_path = bare_path
     done = subprocess.run(
         [sys.executable, str(SCRIPT), "stack"],
         capture_output=True,
         text=True,
-        env={**os.environ, "PATH": env_path, "CHROMIUM_PATH": str(chromium)},
+        env={**os.environ, "PATH": bare_path, "CHROMIUM_PATH": str(chromium)},
     )
     assert (done.returncode, done.stdout) == (0, "")
