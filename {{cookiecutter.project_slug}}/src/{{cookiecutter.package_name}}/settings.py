@@ -25,13 +25,24 @@ ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
 LABELS = ("negative", "positive")
 # The names in model/estimators.py (a test keeps the two lists equal).
 ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
-DATA_SOURCES = ("bundled", "files", "warehouse")
+# "demo" invents batches and late labels; the others read what a team really has.
+DATA_SOURCES = ("demo", "files", "warehouse")
 EXECUTORS = ("local", "celery")
 PROFILES = ("local", "production")
 VERSION_POLICIES = ("error", "warn")
 SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 CHAMPION_ALIAS = "champion"
 CHALLENGER_ALIAS = "challenger"
+# Names spliced into SQL: checked, so a setting cannot inject a statement.
+SQL_IDENTIFIERS = (
+    "training_table",
+    "batch_table",
+    "batch_timestamp_column",
+    "labels_table",
+    "predictions_table",
+)
+# Places that may be a local directory or an fsspec URL such as s3://bucket/prefix.
+LOCATION_FIELDS = ("incoming_dir", "feedback_dir", "outgoing_dir")
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
@@ -58,13 +69,35 @@ class DataSettings:
 
     data_dir: Path = Path("data")
     data_source: str = "{{ cookiecutter.data_source }}"
-    # Where the "files" source looks for labeled CSV/Parquet, and the SQL
-    # database the "warehouse" source reads and writes.
+    # Labeled training data: CSV/Parquet files matching this glob ("files"),
+    # the training table ("warehouse"), or the bundled sample ("demo").
     training_files: str = "training_data/*.csv"
+    # "files": the batch of logical date D is every CSV, Parquet or JSON Lines
+    # file under <incoming_dir>/ds=D/; true labels (id, sentiment) are any
+    # such files under <feedback_dir>/, whenever they arrive; predictions are
+    # delivered to <outgoing_dir>/ds=D/. A directory or an fsspec URL
+    # (s3://bucket/prefix needs the s3 extra).
+    incoming_dir: str = "data/incoming"
+    feedback_dir: str = "data/feedback"
+    outgoing_dir: str = "data/outgoing"
+    # "warehouse": a SQLAlchemy URL and the tables the pipeline reads and writes.
+    # The batch is the rows of batch_table whose batch_timestamp_column falls in
+    # the run's data interval, or what batch_query (SQL with :start and :end) returns.
     warehouse_url: str = "sqlite:///warehouse.db"
-    batch_size: int = {{ cookiecutter.batch_size | int }}
+    training_table: str = "training_reviews"
+    batch_table: str = "review_batches"
+    batch_timestamp_column: str = "created_at"
+    batch_query: str = ""
+    labels_table: str = "review_labels"
+    predictions_table: str = "review_predictions"
+    # How often the first task looks for the day's batch, and for how long.
+    batch_poke_seconds: int = 300
+    batch_wait_seconds: int = 6 * 3600
+    # Accuracy of a prediction date is logged once this many of its rows have labels.
+    min_labeled_rows: int = 20
     retention_days: int = {{ cookiecutter.retention_days | int }}
-    # True labels of a synthetic or warehouse batch arrive this many days later.
+    # The demo: rows per synthetic batch, and how many days later its labels arrive.
+    batch_size: int = {{ cookiecutter.batch_size | int }}
     label_delay_days: int = 3
     # Train on the batch rows whose labels have arrived, as well as on the
     # source's training data: that is what lets retraining catch up with drift.
@@ -198,6 +231,8 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     """Every (field, value, what it must be) that is wrong."""
     value = settings.value
     problems: list[tuple[str, object, str]] = []
+    if value("data_source") == "bundled":
+        problems.append(("data_source", "bundled", "demo (the name of bundled since 0.3.0)"))
     for name, allowed in (
         ("estimator", ESTIMATORS),
         ("data_source", DATA_SOURCES),
@@ -205,7 +240,7 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         ("executor", EXECUTORS),
         ("profile", PROFILES),
     ):
-        if value(name) not in allowed:
+        if value(name) not in allowed and (name, value(name)) != ("data_source", "bundled"):
             problems.append((name, value(name), "one of " + ", ".join(allowed)))
     for name, kind in FIELD_TYPES.items():
         if kind == "float" and not math.isfinite(value(name)):
@@ -219,6 +254,9 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         "celery_workers",
         "retry_delay_seconds",
         "inference_chunk_rows",
+        "batch_poke_seconds",
+        "batch_wait_seconds",
+        "min_labeled_rows",
     ):
         if value(name) < 1:
             problems.append((name, value(name), "a positive integer"))
@@ -235,6 +273,15 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         problems.append(("label_delay_days", value("label_delay_days"), "0 or more days"))
     if value("drift_start") and not _is_date(value("drift_start")):
         problems.append(("drift_start", value("drift_start"), "a date YYYY-MM-DD or empty"))
+    for name in SQL_IDENTIFIERS:
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", value(name)):
+            problems.append((name, value(name), "a table or column name ([schema.]name)"))
+    query = value("batch_query")
+    if query and not (":start" in query and ":end" in query):
+        problems.append(("batch_query", query, "SQL using both :start and :end, or empty"))
+    for name in LOCATION_FIELDS:
+        if not str(value(name)).strip():
+            problems.append((name, value(name), "a directory or URL"))
     for name in ("low_confidence_threshold", "high_confidence_threshold"):
         if not 0 < value(name) < 1:
             problems.append((name, value(name), "a number between 0 and 1"))
@@ -285,11 +332,24 @@ def _convert(name: str, raw: str) -> object:
         raise SettingsError(
             f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected {expected}."
         ) from None
+    if name in LOCATION_FIELDS:
+        return as_location(raw)
     if kind != "Path":
         return raw
     if not raw.strip():
         raise SettingsError(f"{ENV_PREFIX}{name.upper()} is empty: unset it or give a directory.")
     return Path(raw).resolve()
+
+
+def is_url(location: str) -> bool:
+    """An fsspec URL (s3://, gs://, memory://...) rather than a local path."""
+    return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location))
+
+
+def as_location(raw: str) -> str:
+    """A URL as given; a local path made absolute, so the working directory does not matter."""
+    raw = raw.strip()
+    return raw if not raw or is_url(raw) else str(Path(raw).resolve())
 
 
 def _project_root() -> Path:
@@ -317,6 +377,9 @@ def _located_defaults(root: Path) -> dict[str, object]:
         "tracking_uri": os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}",
         "training_files": str(root / "training_data" / "*.csv"),
         "warehouse_url": f"sqlite:///{root / 'warehouse.db'}",
+        "incoming_dir": str(root / "data" / "incoming"),
+        "feedback_dir": str(root / "data" / "feedback"),
+        "outgoing_dir": str(root / "data" / "outgoing"),
         "model_cache_dir": str(_user_cache_dir() / "models"),
     }
 

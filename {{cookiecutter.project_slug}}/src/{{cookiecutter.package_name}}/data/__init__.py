@@ -1,7 +1,8 @@
-"""Data in and out: schema and validation, date partitions, sources, the demo generator.
+"""Data in and out: schema and validation, files, date partitions, sources, the demo generator.
 
-- ``schema.py``: column names, reading a table, telling good rows from bad.
+- ``schema.py``: column names, telling good rows from bad, stable ids.
+- ``readers.py``: CSV, Parquet and JSON Lines, on disk or behind an fsspec URL.
 - ``storage.py``: date partitions, their file names, atomic writes.
-- ``sources.py``: where training data and batches come from (bundled, files, warehouse).
+- ``sources.py``: where training data, batches and labels come from (demo, files, warehouse).
 - ``synthetic.py``: the demo's invented batches and late labels.
 """

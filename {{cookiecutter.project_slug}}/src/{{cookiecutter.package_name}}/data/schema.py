@@ -1,11 +1,13 @@
 """What the pipeline's data looks like, and how a bad row is told apart.
 
-Training data is CSV or Parquet with columns ``text`` and ``sentiment``.
-Batches for inference carry ``id`` and ``text``.
+Training data has columns ``text`` and ``sentiment``; batches carry ``text``
+and optionally ``id``; true labels carry ``id`` and ``sentiment``. Reading
+files is ``data/readers.py``; this module only looks at frames.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,6 +19,7 @@ from {{ cookiecutter.package_name }}.settings import LABELS
 
 TEXT = "text"
 LABEL = "sentiment"
+ID = "id"
 
 
 def bundled_dataset_path() -> Path:
@@ -24,16 +27,21 @@ def bundled_dataset_path() -> Path:
     return Path(str(resources.files(__package__) / "sample_data" / "reviews.csv"))
 
 
-def read_table(path: Path | str) -> pd.DataFrame:
-    """Read one CSV or Parquet file."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataValidationError(f"{path} does not exist: pass a CSV or Parquet file.")
-    if path.suffix.lower() == ".parquet":
-        return pd.read_parquet(path)
-    if path.suffix.lower() == ".csv":
-        return pd.read_csv(path, dtype={TEXT: "string", LABEL: "string"}, keep_default_na=False)
-    raise DataValidationError(f"{path} is neither .csv nor .parquet: convert it to one of those.")
+def stable_ids(frame: pd.DataFrame, origin: str, *, start: int = 0) -> pd.Series:
+    """An id for each row from where it came from and what it says: a rerun gives the same ids.
+
+    ``origin`` names the file (and batch date); the row's position in the file
+    (counting from ``start`` for a later chunk) keeps two equal texts apart.
+    """
+    texts = frame[TEXT].astype("string").fillna("")
+    return pd.Series(
+        [
+            hashlib.sha256(f"{origin}\x00{position}\x00{text}".encode()).hexdigest()[:20]
+            for position, text in enumerate(texts, start)
+        ],
+        index=frame.index,
+        dtype="string",
+    )
 
 
 @dataclass(frozen=True)
@@ -89,3 +97,55 @@ def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         return batch, batch.iloc[:0].assign(reason=pd.Series(dtype="string"))
     rejects = batch.loc[empty].assign(**{TEXT: text[empty], "reason": "empty text"})
     return batch.loc[~empty].reset_index(drop=True), rejects
+
+
+class BatchValidator:
+    """Checks a batch chunk by chunk: the rows fit to score, and the others with a reason.
+
+    A text that is missing, not a string, or blank is rejected, and so is an
+    id already seen earlier in the batch (the first one is scored).
+    """
+
+    def __init__(self) -> None:
+        self._seen: set[str] = set()
+
+    def split(self, chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(valid rows as ``id``, ``text`` strings; rejected rows with ``reason``)."""
+        text = chunk[TEXT]
+        is_string = text.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
+        ids = chunk[ID].astype("string")
+        reason = pd.Series(pd.NA, index=chunk.index, dtype="string")
+        duplicate = ids.duplicated().to_numpy(dtype=bool) | ids.isin(self._seen).to_numpy(bool)
+        reason = reason.mask(duplicate, "duplicate id")
+        reason = reason.mask(ids.isna() | (ids.str.strip() == ""), "missing id")
+        blank = is_string & (text.astype("string").str.strip() == "").fillna(True).to_numpy(bool)
+        reason = reason.mask(blank, "empty text")
+        reason = reason.mask(~is_string, "text is not a string")
+        reason = reason.mask(text.isna(), "empty text")
+        keep = reason.isna().to_numpy(dtype=bool)
+        valid = pd.DataFrame({ID: ids[keep], TEXT: text[keep].astype("string")}).reset_index(
+            drop=True
+        )
+        self._seen.update(valid[ID])
+        rejected = pd.DataFrame(
+            {
+                ID: ids[~keep],
+                TEXT: text[~keep].map(lambda value: None if pd.isna(value) else str(value)),
+                "reason": reason[~keep],
+            }
+        ).astype("string")
+        return valid, rejected.reset_index(drop=True)
+
+
+def validate_labels(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
+    """The rows of a labels file with an id and a known label, as ``id``, ``sentiment``."""
+    missing = [column for column in (ID, LABEL) if column not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{origin} lacks column(s) {', '.join(missing)}: a labels file needs "
+            f"'{ID}' and '{LABEL}' (labels: {', '.join(LABELS)})."
+        )
+    ids = frame[ID].astype("string").str.strip()
+    label = frame[LABEL].astype("string").str.strip().str.lower()
+    keep = (ids.notna() & (ids != "") & label.isin(LABELS)).fillna(False).to_numpy(bool)
+    return pd.DataFrame({ID: ids[keep], LABEL: label[keep]}).reset_index(drop=True)

@@ -26,12 +26,15 @@ PREDICTIONS = "predictions"
 MONITORING = "monitoring"
 REPORTS = "reports"
 TRAINING = "training"
-LABELS = "labels"
-DATASETS = (BATCHES, PREDICTIONS, MONITORING, REPORTS, TRAINING, LABELS)
+# What the pipeline writes and cleanup may expire. Incoming batches, labels and
+# delivered predictions are the team's data: they live elsewhere and stay.
+DATASETS = (BATCHES, PREDICTIONS, MONITORING, REPORTS, TRAINING)
 PARTITION_PREFIX = "ds="
 # The files a partition holds, named once here.
+# The day's batch as it was scored: the snapshot every later task reads.
 BATCH_FILE = "batch.parquet"
-LABELS_FILE = "labels.parquet"
+# Where the snapshot came from: source, data interval, row and reject counts.
+SOURCE_FILE = "source.json"
 PREDICTIONS_FILE = "predictions.parquet"
 REJECTS_FILE = "rejects.parquet"
 MONITORING_REPORT_FILE = "report.json"
@@ -129,6 +132,40 @@ def parquet_stream(target: Path, **writer_options: Any) -> Iterator[ParquetStrea
             stream.close()
     if not stream.rows:  # what was renamed into place is the empty temporary file
         target.unlink()
+
+
+@contextmanager
+def table_stream(target: Path, kind: str) -> Iterator[Callable[[pd.DataFrame], None]]:
+    """A function that appends frames to ``target`` as ``csv``, ``parquet`` or ``jsonl``.
+
+    ``target`` appears only when the block succeeds, as with ``parquet_stream``.
+    """
+    if kind == "parquet":
+        with parquet_stream(target) as stream:
+            yield stream.write
+        return
+    with atomic_path(target) as temporary, temporary.open("w", encoding="utf-8", newline="") as out:
+        header = [True]
+
+        def write(frame: pd.DataFrame) -> None:
+            if kind == "csv":
+                frame.to_csv(out, index=False, header=header[0])
+            else:
+                lines = frame.to_json(orient="records", lines=True, force_ascii=False)
+                out.write(lines if lines.endswith("\n") else lines + "\n")
+            header[0] = False
+
+        yield write
+
+
+def read_parquet_chunks(path: Path, chunk_rows: int, columns: list[str] | None = None):
+    """A Parquet file as pandas frames of at most ``chunk_rows`` rows, read as consumed."""
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    return (
+        batch.to_pandas() for batch in parquet.iter_batches(batch_size=chunk_rows, columns=columns)
+    )
 
 
 def write_text(text: str, target: Path) -> Path:

@@ -157,31 +157,28 @@ def is_drifted(day: date | str, drift_start: str) -> bool:
     return bool(drift_start) and storage.as_date(day) >= storage.as_date(drift_start)
 
 
-def generate_batch(
-    source,
+def demo_day(
     day: date | str,
     size: int,
     seed: int = 42,
     *,
     label_delay_days: int = 3,
     drift_start: str = "",
-) -> dict:
-    """Write the unlabeled batch for ``day``, and the true labels of the batch that
-    was generated ``label_delay_days`` earlier (they arrive late, as in real life).
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The unlabeled batch of ``day``, and the true labels of the batch invented
+    ``label_delay_days`` earlier (they arrive late, as in real life).
 
-    ``source`` is one of :mod:`sources`: date partitions or warehouse tables.
-    A rerun replaces that date's batch and labels.
+    Returns (batch of ``id``, ``text``; labels of ``id``, ``sentiment``; a summary).
     """
     day = storage.as_date(day)
     reviews = synthesize_reviews(day, size, seed, drifted=is_drifted(day, drift_start))
-    location = source.write_batch(day, reviews[["id", TEXT]])
     labeled_day = day - timedelta(days=label_delay_days)
     late = synthesize_reviews(labeled_day, size, seed, drifted=is_drifted(labeled_day, drift_start))
-    source.write_labels(labeled_day, late[["id", LABEL]])
-    return {
-        "location": location,
-        "rows": len(reviews),
+    summary = {
         "logical_date": day.isoformat(),
+        "source": "synthetic",
+        "rows": len(reviews),
         "drifted": is_drifted(day, drift_start),
         "labels_for": labeled_day.isoformat(),
     }
+    return reviews[["id", TEXT]], late[["id", LABEL]], summary

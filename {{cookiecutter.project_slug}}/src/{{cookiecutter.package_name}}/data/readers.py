@@ -1,0 +1,87 @@
+"""Reading CSV, Parquet and JSON Lines files, on disk or behind an fsspec URL.
+
+One reader for training files, batch files, label files and ``predict
+--input``; every reading error becomes one line naming the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path, PurePosixPath
+
+import pandas as pd
+
+from {{ cookiecutter.package_name }}.data.schema import ID, LABEL, TEXT
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.settings import is_url
+
+# File name endings the readers understand.
+FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def table_format(path: Path | str) -> str:
+    """``csv``, ``parquet`` or ``jsonl``, from the file name."""
+    suffix = PurePosixPath(str(path)).suffix.lower()
+    if suffix not in FORMATS:
+        raise DataValidationError(
+            f"{path} is not .csv, .parquet or .jsonl: convert it to one of those."
+        )
+    return FORMATS[suffix]
+
+
+def read_table(path: Path | str) -> pd.DataFrame:
+    """Read one CSV, Parquet or JSON Lines file, or say in one line why it cannot be read."""
+    return pd.concat(list(read_chunks(path, chunk_rows=None)), ignore_index=True)
+
+
+def read_chunks(path: Path | str, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
+    """The file in frames of at most ``chunk_rows`` rows (None: one frame).
+
+    Text columns stay strings (an id such as ``007`` keeps its zeros); a local
+    path or an fsspec URL. Every reading error names the file.
+    """
+    kind = table_format(path)
+    if not is_url(str(path)) and not Path(path).is_file():
+        raise DataValidationError(f"{path} does not exist: pass a CSV, Parquet or JSON Lines file.")
+    try:
+        yield from _chunks(str(path), kind, chunk_rows)
+    except DataValidationError:
+        raise
+    except (ValueError, OSError, UnicodeDecodeError, ImportError) as error:
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        raise DataValidationError(f"cannot read {path} as {kind}: {first_line}") from None
+
+
+def _chunks(path: str, kind: str, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
+    strings = {TEXT: "string", LABEL: "string", ID: "string"}
+    if kind == "parquet":
+        import pyarrow.parquet as pq
+
+        with pq.ParquetFile(_open(path)) as parquet:
+            if chunk_rows is None:
+                yield parquet.read().to_pandas()
+            else:
+                for batch in parquet.iter_batches(batch_size=chunk_rows):
+                    yield batch.to_pandas()
+        return
+    if kind == "csv":
+        reader = pd.read_csv(
+            path, dtype=strings, keep_default_na=False, chunksize=chunk_rows, encoding="utf-8"
+        )
+    else:
+        reader = pd.read_json(path, lines=True, dtype=False, chunksize=chunk_rows)
+    if chunk_rows is None:
+        yield reader
+        return
+    with reader:
+        yield from reader
+
+
+def _open(path: str):
+    if not is_url(path):
+        return path
+    import fsspec
+
+    return fsspec.open(path, "rb").open()
