@@ -41,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from {{ cookiecutter.package_name }} import settings as settings_module
-from {{ cookiecutter.package_name }}.data import sources
+from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
 from {{ cookiecutter.package_name }}.data.synthetic import synthesize_reviews
 from {{ cookiecutter.package_name }}.platform import stack
@@ -55,7 +55,7 @@ DISTINCT_REVIEWS = 100_000
 
 CHILD = """
 import json, sys, time
-from PACKAGE.data import sources
+from PACKAGE.data import storage
 from PACKAGE.steps import inference, training
 from PACKAGE.tracking import registry
 from PACKAGE.settings import load_settings
@@ -75,7 +75,8 @@ elif task == "load":
 elif task == "bare":
     import pandas as pd
     model = registry.load_champion(settings).model
-    texts = pd.read_parquet(sources.source_for(settings).batch_location(day), columns=["text"])
+    snapshot = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
+    texts = pd.read_parquet(snapshot / storage.BATCH_FILE, columns=["text"])
     started = time.perf_counter()
     model.predict_proba(texts)
     print(json.dumps({"seconds": time.perf_counter() - started, "rows": len(texts)}))
@@ -176,7 +177,7 @@ def main() -> int:
         **os.environ,
         f"{prefix}DATA_DIR": str(home / "data"),
         f"{prefix}ARTIFACT_ROOT": str(home / "mlartifacts"),
-        f"{prefix}DATA_SOURCE": "bundled",
+        f"{prefix}DATA_SOURCE": "demo",
         f"{prefix}TRAIN_ON_FEEDBACK": "false",
         f"{prefix}MODEL_CACHE_DIR": str(home / "model-cache"),
         "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "1",
@@ -196,7 +197,8 @@ def write_batch(settings: settings_module.Settings, rows: int) -> str:
     texts = distinct.repeat(-(-rows // len(distinct))).iloc[:rows].reset_index(drop=True)
     ids = [f"{index:09d}" for index in range(rows)]
     day = f"2026-02-{len(str(rows)):02d}"
-    sources.source_for(settings).write_batch(day, pd.DataFrame({"id": ids, TEXT: texts}))
+    snapshot = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
+    storage.write_parquet(pd.DataFrame({"id": ids, TEXT: texts}), snapshot / storage.BATCH_FILE)
     return day
 
 

@@ -1,4 +1,9 @@
-"""Batch inference: generate a batch, score it with the champion, monitor, clean up, summarise.
+"""Batch inference: take the day's batch, score it with the champion, deliver the
+predictions, monitor, clean up, summarise.
+
+The first task depends on the data source: ``extract_batch`` waits for the
+day's files or warehouse rows (rescheduling itself between looks), snapshots
+and validates them; the demo's ``generate_data`` invents them instead.
 
 When monitoring finds drift or an accuracy drop, request_retraining emits the
 "retraining requested" Asset event and the training DAG runs; otherwise it is
@@ -14,7 +19,7 @@ import shlex
 import sys
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import PokeReturnValue, dag, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from {{ cookiecutter.package_name }}.orchestration import (
@@ -23,10 +28,12 @@ from {{ cookiecutter.package_name }}.orchestration import (
     run_params,
     run_settings,
     run_tags,
+    stop_waiting_after,
 )
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, PROJECT_SLUG, load_settings
 
 SETTINGS = load_settings()
+DEMO = SETTINGS.data.data_source == "demo"
 # Settings a run can override from its config (thresholds, batch size, demo drift).
 RUN_PARAMS = run_params(
     SETTINGS,
@@ -64,6 +71,29 @@ def batch_inference():
 
         return generate(run_settings(params), ds)
 
+    # Airflow's own timeout is a poke later than ours, so ours, which names
+    # the place it looked, is the one that fires.
+    @task.sensor(
+        mode="reschedule",
+        poke_interval=SETTINGS.data.batch_poke_seconds,
+        timeout=SETTINGS.data.batch_wait_seconds + SETTINGS.data.batch_poke_seconds,
+    )
+    def extract_batch(
+        ds: str | None = None,
+        params: dict | None = None,
+        data_interval_start=None,
+        data_interval_end=None,
+        ti=None,
+    ) -> PokeReturnValue:
+        from {{ cookiecutter.package_name }}.steps.extraction import batch_location
+        from {{ cookiecutter.package_name }}.steps.extraction import extract_batch as extract
+
+        settings = run_settings(params)
+        batch = extract(settings, ds, start=data_interval_start, end=data_interval_end)
+        if batch is None:
+            stop_waiting_after(ti, settings.data.batch_wait_seconds, batch_location(settings, ds))
+        return PokeReturnValue(is_done=batch is not None, xcom_value=batch)
+
     @task
     def batch_predict(batch: dict, params: dict | None = None, dag_run=None) -> dict:
         from {{ cookiecutter.package_name }}.steps.inference import batch_predict as predict
@@ -83,6 +113,13 @@ def batch_inference():
             raise AirflowSkipException("no drift or accuracy alert: the champion stays")
         return {"kinds": sorted({alert["kind"] for alert in monitoring["alerts"]})}
 
+    @task
+    def publish_predictions(predictions: dict, params: dict | None = None) -> dict:
+        from {{ cookiecutter.package_name }}.steps.publish import publish_predictions as publish
+
+        settings = run_settings(params)
+        return publish(settings, predictions["logical_date"], run_id=predictions["run_id"])
+
     @task.bash
     def cleanup_old_artifacts(ds: str | None = None, params: dict | None = None) -> str:
         # The worker's own interpreter, so the command finds this project's package.
@@ -97,7 +134,10 @@ def batch_inference():
             run_settings(params), monitoring["logical_date"], monitoring_run_id=monitoring["run_id"]
         )
 
-    monitoring = monitor_model(batch_predict(generate_data()))
+    predictions = batch_predict(generate_data() if DEMO else extract_batch())
+    if not DEMO:
+        publish_predictions(predictions)
+    monitoring = monitor_model(predictions)
     monitoring >> cleanup_old_artifacts()
     generate_summary(monitoring)
     request_retraining(monitoring)

@@ -76,10 +76,45 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_extract(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps.extraction import batch_location, extract_batch
+
+    settings = load_settings()
+    result = extract_batch(settings, args.date)
+    if result is None:
+        raise PipelineError(
+            f"no batch for {args.date} at {batch_location(settings, args.date)}: "
+            "put the day's data there first."
+        )
+    _print(result)
+    return 0
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
+    if args.input is not None:
+        from {{ cookiecutter.package_name }}.steps.inference import predict_file
+
+        _print(predict_file(load_settings(), args.input, args.output))
+        return 0
+    if args.output is not None:
+        raise PipelineError("--output goes with --input: a date's predictions go to its partition.")
     from {{ cookiecutter.package_name }}.steps.inference import batch_predict
 
     _print(batch_predict(load_settings(), args.date))
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps.publish import publish_predictions
+    from {{ cookiecutter.package_name }}.tracking import runs
+    from {{ cookiecutter.package_name }}.tracking.client import connect
+
+    settings = load_settings()
+    name = runs.run_name(runs.INFERENCE, args.date)
+    run = runs.find_run(connect(settings), settings.inference_experiment, name)
+    if run is None:
+        raise PipelineError(f"no batch-inference run for {args.date}: run predict first.")
+    _print(publish_predictions(settings, args.date, run_id=run.info.run_id))
     return 0
 
 
@@ -124,6 +159,16 @@ def cmd_run_dag(args: argparse.Namespace) -> int:
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     return subprocess.run([*airflow, "dags", "test", args.dag, args.date], env=env).returncode
+
+
+def cmd_warehouse_init(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.data.sources import WarehouseSource, source_for
+
+    settings = load_settings(data_source="warehouse")
+    source = source_for(settings)
+    assert isinstance(source, WarehouseSource)
+    _print(source.init(with_sample_data=args.with_sample_data))
+    return 0
 
 
 # The model registry.
@@ -306,7 +351,29 @@ def _add_pipeline(commands: _Commands) -> None:
         dated=True,
     )
     generate.add_argument("--batch-size", type=int, help="rows in the batch (default: settings)")
-    commands.add("predict", cmd_predict, "Score a date's batch with the champion.", dated=True)
+    commands.add(
+        "extract",
+        cmd_extract,
+        "Snapshot and validate a date's batch (files, warehouse).",
+        dated=True,
+    )
+    predict = commands.add(
+        "predict", cmd_predict, "Score a date's batch, or any file, with the champion.", dated=True
+    )
+    predict.add_argument(
+        "--input", type=Path, help="score this CSV, Parquet or JSON Lines file instead of a date"
+    )
+    predict.add_argument(
+        "--output",
+        type=Path,
+        help="where --input's predictions go (default: <input>.predictions.<ext> beside it)",
+    )
+    commands.add(
+        "publish",
+        cmd_publish,
+        "Deliver a date's predictions to the files or warehouse output.",
+        dated=True,
+    )
     commands.add(
         "monitor", cmd_monitor, "Judge the monitoring window ending at a date.", dated=True
     )
@@ -322,6 +389,21 @@ def _add_pipeline(commands: _Commands) -> None:
     )
     run_dag.add_argument(
         "--dag", default=BATCH_INFERENCE_DAG, help=f"DAG id (default {BATCH_INFERENCE_DAG})"
+    )
+
+
+def _add_warehouse(commands: _Commands) -> None:
+    commands.group("Data")
+    warehouse = commands.add("warehouse", None, "init: create the warehouse tables")
+    actions = warehouse.add_subparsers(dest="action", required=True, metavar="<action>")
+    init = actions.add_parser(
+        "init", help="create every table the pipeline reads and writes, where missing"
+    )
+    init.set_defaults(handler=cmd_warehouse_init)
+    init.add_argument(
+        "--with-sample-data",
+        action="store_true",
+        help="fill an empty training table with the bundled sample reviews",
     )
 
 
@@ -383,6 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = _Commands(parser)
     _add_pipeline(commands)
+    _add_warehouse(commands)
     _add_registry(commands)
     if HAS_PLATFORM:
         _add_platform(commands)

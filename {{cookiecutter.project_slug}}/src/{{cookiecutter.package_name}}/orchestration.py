@@ -5,7 +5,10 @@ Imports only the Airflow task SDK and the settings, so DAG parsing stays cheap.
 
 from __future__ import annotations
 
-from airflow.sdk import Asset, Param
+from datetime import UTC, datetime
+
+from airflow.sdk import Asset, Param, get_current_context
+from airflow.sdk.exceptions import AirflowSensorTimeout
 
 from {{ cookiecutter.package_name }}.settings import (
     ESTIMATORS,
@@ -55,6 +58,21 @@ _PARAM_SCHEMAS: dict[str, dict] = {
 def run_params(settings: Settings, *names: str) -> dict[str, Param]:
     """DAG params for these settings fields, defaulting to the project's values."""
     return {name: Param(settings.value(name), **_PARAM_SCHEMAS[name]) for name in names}
+
+
+def stop_waiting_after(ti, timeout_seconds: int, where: str) -> None:
+    """Fail the sensor, naming where it looked, once it has waited ``timeout_seconds``.
+
+    Airflow's own sensor timeout says only how long it waited; this one says
+    where the data was expected. Counted from the first poke, across reschedules.
+    """
+    first_poke = ti.get_first_reschedule_date(get_current_context()) or ti.start_date
+    waited = (datetime.now(UTC) - first_poke).total_seconds()
+    if waited >= timeout_seconds:
+        raise AirflowSensorTimeout(
+            f"no batch arrived at {where} in {waited:.0f} s (batch_wait_seconds="
+            f"{timeout_seconds}): put the day's data there, then clear this task to retry."
+        )
 
 
 def run_settings(params: dict) -> Settings:

@@ -1,4 +1,7 @@
-"""Batch inference: score the day's batch with the champion, write its predictions partition."""
+"""Batch inference: score the day's batch snapshot with the champion, write its predictions.
+
+Also scores any file on demand (``predict_file``, behind ``<slug> predict --input``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +9,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from datetime import date
+from pathlib import Path
 
 import mlflow
 import pandas as pd
@@ -13,8 +17,8 @@ import pyarrow as pa
 from mlflow.data.meta_dataset import MetaDataset
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.schema import split_rejects
-from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.data.readers import read_chunks, table_format
+from {{ cookiecutter.package_name }}.data.schema import TEXT, split_rejects
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.model.scoring import ChunkScores, available_cores, score_chunks
 from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats, batch_drift
@@ -51,9 +55,7 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
         settings.monitoring.high_confidence_threshold,
     )
     day = storage.as_date(day)
-    source = source_for(settings)
-    location = source.batch_location(day)
-    chunks = source.open_batch(day, settings.data.inference_chunk_rows)
+    location, chunks = _snapshot(settings, day)
     started = time.perf_counter()
     champion = registry.load_champion(settings)
     loaded = time.perf_counter()
@@ -128,6 +130,85 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
     }
 
 
+def _snapshot(settings: Settings, day: date):
+    """Where the day's batch came from, and its snapshot in chunks."""
+    partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
+    snapshot = partition / storage.BATCH_FILE
+    if not snapshot.is_file():
+        first = "generate-data" if settings.data.data_source == "demo" else "extract"
+        raise DataValidationError(f"no batch at {snapshot}: run {first} for {day} first.")
+    origin = partition / storage.SOURCE_FILE
+    location = storage.read_json(origin)["source"] if origin.is_file() else str(snapshot)
+    return location, storage.read_parquet_chunks(snapshot, settings.data.inference_chunk_rows)
+
+
+def default_output(path: Path) -> Path:
+    """``reviews.csv`` -> ``reviews.predictions.csv``, next to the input."""
+    return path.with_name(f"{path.stem}.predictions{path.suffix}")
+
+
+def predict_file(settings: Settings, path: Path, output: Path | None = None) -> dict:
+    """Score a CSV, Parquet or JSON Lines file with the champion, chunk by chunk on every core.
+
+    The output has the input's columns plus ``prediction``, ``confidence``
+    and ``model_version``, in the format its name says (default: the input's,
+    next to it). Rows without text go to ``<output>.rejects.<ext>`` with the reason.
+    """
+    output = output or default_output(path)
+    kinds = table_format(path), table_format(output)
+    rejects_path = output.with_name(f"{output.stem}.rejects{output.suffix}")
+    champion = registry.load_champion(settings)
+    labels = pa.array([str(label) for label in champion.model.classes_])
+    chunks = _with_text(read_chunks(path, settings.data.inference_chunk_rows), path)
+    scored = 0
+    with (
+        storage.table_stream(rejects_path, kinds[1]) as write_rejects,
+        storage.table_stream(output, kinds[1]) as write,
+    ):
+        rejected = _Counter(write_rejects)
+        for chunk, scores in score_chunks(
+            champion.model, _validated(chunks, rejected), inference_workers(settings)
+        ):
+            table = _with_predictions(chunk, scores, labels, champion.version)
+            write(table.to_pandas())
+            scored += len(chunk)
+    if not scored:
+        output.unlink(missing_ok=True)
+        raise DataValidationError(f"{path} has no row with text ({rejected.rows} rejected).")
+    if not rejected.rows:
+        rejects_path.unlink(missing_ok=True)
+    return {
+        "input": str(path),
+        "output": str(output),
+        "rows": scored,
+        "rejected_rows": rejected.rows,
+        "rejects": str(rejects_path) if rejected.rows else None,
+        "model_version": champion.version,
+    }
+
+
+def _with_text(chunks: Iterable[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:
+    for chunk in chunks:
+        if TEXT not in chunk.columns:
+            raise DataValidationError(
+                f"{path} has no '{TEXT}' column (columns: {list(chunk.columns)}): "
+                f"name the column of texts to score '{TEXT}'."
+            )
+        yield chunk
+
+
+class _Counter:
+    """A writer that counts the rows it is given, like ``storage.ParquetStream``."""
+
+    def __init__(self, write) -> None:
+        self._write = write
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        self._write(frame)
+        self.rows += len(frame)
+
+
 def _with_predictions(
     chunk: pd.DataFrame, scores: ChunkScores, labels: pa.Array, version: str
 ) -> pa.Table:
@@ -143,7 +224,7 @@ def _with_predictions(
 
 
 def _validated(
-    chunks: Iterable[pd.DataFrame], rejects: storage.ParquetStream
+    chunks: Iterable[pd.DataFrame], rejects: storage.ParquetStream | _Counter
 ) -> Iterator[pd.DataFrame]:
     """The scorable rows of each chunk; the others go to ``rejects`` with their reason."""
     for chunk in chunks:

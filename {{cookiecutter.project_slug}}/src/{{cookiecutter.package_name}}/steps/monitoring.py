@@ -4,7 +4,8 @@ History comes from the batch-inference runs of the last N logical days (not
 the last N runs by wall-clock time), and the result goes to its own
 experiment, so a monitoring run never counts as a prediction run. Three
 kinds of evidence: the confidence trend, the day's drift against the model's
-reference profile, and real accuracy once the true labels of a batch arrive.
+reference profile, and real accuracy once enough true labels of a day's
+predictions have arrived, joined by id whenever they come.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.schema import LABEL
+from {{ cookiecutter.package_name }}.data.schema import ID, LABEL
 from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring.alerts import requests_retraining
@@ -31,17 +32,29 @@ from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_expe
 log = logging.getLogger(__name__)
 
 
-def ground_truth(settings: Settings, day: date) -> dict[str, float] | None:
-    """Accuracy and F1 of the day's predictions, once its true labels have arrived."""
-    labels = source_for(settings).read_labels(day)
+def ground_truth(settings: Settings, day: date, labels: pd.DataFrame) -> dict[str, float] | None:
+    """Accuracy and F1 of the day's predictions, once enough of them have true labels.
+
+    ``labels`` are every label that has arrived (any date, any file): they
+    are joined to the day's predictions by id, however late they came.
+    """
     path = (
         storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
         / storage.PREDICTIONS_FILE
     )
-    if labels is None or not path.is_file():
+    if labels.empty or not path.is_file():
         return None
-    joined = pd.read_parquet(path, columns=["id", "prediction"]).merge(labels, on="id")
-    if joined.empty:
+    predictions = pd.read_parquet(path, columns=[ID, "prediction"]).astype({ID: "string"})
+    joined = predictions.merge(labels, on=ID)
+    if len(joined) < settings.data.min_labeled_rows:
+        if len(joined):
+            log.info(
+                "%s: %d of %d predictions labeled, accuracy waits for %d",
+                day,
+                len(joined),
+                len(predictions),
+                settings.data.min_labeled_rows,
+            )
         return None
     return {
         "accuracy": float(accuracy_score(joined[LABEL], joined["prediction"])),
@@ -57,6 +70,7 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
     logged on that day's batch-inference run.
     """
     client = connect(settings)
+    labels = source_for(settings).read_labels()
     history = []
     for offset in range(settings.monitoring.monitoring_window_days - 1, -1, -1):
         logical_date = day - timedelta(days=offset)
@@ -66,7 +80,7 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
         if run is None or "average_confidence" not in run.data.metrics:
             continue
         metrics = run.data.metrics
-        truth = ground_truth(settings, logical_date)
+        truth = ground_truth(settings, logical_date, labels)
         if truth is not None:
             for name, value in truth.items():
                 client.log_metric(run.info.run_id, name, value)

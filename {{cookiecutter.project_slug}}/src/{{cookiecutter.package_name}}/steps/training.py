@@ -27,7 +27,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, validate_labeled
-from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.data.sources import read_feedback, training_source
 from {{ cookiecutter.package_name }}.model.estimators import skops_trusted_types
 from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit
 from {{ cookiecutter.package_name }}.monitoring.statistics import build_profile
@@ -71,9 +71,9 @@ def extract(
     settings: Settings, day: date | str, *, training_path: Path | str | None = None
 ) -> dict:
     """Snapshot the labeled data of the configured source into the day's partition."""
-    source = source_for(settings, training_path)
+    source = training_source(settings, training_path)
     frame = source.read_training()
-    feedback = source_for(settings).read_feedback() if settings.data.train_on_feedback else None
+    feedback = read_feedback(settings) if settings.data.train_on_feedback else None
     if feedback is not None and len(feedback):
         frame = pd.concat([frame, feedback], ignore_index=True)
     path = storage.write_parquet(frame, _partition(settings, day) / storage.TRAINING_RAW_FILE)

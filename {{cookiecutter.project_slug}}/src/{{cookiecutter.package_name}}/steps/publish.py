@@ -1,0 +1,65 @@
+"""Deliver the day's predictions to where the team reads them.
+
+``warehouse``: the output table, the date's rows replaced in one transaction.
+``files``: ``<outgoing_dir>/ds=D/predictions.parquet``, replaced whole.
+Both carry ``id``, ``prediction``, ``confidence``, ``model_version``,
+``logical_date`` and ``run_id`` (the MLflow batch-inference run).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.schema import ID
+from {{ cookiecutter.package_name }}.data.sources import FileSource, WarehouseSource, source_for
+from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.settings import Settings, is_url
+
+OUTPUT_COLUMNS = [ID, "prediction", "confidence", "model_version"]
+
+
+def published_predictions(settings: Settings, day: date | str, run_id: str) -> pd.DataFrame:
+    """The day's predictions in the delivered schema."""
+    path = (
+        storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+        / storage.PREDICTIONS_FILE
+    )
+    if not path.is_file():
+        raise PipelineError(f"no predictions at {path}: run predict for {day} first.")
+    frame = pd.read_parquet(path, columns=OUTPUT_COLUMNS)
+    return frame.astype({ID: "string", "prediction": "string", "model_version": "string"}).assign(
+        logical_date=storage.as_date(day).isoformat(), run_id=run_id
+    )
+
+
+def publish_predictions(settings: Settings, day: date | str, *, run_id: str) -> dict:
+    """Write the day's predictions to the source's output; a rerun replaces them."""
+    source = source_for(settings)
+    predictions = published_predictions(settings, day, run_id)
+    if isinstance(source, WarehouseSource):
+        rows = source.write_predictions(day, predictions)
+        location = source.predictions_location()
+    elif isinstance(source, FileSource):
+        location = _write_outgoing(settings.data.outgoing_dir, day, predictions)
+        rows = len(predictions)
+    else:
+        raise PipelineError("the demo keeps its predictions in the data directory only.")
+    return {"logical_date": storage.as_date(day).isoformat(), "rows": rows, "location": location}
+
+
+def _write_outgoing(outgoing_dir: str, day: date | str, predictions: pd.DataFrame) -> str:
+    partition = f"{storage.PARTITION_PREFIX}{storage.as_date(day).isoformat()}"
+    relative = f"{partition}/{storage.PREDICTIONS_FILE}"
+    if not is_url(outgoing_dir):
+        return str(storage.write_parquet(predictions, Path(outgoing_dir) / relative))
+    # An object store replaces an object whole: no reader sees half of it.
+    import fsspec
+
+    target = f"{outgoing_dir.rstrip('/')}/{relative}"
+    with fsspec.open(target, "wb") as handle:
+        predictions.to_parquet(handle, index=False)
+    return target
