@@ -30,7 +30,13 @@ os.environ.update(
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "MLFLOW_TRACKING_URI": f"sqlite:///{SESSION_DIR / 'mlflow.db'}",
+        # The suite runs the demo's invented batches; tests of the files and
+        # warehouse sources set their own source and write their own data.
+        f"{ENV_PREFIX}DATA_SOURCE": "demo",
         f"{ENV_PREFIX}DATA_DIR": str(SESSION_DIR / "data"),
+        f"{ENV_PREFIX}INCOMING_DIR": str(SESSION_DIR / "data" / "incoming"),
+        f"{ENV_PREFIX}FEEDBACK_DIR": str(SESSION_DIR / "data" / "feedback"),
+        f"{ENV_PREFIX}OUTGOING_DIR": str(SESSION_DIR / "data" / "outgoing"),
         f"{ENV_PREFIX}ARTIFACT_ROOT": str(SESSION_DIR / "mlartifacts"),
         f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
@@ -46,7 +52,17 @@ shutil.copyfile(
 # A developer's own overrides must not leak into the tests.
 KEEP = {
     f"{ENV_PREFIX}{name}"
-    for name in ("DATA_DIR", "ARTIFACT_ROOT", "WAREHOUSE_URL", "TRAINING_FILES", "MODEL_CACHE_DIR")
+    for name in (
+        "DATA_SOURCE",
+        "DATA_DIR",
+        "INCOMING_DIR",
+        "FEEDBACK_DIR",
+        "OUTGOING_DIR",
+        "ARTIFACT_ROOT",
+        "WAREHOUSE_URL",
+        "TRAINING_FILES",
+        "MODEL_CACHE_DIR",
+    )
 }
 for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in KEEP]:
     del os.environ[name]
@@ -77,6 +93,8 @@ def _isolate(directory: Path, monkeypatch, mlflow_db: Path):
     shutil.copyfile(mlflow_db, directory / "mlflow.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{directory / 'mlflow.db'}")
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_DIR", str(directory / "data"))
+    for place in ("incoming", "feedback", "outgoing"):
+        monkeypatch.setenv(f"{ENV_PREFIX}{place.upper()}_DIR", str(directory / "data" / place))
     monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(directory / "mlartifacts"))
     monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{directory / 'warehouse.db'}")
     from {{ cookiecutter.package_name }}.settings import load_settings
@@ -135,9 +153,32 @@ def airflow_db():
 @pytest.fixture(scope="session")
 def dags(airflow_db):
     """The project's DAGs by id, parsed once from dags/ as the dag-processor would."""
+    return parse_dags()
+
+
+def parse_dags() -> dict:
+    """The DAGs by id, parsed now: their shape follows the settings in the environment."""
     from airflow.dag_processing.dagbag import DagBag
 
-    return DagBag(dag_folder=str(PROJECT_ROOT / "dags")).dags
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"))
+    assert not bag.import_errors, bag.import_errors
+    return bag.dags
+
+
+def write_batch(settings, day, batch):
+    """Leave ``batch`` (id, text) as the day's snapshot, as extract_batch or generate_data do."""
+    from {{ cookiecutter.package_name }}.data import storage
+
+    partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
+    return storage.write_parquet(batch, partition / storage.BATCH_FILE)
+
+
+def demo_batch(settings, day, size: int, **overrides) -> dict:
+    """The demo's invented batch for ``day`` and late labels, whatever the project's source."""
+    from {{ cookiecutter.package_name }}.steps.demo import generate_data
+
+    demo = settings.with_overrides(data_source="demo", batch_size=size, **overrides)
+    return generate_data(demo, day)
 
 
 def run_dag(dag, day: str, conf: dict | None = None):

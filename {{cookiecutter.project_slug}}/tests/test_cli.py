@@ -1,12 +1,16 @@
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
 
 
@@ -82,3 +86,60 @@ def test_promoting_a_version_that_does_not_exist_says_so(champion_store, capsys)
         cli.main(["model", "promote", "abc", "--reason", "test"])
     assert exited.value.code == 2
     assert "'abc' is not a model version" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_predict_input_scores_any_file_and_writes_beside_it(
+    champion_store, tmp_path, suffix, capsys
+):
+    frame = pd.DataFrame(
+        {
+            "review_id": ["x1", "x2", "x3"],
+            "text": ["I would buy it again", "", "Fell apart within a week"],
+        }
+    )
+    path = tmp_path / f"reviews{suffix}"
+    {
+        ".csv": lambda: frame.to_csv(path, index=False),
+        ".parquet": lambda: frame.to_parquet(path),
+        ".jsonl": lambda: frame.to_json(path, orient="records", lines=True),
+    }[suffix]()
+
+    assert cli.main(["predict", "--input", str(path)]) == 0
+
+    result = json.loads(capsys.readouterr().out)
+    output = tmp_path / f"reviews.predictions{suffix}"
+    assert result["output"] == str(output) and result["rows"] == 2
+    scored = read_table(output)
+    assert list(scored["review_id"]) == ["x1", "x3"]
+    assert list(scored["prediction"]) == ["positive", "negative"]
+    rejects = read_table(tmp_path / f"reviews.predictions.rejects{suffix}")
+    assert list(rejects["reason"]) == ["empty text"]
+
+
+def test_predict_output_format_follows_its_name(champion_store, tmp_path, capsys):
+    path = tmp_path / "in.csv"
+    path.write_text("text\nLovely\n")
+    output = tmp_path / "out" / "scored.parquet"
+    output.parent.mkdir()
+    assert cli.main(["predict", "--input", str(path), "--output", str(output)]) == 0
+    assert len(pd.read_parquet(output)) == 1
+    assert not (tmp_path / "out" / "scored.rejects.parquet").exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"PAR1 not really parquet", "cannot read .*broken.parquet as parquet"),
+        (b"", "cannot read .*broken.parquet"),
+    ],
+)
+def test_predict_input_on_a_broken_file_is_one_line(
+    champion_store, tmp_path, capsys, content, message
+):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(content)
+    assert cli.main(["predict", "--input", str(path)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert re.match(f"error: {message}", err) and "\n" not in err
+    assert not (tmp_path / "broken.predictions.parquet").exists()

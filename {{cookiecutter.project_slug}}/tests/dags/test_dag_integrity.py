@@ -47,6 +47,26 @@ def test_tasks_and_edges(dagbag):
     assert isinstance(dag.get_task("cleanup_old_artifacts"), BashOperator)
 
 
+@pytest.mark.parametrize("source", ["files", "warehouse"])
+def test_a_real_source_waits_for_its_batch_and_delivers_predictions(monkeypatch, source):
+    from airflow.sdk.bases.sensor import BaseSensorOperator
+
+    monkeypatch.setenv(f"{PACKAGE_NAME.upper()}_DATA_SOURCE", source)
+    monkeypatch.setenv(f"{PACKAGE_NAME.upper()}_BATCH_POKE_SECONDS", "120")
+    monkeypatch.setenv(f"{PACKAGE_NAME.upper()}_BATCH_WAIT_SECONDS", "3600")
+    dag = DagBag(dag_folder=str(DAGS_FOLDER)).dags[DAG_ID]
+
+    edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
+    assert ("extract_batch", "batch_predict") in edges
+    assert ("batch_predict", "publish_predictions") in edges
+    assert "generate_data" not in dag.task_ids
+    sensor = dag.get_task("extract_batch")
+    assert isinstance(sensor, BaseSensorOperator)
+    # Rescheduled between looks: a waiting sensor holds no worker slot.
+    assert sensor.mode == "reschedule" and sensor.poke_interval == 120
+    assert sensor.timeout == 3600 + 120
+
+
 def test_schedule_and_run_policy(dagbag):
     dag = dagbag.dags[DAG_ID]
     assert dag.schedule == "{{ cookiecutter.inference_schedule }}" == load_settings().platform.inference_schedule

@@ -6,11 +6,12 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import schema as data
+from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 
 
 def test_bundled_dataset_is_large_balanced_and_clean():
-    frame = data.read_table(data.bundled_dataset_path())
+    frame = read_table(data.bundled_dataset_path())
     validated = data.validate_labeled(frame)
     counts = validated.valid["sentiment"].value_counts()
     assert len(validated.valid) >= 1000
@@ -45,3 +46,43 @@ def test_one_class_is_not_enough():
     frame = pd.DataFrame({"text": ["good"] * 50, "sentiment": ["positive"] * 50})
     with pytest.raises(DataValidationError, match="both"):
         data.validate_labeled(frame)
+
+
+def test_batch_rows_are_quarantined_with_a_reason_and_the_rest_go_on():
+    validator = data.BatchValidator()
+    first = pd.DataFrame(
+        {
+            "id": ["a", "b", "a", "c", "d", None],
+            "text": ["Good", "", "again a", 7, None, "no id"],
+        }
+    )
+    valid, rejected = validator.split(first)
+    assert list(valid["id"]) == ["a"]
+    assert dict(zip(rejected["id"].fillna("<none>"), rejected["reason"], strict=True)) == {
+        "b": "empty text",
+        "a": "duplicate id",
+        "c": "text is not a string",
+        "d": "empty text",
+        "<none>": "missing id",
+    }
+    # An id seen in an earlier chunk of the batch is a duplicate too.
+    valid, rejected = validator.split(pd.DataFrame({"id": ["a", "e"], "text": ["dup", "Fine"]}))
+    assert list(valid["id"]) == ["e"] and list(rejected["reason"]) == ["duplicate id"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("latin1.csv", "text\ncaf\xe9\n".encode("latin-1"), "cannot read .*latin1.csv as csv"),
+        ("quoting.csv", b'text,id\n"unterminated,1\n', "cannot read .*quoting.csv as csv"),
+        ("corrupt.parquet", b"PAR1 this is not parquet", "cannot read .*corrupt.parquet"),
+        ("broken.jsonl", b'{"text": "ok"}\n{"text": \n', "cannot read .*broken.jsonl as jsonl"),
+        ("notes.txt", b"text\nhello\n", "notes.txt is not .csv, .parquet or .jsonl"),
+    ],
+)
+def test_an_unreadable_file_is_one_line_naming_it(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DataValidationError, match=message) as error:
+        read_table(path)
+    assert "\n" not in str(error.value)

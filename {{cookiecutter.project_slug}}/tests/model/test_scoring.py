@@ -17,7 +17,6 @@ import pytest
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data import synthetic as data
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
-from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.model import scoring
 from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit, known_token_counts
@@ -25,6 +24,7 @@ from {{ cookiecutter.package_name }}.model.scoring import score_chunks, top_clas
 from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import inference
 from {{ cookiecutter.package_name }}.tracking.lineage import BatchDigest
+from tests import conftest
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +155,7 @@ def _alive(pid: int) -> bool:
 @pytest.fixture
 def write_batch(session_settings):
     def write(day: str, batch: pd.DataFrame) -> None:
-        source_for(session_settings).write_batch(day, batch)
+        conftest.write_batch(session_settings, day, batch)
 
     return write
 

@@ -7,20 +7,22 @@ import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data import synthetic as data
-from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError, DataValidationError
 from {{ cookiecutter.package_name }}.steps import inference
 from {{ cookiecutter.package_name }}.tracking.client import connect
+from tests.conftest import demo_batch, write_batch
 
 
 def test_no_champion_says_to_train_first(isolated_store):
-    data.generate_batch(source_for(isolated_store), "2026-02-01", 10)
-    with pytest.raises(ChampionNotFoundError, match="train"):
+    demo_batch(isolated_store, "2026-02-01", 10)
+    with pytest.raises(ChampionNotFoundError, match=r"train"):
         inference.batch_predict(isolated_store, "2026-02-01")
 
 
 def test_missing_batch_says_which_step_to_run(isolated_store):
-    with pytest.raises(DataValidationError, match="generate_data"):
+    with pytest.raises(
+        DataValidationError, match=r"no batch at .* run (generate-data|extract) for"
+    ):
         inference.batch_predict(isolated_store, "2026-02-01")
 
 
@@ -28,7 +30,7 @@ def test_predict_writes_partition_logs_run_and_keeps_bad_rows_aside(session_sett
     day = "2026-02-02"
     batch = data.synthesize_reviews(day, 30)[["id", "text"]]
     batch.loc[[3, 7], "text"] = ["", None]
-    source_for(session_settings).write_batch(day, batch)
+    write_batch(session_settings, day, batch)
 
     first = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})
     result = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.sources import source_for
-from {{ cookiecutter.package_name }}.data.synthetic import generate_batch
 from {{ cookiecutter.package_name }}.steps.inference import batch_predict
 from {{ cookiecutter.package_name }}.steps.monitoring import monitor
 from {{ cookiecutter.package_name }}.tracking.client import connect
+from tests.conftest import demo_batch
 
 START = date(2026, 4, 1)
 
@@ -18,7 +17,7 @@ def test_monitor_reads_the_window_by_logical_date_and_logs_its_own_run(session_s
     window = [START + timedelta(days=i) for i in range(3)]
     outside = START - timedelta(days=30)
     for day in [outside, *window]:
-        generate_batch(source_for(session_settings), day, 50)
+        demo_batch(session_settings, day, 50)
         batch_predict(session_settings, day)
 
     settings = session_settings.with_overrides(monitoring_window_days=7)

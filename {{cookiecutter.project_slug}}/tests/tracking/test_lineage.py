@@ -2,17 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.data import synthetic as data
-from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.steps import inference
 from {{ cookiecutter.package_name }}.tracking.lineage import trace_predictions
+from tests.conftest import demo_batch
 
 DAY = "2026-05-20"
 
 
 def test_lineage_leads_from_predictions_to_training_data(session_settings, champion):
-    data.generate_batch(source_for(session_settings), DAY, 25)
+    demo_batch(session_settings, DAY, 25)
     predicted = inference.batch_predict(session_settings, DAY)
 
     trace = trace_predictions(session_settings, DAY)

@@ -1,0 +1,206 @@
+"""The batch DAG on real data, with dag.test(): a hand-written batch in, predictions out.
+
+Every text here is typed in the test; the checks compare the scored rows with
+them one by one, so rows from the demo's generator could not pass.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
+from {{ cookiecutter.package_name }}.tracking import runs
+from {{ cookiecutter.package_name }}.tracking.client import connect
+from tests.conftest import parse_dags, run_dag
+
+GOOD = {
+    "m-1": "Arrived on time and works perfectly, I love it",
+    "m-2": "Stopped charging after a week, what a waste of money",
+    "m-3": "Not bad at all, I would buy it again",
+    "m-4": "The worst support I have dealt with, never again",
+}
+BAD = [("m-5", "   ", "empty text"), ("m-1", "a second m-1", "duplicate id")]
+TRUTH = {"m-1": "positive", "m-2": "negative", "m-3": "positive", "m-4": "positive"}
+
+
+def configure(monkeypatch, source: str, **settings: str) -> None:
+    for name, value in {
+        "DATA_SOURCE": source,
+        "MIN_LABELED_ROWS": "3",
+        "BATCH_POKE_SECONDS": "1",
+        "BATCH_WAIT_SECONDS": "3",
+        **settings,
+    }.items():
+        monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
+
+
+def predictions(settings, day: str) -> pd.DataFrame:
+    path = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+    return pd.read_parquet(path / storage.PREDICTIONS_FILE)
+
+
+def inference_metrics(settings, day: str) -> dict[str, float]:
+    name = runs.run_name(runs.INFERENCE, day)
+    return runs.find_run(connect(settings), settings.inference_experiment, name).data.metrics
+
+
+def write_files_batch(settings, day: str, rows: list[tuple[str, str]]) -> None:
+    folder = Path(settings.data.incoming_dir) / f"ds={day}"
+    folder.mkdir(parents=True, exist_ok=True)
+    half = len(rows) // 2
+    pd.DataFrame(rows[:half], columns=["id", "text"]).to_csv(folder / "1-morning.csv", index=False)
+    pd.DataFrame(rows[half:], columns=["id", "text"]).to_json(
+        folder / "2-evening.jsonl", orient="records", lines=True
+    )
+
+
+def test_files_batch_is_scored_delivered_and_judged_once_labels_arrive(
+    airflow_db, champion_store, monkeypatch
+):
+    configure(monkeypatch, "files")
+    settings = load_settings()
+    dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
+    rows = [*GOOD.items(), *((i, t) for i, t, _ in BAD)]
+    write_files_batch(settings, "2026-09-01", rows)
+
+    run_dag(dag, "2026-09-01")
+
+    scored = predictions(settings, "2026-09-01").set_index("id")
+    assert scored["text"].to_dict() == GOOD  # exactly the typed rows, nothing invented
+    partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, "2026-09-01")
+    rejects = pd.read_parquet(partition / storage.REJECTS_FILE)
+    assert sorted(zip(rejects["id"], rejects["reason"], strict=True)) == sorted(
+        (i, reason) for i, _, reason in BAD
+    )
+    delivered = pd.read_parquet(
+        Path(settings.data.outgoing_dir) / "ds=2026-09-01" / storage.PREDICTIONS_FILE
+    )
+    assert sorted(delivered["id"]) == sorted(GOOD)
+    assert {"prediction", "confidence", "model_version", "logical_date", "run_id"} <= set(
+        delivered.columns
+    )
+    assert "accuracy" not in inference_metrics(settings, "2026-09-01")
+
+    # Labels arrive later, in a file of their own; the next day's run scores the earlier day.
+    feedback = Path(settings.data.feedback_dir)
+    feedback.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(TRUTH.items(), columns=["id", "sentiment"]).to_csv(
+        feedback / "labels-from-support.csv", index=False
+    )
+    write_files_batch(settings, "2026-09-02", [("n-1", "Good value"), ("n-2", "Too loud")])
+    run_dag(dag, "2026-09-02")
+
+    expected = (scored.loc[list(TRUTH), "prediction"] == pd.Series(TRUTH)).mean()
+    metrics = inference_metrics(settings, "2026-09-01")
+    assert metrics["accuracy"] == pytest.approx(expected)
+    assert metrics["labeled_rows"] == 4
+
+    # A rerun of a date after its files changed replaces every output of that date.
+    (Path(settings.data.incoming_dir) / "ds=2026-09-02" / "2-evening.jsonl").unlink()
+    run_dag(dag, "2026-09-02")
+    assert list(predictions(settings, "2026-09-02")["id"]) == ["n-1"]
+    delivered = pd.read_parquet(
+        Path(settings.data.outgoing_dir) / "ds=2026-09-02" / storage.PREDICTIONS_FILE
+    )
+    assert list(delivered["id"]) == ["n-1"]
+
+
+def test_no_batch_fails_the_run_naming_the_folder_it_watched(
+    airflow_db, champion_store, monkeypatch, capsys, caplog
+):
+    configure(monkeypatch, "files")
+    dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
+
+    dag_run = dag.test(logical_date=datetime.fromisoformat("2026-09-05T00:00:00+00:00"))
+
+    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+    assert dag_run.state == "failed" and states["extract_batch"] == "failed"
+    assert states["batch_predict"] == "upstream_failed"
+    logged = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    folder = Path(load_settings().data.incoming_dir) / "ds=2026-09-05"
+    assert f"no batch arrived at {folder}" in logged
+
+
+def create_database(url: str) -> str:
+    import psycopg
+
+    name = f"warehouse_test_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+POSTGRES = os.environ.get(
+    "PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.production)])
+def warehouse_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'warehouse.db'}"
+        return
+    name = create_database(POSTGRES)
+    try:
+        yield f"postgresql+psycopg://{POSTGRES.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
+    finally:
+        drop_database(POSTGRES, name)
+
+
+def test_warehouse_batch_in_predictions_table_out_one_row_each(
+    airflow_db, champion_store, monkeypatch, warehouse_url
+):
+    configure(monkeypatch, "warehouse", WAREHOUSE_URL=warehouse_url)
+    settings = load_settings()
+    source_for(settings).init()
+    engine = sa.create_engine(warehouse_url)
+    rows = [
+        {"id": key, "text": text, "created_at": datetime(2026, 9, 10, 8, minute)}
+        for minute, (key, text) in enumerate(GOOD.items())
+    ]
+    rows += [
+        {"id": "m-5", "text": "", "created_at": datetime(2026, 9, 10, 9)},
+        {"id": "other-day", "text": "Fine", "created_at": datetime(2026, 9, 11, 9)},
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO review_batches (id, text, created_at) VALUES (:id, :text, :created_at)"
+            ),
+            rows,
+        )
+        connection.execute(
+            sa.text("INSERT INTO review_labels (id, sentiment) VALUES (:id, :sentiment)"),
+            [{"id": key, "sentiment": label} for key, label in TRUTH.items()],
+        )
+    dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
+
+    run_dag(dag, "2026-09-10")
+    run_dag(dag, "2026-09-10")  # a rerun replaces the date's rows
+
+    with engine.connect() as connection:
+        output = pd.read_sql(sa.text("SELECT * FROM review_predictions"), connection)
+    assert sorted(output["id"]) == sorted(GOOD)
+    assert set(output["logical_date"]) == {"2026-09-10"}
+    assert output["run_id"].nunique() == 1
+    assert predictions(settings, "2026-09-10").set_index("id")["text"].to_dict() == GOOD
+    # The labels were in the warehouse already: the day's accuracy is logged at once.
+    assert inference_metrics(settings, "2026-09-10")["labeled_rows"] == 4
+    engine.dispose()
