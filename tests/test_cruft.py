@@ -175,35 +175,40 @@ def test_cruft_refuses_an_unknown_choice(tmp_path, template_repo):
     assert not (tmp_path / "out" / "sentiment-pipeline").exists()
 
 
-# The last commit of release 0.1.0, before the package moved into folders.
-PREVIOUS_RELEASE = "bcb4cfd0e03406e46786e22a62ffe62ca67247db"
+# The last commits of the earlier releases: 0.1.0 kept every module side by
+# side; 0.2.0 had the folders but called the demo data source "bundled".
+RELEASES = {
+    "0.1.0": "bcb4cfd0e03406e46786e22a62ffe62ca67247db",
+    "0.2.0": "a2266c0b0ec799c8be3afe9403ef6bbc22b2be60",
+}
 
 
-def test_a_project_of_the_previous_release_updates_to_this_one(tmp_path):
-    """0.1.0 kept every module side by side; `cruft update` moves them into the new folders."""
+@pytest.mark.parametrize("release", sorted(RELEASES))
+def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
+    """`cruft update` moves 0.1.0's modules into the folders; both follow the CHANGELOG's rename."""
+    previous = RELEASES[release]
     known = subprocess.run(
-        ["git", "cat-file", "-e", f"{PREVIOUS_RELEASE}^{{commit}}"], cwd=TEMPLATE, check=False
+        ["git", "cat-file", "-e", f"{previous}^{{commit}}"], cwd=TEMPLATE, check=False
     )
     if known.returncode != 0:
-        pytest.skip(f"this checkout's history lacks {PREVIOUS_RELEASE[:7]} (a shallow clone?)")
+        pytest.skip(f"this checkout's history lacks {previous[:7]} (a shallow clone?)")
     repo = tmp_path / "template"
     repo.mkdir()
     archive = subprocess.run(
-        ["git", "archive", PREVIOUS_RELEASE, *TEMPLATE_PARTS],
+        ["git", "archive", previous, *TEMPLATE_PARTS],
         cwd=TEMPLATE,
         capture_output=True,
         check=True,
     )
     subprocess.run(["tar", "-x", "-C", str(repo)], input=archive.stdout, check=True)
     git("init", "-q", "-b", "main", cwd=repo)
-    commit_all(repo, "Template 0.1.0")
+    commit_all(repo, f"Template {release}")
     created = cruft("create", "--no-input", "--output-dir", str(tmp_path / "out"), str(repo), cwd=tmp_path)
     assert created.returncode == 0, created.stdout + created.stderr
     project = tmp_path / "out" / "sentiment-pipeline"
     package = project / "src" / "sentiment_pipeline"
-    assert (package / "training.py").is_file()
     git("init", "-q", "-b", "main", cwd=project)
-    commit_all(project, "Generated from 0.1.0")
+    commit_all(project, f"Generated from {release}")
 
     for part in TEMPLATE_PARTS:
         target = repo / part
@@ -215,12 +220,25 @@ def test_a_project_of_the_previous_release_updates_to_this_one(tmp_path):
             shutil.copy2(source, target)
     commit_all(repo, "Template as in the checkout under test")
 
+    # The old answer is refused before anything changes, naming the value.
+    refused = cruft("update", "--skip-apply-ask", cwd=project)
+    assert refused.returncode != 0
+    assert "bundled provided for choice variable data_source" in refused.stdout + refused.stderr
+    # The CHANGELOG's step: rename the answer in .cruft.json, commit, update.
+    state_file = project / ".cruft.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    assert state["context"]["cookiecutter"]["data_source"] == "bundled"
+    state["context"]["cookiecutter"]["data_source"] = "demo"
+    state_file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+    commit_all(project, "data_source bundled is demo since 0.3.0")
+
     updated = cruft("update", "--skip-apply-ask", cwd=project)
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert not list(project.rglob("*.rej")), "a moved file did not apply cleanly"
     assert not (package / "training.py").exists()
     for moved in ("steps/training.py", "model/estimators.py", "data/sample_data/reviews.csv"):
         assert (package / moved).is_file(), moved
+    assert (package / "steps" / "extraction.py").is_file()
     state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     assert state["context"]["cookiecutter"]["_template_version"] == CONTEXT["_template_version"]
     # What the update wrote is the project a fresh render gives: it lints clean.
