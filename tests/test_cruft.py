@@ -224,15 +224,12 @@ def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
     refused = cruft("update", "--skip-apply-ask", cwd=project)
     assert refused.returncode != 0
     assert "bundled provided for choice variable data_source" in refused.stdout + refused.stderr
-    # The CHANGELOG's step: rename the answer in .cruft.json, commit, update.
-    state_file = project / ".cruft.json"
-    state = json.loads(state_file.read_text(encoding="utf-8"))
+    # The CHANGELOG's step: give the renamed answer for the new template only
+    # (cruft renders the old template with the old answer to compute the diff).
+    state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     assert state["context"]["cookiecutter"]["data_source"] == "bundled"
-    state["context"]["cookiecutter"]["data_source"] = "demo"
-    state_file.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    commit_all(project, "data_source bundled is demo since 0.3.0")
-
-    updated = cruft("update", "--skip-apply-ask", cwd=project)
+    renamed = json.dumps({"data_source": "demo"})
+    updated = cruft("update", "--skip-apply-ask", "--variables-to-update", renamed, cwd=project)
     assert updated.returncode == 0, updated.stdout + updated.stderr
     assert not list(project.rglob("*.rej")), "a moved file did not apply cleanly"
     assert not (package / "training.py").exists()
@@ -241,6 +238,7 @@ def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
     assert (package / "steps" / "extraction.py").is_file()
     state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
     assert state["context"]["cookiecutter"]["_template_version"] == CONTEXT["_template_version"]
+    assert state["context"]["cookiecutter"]["data_source"] == "demo"
     # What the update wrote is the project a fresh render gives: it lints clean.
     linted = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=project, capture_output=True, text=True
