@@ -15,6 +15,7 @@ from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable, dag, task
 from {{ cookiecutter.package_name }}.orchestration import (
     RETRAINING_REQUESTED,
     TRAINING_DAG_ID,
+    no_retry_when_the_gate_refuses,
     run_params,
     run_settings,
     run_tags,
@@ -61,12 +62,13 @@ def training():
     def train_challenger(validated: dict, params: dict | None = None, dag_run=None) -> dict:
         from {{ cookiecutter.package_name }}.steps.training import train_challenger as train
 
-        return train(
-            run_settings(params),
-            validated["logical_date"],
-            source=validated["source"],
-            tags=run_tags(dag_run),
-        )
+        with no_retry_when_the_gate_refuses():
+            return train(
+                run_settings(params),
+                validated["logical_date"],
+                source=validated["source"],
+                tags=run_tags(dag_run),
+            )
 
     @task
     def evaluate_challenger(

@@ -1,4 +1,9 @@
-"""Errors a user can cause; each message says what to do next."""
+"""Errors a user can cause; each message says what to do next.
+
+The CLI maps them to exit codes: 2 for input that is wrong (a setting, an
+argument, a data file), 3 when the gate refuses a model, 1 for anything else
+that stopped the pipeline.
+"""
 
 
 class PipelineError(Exception):
@@ -17,8 +22,16 @@ class ChampionNotFoundError(PipelineError):
     """No model version carries the champion alias yet."""
 
 
+class UsageError(PipelineError, ValueError):
+    """A command-line argument that cannot be used."""
+
+
 class PromotionRejectedError(PipelineError):
-    """A model was registered but did not pass the promotion gate."""
+    """The gate refused a model: registered but not promoted, or not registered at all."""
+
+
+class LabelsDisagreeError(PromotionRejectedError):
+    """The new training labels contradict the reference set; nothing was registered."""
 
 
 class ModelEnvironmentError(PipelineError):

@@ -5,11 +5,14 @@ Imports only the Airflow task SDK and the settings, so DAG parsing stays cheap.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from airflow.sdk import Asset, Param, get_current_context
-from airflow.sdk.exceptions import AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
+from {{ cookiecutter.package_name }}.errors import PromotionRejectedError
 from {{ cookiecutter.package_name }}.settings import (
     ESTIMATORS,
     PACKAGE_NAME,
@@ -73,6 +76,15 @@ def stop_waiting_after(ti, timeout_seconds: int, where: str) -> None:
             f"no batch arrived at {where} in {waited:.0f} s (batch_wait_seconds="
             f"{timeout_seconds}): put the day's data there, then clear this task to retry."
         )
+
+
+@contextmanager
+def no_retry_when_the_gate_refuses() -> Iterator[None]:
+    """Fail the task at once when the gate refuses: a retry reads the same data again."""
+    try:
+        yield
+    except PromotionRejectedError as error:
+        raise AirflowFailException(str(error)) from None
 
 
 def run_settings(params: dict) -> Settings:

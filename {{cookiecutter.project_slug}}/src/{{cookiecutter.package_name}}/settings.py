@@ -43,7 +43,29 @@ SQL_IDENTIFIERS = (
 )
 # Places that may be a local directory or an fsspec URL such as s3://bucket/prefix.
 LOCATION_FIELDS = ("incoming_dir", "feedback_dir", "outgoing_dir")
-_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+_TRUE, _FALSE = {"1", "true", "yes"}, {"0", "false", "no"}
+# Inclusive bounds of the numeric settings. The upper ones catch a typo (an
+# extra zero, a pasted id) before it costs a machine or a week.
+BOUNDS: dict[str, tuple[float, float]] = {
+    "max_features": (1, 10_000_000),
+    "ngram_max": (1, 3),
+    "random_seed": (0, 2**32 - 1),
+    "min_training_rows": (1, 100_000_000),
+    "reference_tolerance": (0, 1),
+    "label_agreement_tolerance": (0, 1),
+    "batch_size": (1, 10_000_000),
+    "retention_days": (1, 3650),
+    "label_delay_days": (0, 365),
+    "batch_poke_seconds": (1, 86_400),
+    "batch_wait_seconds": (1, 7 * 86_400),
+    "min_labeled_rows": (1, 10_000_000),
+    "inference_chunk_rows": (1, 10_000_000),
+    "inference_workers": (0, 256),
+    "monitoring_window_days": (2, 365),
+    "webhook_timeout_seconds": (0.001, 300),
+    "retry_delay_seconds": (1, 86_400),
+    "celery_workers": (1, 64),
+}
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,13 @@ class ModelSettings:
     min_accuracy: float = {{ cookiecutter.min_accuracy | float }}
     min_improvement: float = {{ cookiecutter.min_improvement | float }}
     min_training_rows: int = 100
+    # The reference evaluation set (tracking/reference.py): a challenger more
+    # than reference_tolerance below the champion's accuracy on it is refused,
+    # and training stops before registering when the champion scores more than
+    # label_agreement_tolerance below its reference accuracy on the new data's
+    # hold-out: the new labels disagree with the reference.
+    reference_tolerance: float = 0.02
+    label_agreement_tolerance: float = 0.25
     # What to do when the champion was trained with another scikit-learn
     # minor version than the one running: refuse ("error") or log ("warn").
     sklearn_version_policy: str = "error"
@@ -245,32 +274,13 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     for name, kind in FIELD_TYPES.items():
         if kind == "float" and not math.isfinite(value(name)):
             problems.append((name, value(name), "a finite number"))
-    for name in (
-        "max_features",
-        "ngram_max",
-        "batch_size",
-        "retention_days",
-        "min_training_rows",
-        "celery_workers",
-        "retry_delay_seconds",
-        "inference_chunk_rows",
-        "batch_poke_seconds",
-        "batch_wait_seconds",
-        "min_labeled_rows",
-    ):
-        if value(name) < 1:
-            problems.append((name, value(name), "a positive integer"))
-    if value("monitoring_window_days") < 2:
-        problems.append(("monitoring_window_days", value("monitoring_window_days"), "at least 2"))
+    for name, (low, high) in BOUNDS.items():
+        number = value(name)
+        if math.isfinite(number) and not low <= number <= high:
+            problems.append((name, number, f"from {low:g} to {high:g}"))
     for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
-        if not value(name) > 0:
+        if math.isfinite(value(name)) and not value(name) > 0:
             problems.append((name, value(name), "a number above 0"))
-    if not value("webhook_timeout_seconds") > 0:
-        problems.append(("webhook_timeout_seconds", value("webhook_timeout_seconds"), "above 0"))
-    if value("inference_workers") < 0:
-        problems.append(("inference_workers", value("inference_workers"), "0 (every core) or more"))
-    if value("label_delay_days") < 0:
-        problems.append(("label_delay_days", value("label_delay_days"), "0 or more days"))
     if value("drift_start") and not _is_date(value("drift_start")):
         problems.append(("drift_start", value("drift_start"), "a date YYYY-MM-DD or empty"))
     for name in SQL_IDENTIFIERS:
@@ -319,7 +329,11 @@ def is_valid_schedule(value: str) -> bool:
 
 def _convert(name: str, raw: str) -> object:
     kind = FIELD_TYPES[name]
-    expected = {"int": "an integer", "float": "a number", "bool": "true or false"}.get(kind)
+    expected = {
+        "int": "an integer",
+        "float": "a number",
+        "bool": "one of true, false, yes, no, 1, 0",
+    }.get(kind)
     try:
         if kind == "bool":
             word = raw.strip().lower()

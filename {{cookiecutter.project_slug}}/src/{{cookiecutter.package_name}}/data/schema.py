@@ -20,6 +20,8 @@ from {{ cookiecutter.package_name }}.settings import LABELS
 TEXT = "text"
 LABEL = "sentiment"
 ID = "id"
+# A stratified 20 % hold-out and 5 cross-validation folds need this many rows of each label.
+MIN_ROWS_PER_CLASS = 10
 
 
 def bundled_dataset_path() -> Path:
@@ -77,10 +79,17 @@ def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedDat
             f"only {len(valid)} usable training rows (need at least {min_rows}); "
             f"{len(rejected)} rows were rejected for an empty text or an unknown label."
         )
-    classes = sorted(valid[LABEL].unique())
-    if len(classes) < 2:
+    counts = valid[LABEL].value_counts()
+    if len(counts) < 2:
         raise DataValidationError(
-            f"training data holds only the label {classes}: it needs both {' and '.join(LABELS)}."
+            f"training data holds only the label {sorted(counts.index)}: "
+            f"it needs both {' and '.join(LABELS)}."
+        )
+    if counts.min() < MIN_ROWS_PER_CLASS:
+        raise DataValidationError(
+            f"the label '{counts.idxmin()}' has only {counts.min()} usable row(s): each label "
+            f"needs at least {MIN_ROWS_PER_CLASS} to be split into a hold-out and "
+            "cross-validation folds; add rows of that class."
         )
     return ValidatedData(valid=valid, rejected=rejected)
 

@@ -109,8 +109,9 @@ class FileSource(FeedbackFiles):
         return self.pattern
 
     def read_training(self) -> pd.DataFrame:
-        paths = sorted(glob.glob(self.pattern)) if glob.has_magic(self.pattern) else [self.pattern]
-        paths = [path for path in paths if Path(path).is_file()]
+        if not glob.has_magic(self.pattern):
+            return read_table(self.pattern)  # one file: its own error says what is wrong
+        paths = [path for path in sorted(glob.glob(self.pattern)) if Path(path).is_file()]
         if not paths:
             raise DataValidationError(
                 f"no training file matches {self.pattern!r}: put CSV or Parquet files with "

@@ -15,6 +15,8 @@ class AlertKind(StrEnum):
     VOCABULARY_DRIFT = "vocabulary_drift"
     CLASS_SHIFT = "class_shift"
     ACCURACY_DROP = "accuracy_drop"
+    # Raised by training, not monitoring: new labels contradict the reference set.
+    LABEL_DISAGREEMENT = "label_disagreement"
 
 
 # Kinds that mean the model no longer fits its inputs: they request retraining.

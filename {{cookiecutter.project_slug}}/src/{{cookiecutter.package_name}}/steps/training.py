@@ -9,6 +9,7 @@ process (``run_training``, behind ``<slug> train``) with the same result.
 from __future__ import annotations
 
 import getpass
+import logging
 import subprocess
 from datetime import date
 from pathlib import Path
@@ -28,18 +29,22 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, validate_labeled
 from {{ cookiecutter.package_name }}.data.sources import read_feedback, training_source
+from {{ cookiecutter.package_name }}.errors import DataValidationError, LabelsDisagreeError
 from {{ cookiecutter.package_name }}.model.estimators import skops_trusted_types
 from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit
+from {{ cookiecutter.package_name }}.monitoring.alerts import Alert, AlertKind
+from {{ cookiecutter.package_name }}.monitoring.delivery import deliver, webhook_url
 from {{ cookiecutter.package_name }}.monitoring.statistics import build_profile
 from {{ cookiecutter.package_name }}.settings import CHALLENGER_ALIAS, Settings
-from {{ cookiecutter.package_name }}.tracking import registry
+from {{ cookiecutter.package_name }}.tracking import reference, registry
 from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
-from {{ cookiecutter.package_name }}.tracking.gate import promotion_decision
+from {{ cookiecutter.package_name }}.tracking.gate import labels_disagree, promotion_decision
 from {{ cookiecutter.package_name }}.tracking.lineage import dataset_digest, dataset_source
 from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
 
 TEST_SIZE = 0.2
 CV_FOLDS = 5
+log = logging.getLogger(__name__)
 
 
 def _requirements() -> list[str]:
@@ -68,12 +73,27 @@ def _partition(settings: Settings, day: date | str) -> Path:
 
 
 def extract(
-    settings: Settings, day: date | str, *, training_path: Path | str | None = None
+    settings: Settings,
+    day: date | str,
+    *,
+    training_path: Path | str | None = None,
+    with_feedback: bool | None = None,
 ) -> dict:
-    """Snapshot the labeled data of the configured source into the day's partition."""
+    """Snapshot the labeled data into the day's partition.
+
+    The configured source, plus the labeled batch rows while
+    ``train_on_feedback`` is on; or exactly the file ``training_path``, plus
+    those rows only when ``with_feedback`` asks for them.
+    """
     source = training_source(settings, training_path)
     frame = source.read_training()
-    feedback = read_feedback(settings) if settings.data.train_on_feedback else None
+    if training_path is not None and frame.empty:
+        raise DataValidationError(
+            f"{training_path} has no rows: give a file of labeled {TEXT},{LABEL} rows."
+        )
+    if with_feedback is None:
+        with_feedback = training_path is None and settings.data.train_on_feedback
+    feedback = read_feedback(settings) if with_feedback else None
     if feedback is not None and len(feedback):
         frame = pd.concat([frame, feedback], ignore_index=True)
     path = storage.write_parquet(frame, _partition(settings, day) / storage.TRAINING_RAW_FILE)
@@ -133,6 +153,7 @@ def train_challenger(
         valid, test_size=TEST_SIZE, stratify=valid[LABEL], random_state=settings.model.random_seed
     )
     storage.write_parquet(holdout, partition / storage.TRAINING_HOLDOUT_FILE)
+    check_label_agreement(settings, day, holdout)
     x_train, y_train = train_rows[[TEXT]], train_rows[LABEL]
     folds = StratifiedKFold(
         n_splits=CV_FOLDS, shuffle=True, random_state=settings.model.random_seed
@@ -202,34 +223,86 @@ def train_challenger(
     return {"run_id": run.info.run_id, "model_version": version, "metrics": metrics}
 
 
-def _score(model: Any, holdout: pd.DataFrame) -> dict[str, float]:
-    predicted = model.predict(holdout[[TEXT]])
+def _score(model: Any, rows: pd.DataFrame) -> dict[str, float]:
+    predicted = model.predict(rows[[TEXT]])
     return {
-        "accuracy": float(accuracy_score(holdout[LABEL], predicted)),
-        "f1": float(f1_score(holdout[LABEL], predicted, average="macro")),
+        "accuracy": float(accuracy_score(rows[LABEL], predicted)),
+        "f1": float(f1_score(rows[LABEL], predicted, average="macro")),
     }
 
 
+def check_label_agreement(settings: Settings, day: date, holdout: pd.DataFrame) -> dict | None:
+    """Stop before anything is registered when the new labels contradict the reference set.
+
+    Scores the champion on the new hold-out and on the reference set; a gap
+    wider than ``label_agreement_tolerance`` raises an alert (webhook) and
+    LabelsDisagreeError. Nothing to compare before the first champion.
+    """
+    client = connect(settings)
+    champion = registry.champion_version(client, settings)
+    reference_set = reference.current(client, settings)
+    if champion is None or reference_set is None:
+        return None
+    model = registry.load_version(settings, str(champion.version))
+    on_new = _score(model, holdout)["accuracy"]
+    on_reference = _score(model, reference_set.rows)["accuracy"]
+    tolerance = settings.model.label_agreement_tolerance
+    problem = labels_disagree(on_new, on_reference, tolerance)
+    scores = {"champion_new_holdout_accuracy": on_new, "champion_reference_accuracy": on_reference}
+    log.info("label agreement: %s", scores)
+    if problem is None:
+        return scores
+    alert = Alert(
+        kind=AlertKind.LABEL_DISAGREEMENT,
+        metric="champion_new_holdout_accuracy",
+        value=on_new,
+        threshold=on_reference - tolerance,
+        logical_date=day.isoformat(),
+        message=problem,
+    )
+    log.warning("ALERT %s", alert.as_dict())
+    deliver([alert], webhook_url(settings), timeout=settings.monitoring.webhook_timeout_seconds)
+    raise LabelsDisagreeError(
+        f"{problem}. Nothing was registered and champion version {champion.version} stays."
+    )
+
+
 def evaluate(settings: Settings, day: date | str, challenger_version: str) -> dict:
-    """Score the registered challenger and the current champion on the same hold-out rows."""
+    """Score the registered challenger and the current champion on the same hold-out rows,
+    and both on the reference set, which the new training data cannot change."""
     holdout = pd.read_parquet(_partition(settings, day) / storage.TRAINING_HOLDOUT_FILE)
     client = connect(settings)
     name = settings.model.registered_model_name
     challenger = client.get_model_version(name, challenger_version)
+    reference_set = reference.current(client, settings)
+    challenger_model = registry.load_version(settings, challenger_version)
     result = {
         "challenger_version": str(challenger.version),
-        "challenger": _score(registry.load_version(settings, challenger_version), holdout),
+        "challenger": _score(challenger_model, holdout),
         "champion_version": None,
         "champion": None,
         "holdout_rows": len(holdout),
+        "reference_run_id": reference_set.run_id if reference_set else None,
+        "reference_rows": len(reference_set.rows) if reference_set else 0,
     }
+    if reference_set is not None:
+        on_reference = _score(challenger_model, reference_set.rows)
+        result["challenger"]["reference_accuracy"] = on_reference["accuracy"]
     champion = registry.champion_version(client, settings)
     if champion is not None and str(champion.version) != result["challenger_version"]:
         result["champion_version"] = str(champion.version)
-        result["champion"] = _score(registry.load_version(settings, str(champion.version)), holdout)
+        champion_model = registry.load_version(settings, str(champion.version))
+        result["champion"] = _score(champion_model, holdout)
+        if reference_set is not None:
+            on_reference = _score(champion_model, reference_set.rows)
+            result["champion"]["reference_accuracy"] = on_reference["accuracy"]
     metrics = {"challenger_holdout_accuracy": result["challenger"]["accuracy"]}
+    if "reference_accuracy" in result["challenger"]:
+        metrics["challenger_reference_accuracy"] = result["challenger"]["reference_accuracy"]
     if result["champion"]:
         metrics["champion_holdout_accuracy"] = result["champion"]["accuracy"]
+        if "reference_accuracy" in result["champion"]:
+            metrics["champion_reference_accuracy"] = result["champion"]["reference_accuracy"]
     with mlflow.start_run(run_id=challenger.run_id):
         mlflow.log_metrics(metrics)
     return result
@@ -238,16 +311,37 @@ def evaluate(settings: Settings, day: date | str, challenger_version: str) -> di
 def decide(
     settings: Settings, day: date | str, evaluation: dict, *, actor: str | None = None
 ) -> dict:
-    """Promote the challenger if it passes the gate; otherwise tag it with why not."""
+    """Promote the challenger if it passes the gate; otherwise tag it with why not.
+
+    The first champion's hold-out becomes the reference set, if there is none yet.
+    """
     challenger = evaluation["challenger"]["accuracy"]
     champion = evaluation["champion"]["accuracy"] if evaluation["champion"] else None
     promote, reason = promotion_decision(
-        challenger, champion, settings.model.min_accuracy, settings.model.min_improvement
+        challenger,
+        champion,
+        settings.model.min_accuracy,
+        settings.model.min_improvement,
+        challenger_reference=evaluation["challenger"].get("reference_accuracy"),
+        champion_reference=(evaluation["champion"] or {}).get("reference_accuracy"),
+        reference_tolerance=settings.model.reference_tolerance,
     )
     client = connect(settings)
     version = evaluation["challenger_version"]
+    actor = actor or "training-gate"
     if promote:
-        registry.promote(client, settings, version, reason=reason, actor=actor or "training-gate")
+        registry.promote(client, settings, version, reason=reason, actor=actor)
+        if evaluation.get("reference_run_id") is None:
+            holdout = pd.read_parquet(_partition(settings, day) / storage.TRAINING_HOLDOUT_FILE)
+            evaluation["reference_run_id"] = reference.replace(
+                client,
+                settings,
+                holdout,
+                source=str(_partition(settings, day) / storage.TRAINING_HOLDOUT_FILE),
+                reason=f"the hold-out of version {version}, the first champion with a reference",
+                actor=actor,
+            )
+            evaluation["reference_rows"] = len(holdout)
     else:
         registry.reject(
             client, settings, version, reason=reason, challenger=challenger, champion=champion
@@ -266,10 +360,11 @@ def run_training(
     day: date | str,
     *,
     training_path: Path | str | None = None,
+    with_feedback: bool | None = None,
     tags: dict[str, str] | None = None,
 ) -> dict:
     """All steps in one process, with the same gate as the training DAG."""
-    extracted = extract(settings, day, training_path=training_path)
+    extracted = extract(settings, day, training_path=training_path, with_feedback=with_feedback)
     validated = validate(settings, day)
     trained = train_challenger(settings, day, source=extracted["source"], tags=tags)
     evaluation = evaluate(settings, day, trained["model_version"])
