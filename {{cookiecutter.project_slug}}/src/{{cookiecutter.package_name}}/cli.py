@@ -12,6 +12,7 @@ import getpass
 import importlib.util
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -20,8 +21,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.errors import PipelineError, PromotionRejectedError
+from {{ cookiecutter.package_name }}.errors import (
+    DataValidationError,
+    PipelineError,
+    PromotionRejectedError,
+    SettingsError,
+    UsageError,
+)
 from {{ cookiecutter.package_name }}.settings import (
+    ENV_PREFIX,
     PACKAGE_NAME,
     PROJECT_SLUG,
     airflow_environment,
@@ -30,6 +38,8 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
+# Exit codes: 2 the input was wrong, 3 the gate refused the model, 1 anything else.
+EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REJECTED = 1, 2, 3
 HAS_PLATFORM = importlib.util.find_spec(f"{PACKAGE_NAME}.platform") is not None
 
 
@@ -56,7 +66,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.steps.training import run_training
 
     result = run_training(
-        load_settings(), args.date, training_path=args.data, tags={"trigger": "cli"}
+        load_settings(),
+        args.date,
+        training_path=args.data,
+        with_feedback=True if args.with_feedback else None,
+        tags={"trigger": "cli"},
     )
     _print(result)
     if not result["promoted"]:
@@ -97,7 +111,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         _print(predict_file(load_settings(), args.input, args.output))
         return 0
     if args.output is not None:
-        raise PipelineError("--output goes with --input: a date's predictions go to its partition.")
+        raise UsageError("--output goes with --input: a date's predictions go to its partition.")
     from {{ cookiecutter.package_name }}.steps.inference import batch_predict
 
     _print(batch_predict(load_settings(), args.date))
@@ -143,12 +157,29 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
+    from datetime import date, timedelta
+
     from {{ cookiecutter.package_name }}.data import storage
+    from {{ cookiecutter.package_name }}.tracking.registry import protected_training_days
 
     settings = load_settings()
+    if date.fromisoformat(args.date) > date.fromisoformat(_today()) + timedelta(days=1):
+        raise UsageError(
+            f"--date {args.date} is in the future: cleanup keeps everything newer than "
+            "--date minus the retention, so a future date would delete today's data."
+        )
     retention = args.retention_days or settings.data.retention_days
-    deleted = storage.delete_partitions_before(settings.data.data_dir, args.date, retention)
-    _print({"logical_date": args.date, "retention_days": retention, "deleted": deleted})
+    protected = protected_training_days(settings)
+    result = storage.delete_partitions_before(
+        settings.data.data_dir,
+        args.date,
+        retention,
+        keep={
+            storage.partition_dir(settings.data.data_dir, storage.TRAINING, day): why
+            for day, why in protected.items()
+        },
+    )
+    _print({"logical_date": args.date, "retention_days": retention, **result})
     return 0
 
 
@@ -198,6 +229,26 @@ def cmd_model_rollback(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_reference(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.data.readers import read_table
+    from {{ cookiecutter.package_name }}.data.schema import validate_labeled
+    from {{ cookiecutter.package_name }}.tracking import reference
+    from {{ cookiecutter.package_name }}.tracking.client import connect
+
+    settings = load_settings()
+    rows = validate_labeled(read_table(args.data), min_rows=settings.model.min_training_rows)
+    run_id = reference.replace(
+        connect(settings),
+        settings,
+        rows.valid,
+        source=str(args.data.resolve()),
+        reason=f"manual: {args.reason}",
+        actor=_actor(),
+    )
+    _print({"reference_run_id": run_id, "rows": len(rows.valid), "by": _actor()})
+    return 0
+
+
 def cmd_model_lineage(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.tracking.lineage import trace_predictions
 
@@ -239,7 +290,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
         conf = json.loads(args.conf)
     except ValueError as error:
         example = '{"batch_size": 100}'
-        raise PipelineError(
+        raise UsageError(
             f"--conf is not JSON ({error}): pass an object such as {example}."
         ) from None
     result = trigger(
@@ -279,9 +330,19 @@ def _iso_date(value: str) -> str:
     from datetime import date
 
     try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            raise ValueError(value)
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD.") from None
+
+
+def _positive_days(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 3650:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a number of days to keep: use a whole number from 1 to 3650."
+        )
+    return int(value)
 
 
 def _version(value: str) -> str:
@@ -290,6 +351,13 @@ def _version(value: str) -> str:
             f"{value!r} is not a model version: use its number, e.g. 3"
         )
     return str(int(value))
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that states a wrong argument in one line (exit 2), not usage plus error."""
+
+    def error(self, message: str):
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 class _Commands:
@@ -342,7 +410,15 @@ def _add_pipeline(commands: _Commands) -> None:
         "train", cmd_train, "Train a challenger; promote it if it passes the gate.", dated=True
     )
     train.add_argument(
-        "--data", type=Path, help="CSV or Parquet with text,sentiment (default: the data source)"
+        "--data",
+        type=Path,
+        help="train on exactly this CSV, Parquet or JSON Lines file of text,sentiment "
+        "(default: the data source, plus arrived labels while train_on_feedback is on)",
+    )
+    train.add_argument(
+        "--with-feedback",
+        action="store_true",
+        help="with --data, also add the scored batch rows whose labels have arrived",
     )
     generate = commands.add(
         "generate-data",
@@ -383,7 +459,9 @@ def _add_pipeline(commands: _Commands) -> None:
     cleanup = commands.add(
         "cleanup", cmd_cleanup, "Delete partitions older than the retention.", dated=True
     )
-    cleanup.add_argument("--retention-days", type=int, help="days to keep (default: settings)")
+    cleanup.add_argument(
+        "--retention-days", type=_positive_days, help="days to keep, 1 or more (default: settings)"
+    )
     run_dag = commands.add(
         "run-dag", cmd_run_dag, "Run a whole DAG once with `airflow dags test`.", dated=True
     )
@@ -409,7 +487,7 @@ def _add_warehouse(commands: _Commands) -> None:
 
 def _add_registry(commands: _Commands) -> None:
     commands.group("Model registry")
-    model = commands.add("model", None, "promote | rollback | lineage")
+    model = commands.add("model", None, "promote | rollback | reference | lineage")
     actions = model.add_subparsers(dest="action", required=True, metavar="<action>")
     promote = actions.add_parser("promote", help="give a registered version the champion alias")
     promote.set_defaults(handler=cmd_model_promote)
@@ -418,6 +496,12 @@ def _add_registry(commands: _Commands) -> None:
     rollback = actions.add_parser("rollback", help="give the alias back to the previous champion")
     rollback.set_defaults(handler=cmd_model_rollback)
     rollback.add_argument("--reason", required=True, help="why, recorded on the version")
+    reference = actions.add_parser(
+        "reference", help="replace the reference evaluation set the gate scores every model on"
+    )
+    reference.set_defaults(handler=cmd_model_reference)
+    reference.add_argument("--data", type=Path, required=True, help="labeled text,sentiment file")
+    reference.add_argument("--reason", required=True, help="why, recorded with the set")
     lineage = actions.add_parser("lineage", help="the model and data behind a date's predictions")
     lineage.set_defaults(handler=cmd_model_lineage)
     lineage.add_argument("logical_date", type=_iso_date, help="YYYY-MM-DD")
@@ -458,7 +542,7 @@ def _add_serving(commands: _Commands) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROJECT_SLUG,
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -482,9 +566,30 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     try:
         return args.handler(args)
+    except PromotionRejectedError as error:
+        return _fail(error, EXIT_REJECTED)
+    except (SettingsError, DataValidationError, UsageError) as error:
+        return _fail(error, EXIT_BAD_INPUT)
     except PipelineError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        return _fail(error, EXIT_FAILED)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as error:
+        # Not anticipated: still one line, with the way to see the whole story.
+        if os.environ.get(f"{ENV_PREFIX}TRACEBACK"):
+            raise
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        print(
+            f"error: unexpected {type(error).__name__}: {first} "
+            f"(set {ENV_PREFIX}TRACEBACK=1 to see the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+
+
+def _fail(error: Exception, code: int) -> int:
+    print(f"error: {error}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

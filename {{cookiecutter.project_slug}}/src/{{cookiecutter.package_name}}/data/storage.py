@@ -8,6 +8,7 @@ temporary file that is renamed into place, so a failed task leaves no half file.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -20,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+
+log = logging.getLogger(__name__)
 
 BATCHES = "batches"
 PREDICTIONS = "predictions"
@@ -190,22 +193,43 @@ def partition_day(path: Path) -> date | None:
         return None
 
 
-def delete_partitions_before(data_dir: Path, today: date | str, retention_days: int) -> list[Path]:
+def delete_partitions_before(
+    data_dir: Path,
+    today: date | str,
+    retention_days: int,
+    *,
+    keep: dict[Path, str] | None = None,
+) -> dict[str, list]:
     """Delete partitions of every dataset older than ``retention_days`` before ``today``.
 
-    A partition for ``today - retention_days`` is kept; only strictly older ones go.
+    A partition for ``today - retention_days`` is kept; only strictly older
+    ones go. Partitions in ``keep`` stay whatever their age (the value says
+    why), and so does a symlinked one: it points at data this project does
+    not own. Returns what was deleted, and what was kept and why.
     """
     if retention_days < 1:
         raise ValueError(f"retention_days={retention_days} is not valid: expected at least 1.")
-    cutoff = as_date(today) - timedelta(days=retention_days)
-    deleted = []
+    today = as_date(today)
+    if (today - date.min).days <= retention_days:
+        return {"deleted": [], "kept": []}  # nothing can be older than the first day
+    cutoff = today - timedelta(days=retention_days)
+    keep = {Path(path): why for path, why in (keep or {}).items()}
+    deleted, kept = [], []
     for dataset in DATASETS:
         root = Path(data_dir) / dataset
         if not root.is_dir():
             continue
         for partition in sorted(root.iterdir()):
             day = partition_day(partition)
-            if day is not None and day < cutoff:
+            if day is None or day >= cutoff:
+                continue
+            if partition.is_symlink():
+                why = "a symlink: not this project's to delete"
+                log.warning("%s is %s", partition, why)
+                kept.append({"path": str(partition), "why": why})
+            elif partition in keep:
+                kept.append({"path": str(partition), "why": keep[partition]})
+            else:
                 shutil.rmtree(partition)
-                deleted.append(partition)
-    return deleted
+                deleted.append(str(partition))
+    return {"deleted": deleted, "kept": kept}

@@ -25,8 +25,15 @@ from {{ cookiecutter.package_name }}.errors import (
     ChampionNotFoundError,
     ModelEnvironmentError,
     PipelineError,
+    UsageError,
 )
-from {{ cookiecutter.package_name }}.settings import CHAMPION_ALIAS, ENV_PREFIX, PROJECT_SLUG, Settings
+from {{ cookiecutter.package_name }}.settings import (
+    CHALLENGER_ALIAS,
+    CHAMPION_ALIAS,
+    ENV_PREFIX,
+    PROJECT_SLUG,
+    Settings,
+)
 from {{ cookiecutter.package_name }}.tracking import model_cache
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
@@ -63,7 +70,7 @@ def model_version(client: MlflowClient, settings: Settings, version: str) -> Any
     except MlflowException as error:
         if error.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
-        raise PipelineError(
+        raise UsageError(
             f"'{name}' has no version {version} in {settings.platform.tracking_uri}: "
             "pick one that the MLflow UI lists under Models."
         ) from None
@@ -189,6 +196,29 @@ def reject(
     }
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
+
+
+def protected_training_days(settings: Settings) -> dict[str, str]:
+    """Logical dates whose training partition the champion or challenger was trained on.
+
+    Cleanup keeps them whatever their age: they are what explains, and
+    what can reproduce, the models in use.
+    """
+    client = connect(settings)
+    name = settings.model.registered_model_name
+    protected: dict[str, str] = {}
+    for alias in (CHAMPION_ALIAS, CHALLENGER_ALIAS):
+        try:
+            version = client.get_model_version_by_alias(name, alias)
+        except MlflowException as error:
+            if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
+                continue
+            raise
+        day = version.tags.get("logical_date")
+        if day:
+            why = f"the training data of {alias} version {version.version}"
+            protected[day] = f"{protected[day]}; {why}" if day in protected else why
+    return protected
 
 
 def rollback(client: MlflowClient, settings: Settings, *, reason: str, actor: str) -> str:
