@@ -26,10 +26,10 @@ def test_cleanup_command_deletes_old_partitions(isolated_store, capsys):
     assert remaining == ["ds=2026-02-01"]
 
 
-def test_train_exits_non_zero_when_the_gate_rejects(isolated_store, monkeypatch, capsys):
+def test_train_exits_3_when_the_gate_rejects(isolated_store, monkeypatch, capsys):
     monkeypatch.setenv(f"{ENV_PREFIX}MIN_ACCURACY", "1.0")
     monkeypatch.setenv(f"{ENV_PREFIX}MAX_FEATURES", "200")  # small and quick: it is rejected
-    assert cli.main(["train"]) == 1
+    assert cli.main(["train"]) == 3
     assert "not promoted" in capsys.readouterr().err
 
 
@@ -77,7 +77,7 @@ def test_model_commands_say_what_is_wrong_in_one_line(isolated_store, capsys):
 
 
 def test_promoting_a_version_that_does_not_exist_says_so(champion_store, capsys):
-    assert cli.main(["model", "promote", "999", "--reason", "test"]) == 1
+    assert cli.main(["model", "promote", "999", "--reason", "test"]) == 2
     err = capsys.readouterr().err
     name = champion_store.model.registered_model_name
     assert err.startswith(f"error: '{name}' has no version 999")
@@ -139,7 +139,23 @@ def test_predict_input_on_a_broken_file_is_one_line(
 ):
     path = tmp_path / "broken.parquet"
     path.write_bytes(content)
-    assert cli.main(["predict", "--input", str(path)]) == 1
+    assert cli.main(["predict", "--input", str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert re.match(f"error: {message}", err) and "\n" not in err
     assert not (tmp_path / "broken.predictions.parquet").exists()
+
+
+def test_cleanup_keeps_the_champion_s_training_data_and_says_why(champion_store, capsys):
+    data_dir = champion_store.data.data_dir
+    trained_on = storage.partition_dir(data_dir, storage.TRAINING, "2026-01-01")
+    other = storage.partition_dir(data_dir, storage.TRAINING, "2026-01-02")
+    for partition in (trained_on, other):
+        storage.write_text("x", partition / storage.TRAINING_VALID_FILE)
+
+    assert cli.main(["cleanup", "--date", "2026-06-01", "--retention-days", "30"]) == 0
+
+    result = json.loads(capsys.readouterr().out)
+    assert result["deleted"] == [str(other)]
+    [kept] = result["kept"]
+    assert kept["path"] == str(trained_on) and "champion version" in kept["why"]
+    assert trained_on.exists()

@@ -53,6 +53,18 @@ def test_embedded_tracking_store_when_unset(monkeypatch):
         ("TRAIN_ON_FEEDBACK", "flase"),
         ("DATA_DIR", ""),
         ("DRIFT_START", "2026-02-30"),
+        ("TRAIN_ON_FEEDBACK", "on"),
+        ("RETENTION_DAYS", "0"),
+        ("INFERENCE_WORKERS", "1000"),
+        ("CELERY_WORKERS", "500"),
+        ("MAX_FEATURES", "2000000000"),
+        ("NGRAM_MAX", "4"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "3600"),
+        ("REFERENCE_TOLERANCE", "-0.1"),
+        ("INCOMING_DIR", " "),
+        ("BATCH_TABLE", "reviews; DROP TABLE users"),
+        ("BATCH_QUERY", "SELECT id, text FROM t"),
+        ("DATA_SOURCE", "bundled"),
     ],
 )
 def test_bad_override_names_the_variable(monkeypatch, name, value):

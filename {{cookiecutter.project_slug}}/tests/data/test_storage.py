@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -31,11 +32,40 @@ def test_retention_deletes_only_older_partitions(tmp_path):
             storage.write_text("x", storage.partition_dir(tmp_path, dataset, day) / "f")
     (tmp_path / storage.BATCHES / "not-a-partition").mkdir()
 
-    deleted = storage.delete_partitions_before(tmp_path, date(2026, 1, 20), retention_days=9)
+    result = storage.delete_partitions_before(tmp_path, date(2026, 1, 20), retention_days=9)
 
-    assert sorted(p.name for p in deleted) == sorted(["ds=2026-01-01", "ds=2026-01-10"] * 2)
+    deleted = [Path(path).name for path in result["deleted"]]
+    assert sorted(deleted) == sorted(["ds=2026-01-01", "ds=2026-01-10"] * 2)
     remaining = sorted(p.name for p in (tmp_path / storage.BATCHES).iterdir())
     assert remaining == ["ds=2026-01-11", "ds=2026-01-20", "not-a-partition"]
+
+
+def test_retention_keeps_what_it_is_told_and_skips_symlinks(tmp_path, caplog):
+    old = storage.partition_dir(tmp_path, storage.TRAINING, "2026-01-01")
+    storage.write_text("x", old / storage.TRAINING_VALID_FILE)
+    elsewhere = tmp_path / "elsewhere"
+    storage.write_text("precious", elsewhere / "f")
+    linked = storage.partition_dir(tmp_path, storage.BATCHES, "2026-01-02")
+    linked.parent.mkdir(parents=True)
+    linked.symlink_to(elsewhere, target_is_directory=True)
+
+    result = storage.delete_partitions_before(
+        tmp_path, date(2026, 3, 1), retention_days=10, keep={old: "the champion's training data"}
+    )
+
+    assert result["deleted"] == []
+    assert {item["why"] for item in result["kept"]} == {
+        "the champion's training data",
+        "a symlink: not this project's to delete",
+    }
+    assert (old / storage.TRAINING_VALID_FILE).exists() and (elsewhere / "f").exists()
+    assert "is a symlink: not this project" in caplog.text
+
+
+def test_retention_from_the_first_day_deletes_nothing(tmp_path):
+    storage.write_text("x", storage.partition_dir(tmp_path, storage.BATCHES, "0001-01-01") / "f")
+    result = storage.delete_partitions_before(tmp_path, date(1, 1, 1), retention_days=30)
+    assert result == {"deleted": [], "kept": []}
 
 
 def test_bad_date_says_the_form(tmp_path):

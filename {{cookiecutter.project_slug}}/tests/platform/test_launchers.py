@@ -32,5 +32,5 @@ def test_trigger_before_stack_up_says_to_start_it(tmp_path, monkeypatch):
 
 
 def test_trigger_refuses_a_conf_that_is_not_json(capsys):
-    assert cli.main(["trigger", "any_dag", "--conf", "{batch_size: 1}"]) == 1
+    assert cli.main(["trigger", "any_dag", "--conf", "{batch_size: 1}"]) == 2
     assert "--conf is not JSON" in capsys.readouterr().err

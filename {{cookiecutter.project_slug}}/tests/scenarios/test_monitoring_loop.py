@@ -94,3 +94,8 @@ def test_a_drifted_day_requests_retraining_and_the_training_dag_makes_a_challeng
     assert training_run.state == "success"
     challenger = client.get_model_version_by_alias(name, "challenger")
     assert challenger.version not in before
+    # Genuinely new data (the drifted reviews and their true labels) passes the
+    # label-agreement check and the reference set, and is promoted.
+    champion = client.get_model_version_by_alias(name, "champion")
+    assert champion.version == challenger.version, challenger.tags.get("promotion_reason")
+    assert "reference-set accuracy" in champion.tags["promotion_reason"]

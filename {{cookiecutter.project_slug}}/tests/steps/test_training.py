@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }}.data.readers import read_table
+from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
 from {{ cookiecutter.package_name }}.steps.training import run_training
-from {{ cookiecutter.package_name }}.tracking import registry
+from {{ cookiecutter.package_name }}.tracking import reference, registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
 
 DAY = "2026-02-10"
@@ -72,3 +75,50 @@ def test_manual_promote_and_rollback_record_who_and_why(champion_store, champion
     assert str(current.version) == champion["model_version"]
     assert "worse on real traffic" in current.tags["promotion_reason"]
     assert current.tags["promoted_by"] == "bo"
+
+
+def test_the_first_champion_s_hold_out_becomes_the_reference_set(session_settings, champion):
+    client = connect(session_settings)
+    current = reference.current(client, session_settings)
+    assert current is not None and champion["reference_run_id"] == current.run_id
+    assert len(current.rows) == champion["holdout_rows"]
+    run = client.get_run(current.run_id)
+    assert run.data.tags["set_by"] and "first champion" in run.data.tags["reason"]
+
+
+def test_inverted_labels_past_the_agreement_check_are_stopped_by_the_reference_set(
+    champion_store, champion, tmp_path
+):
+    # With the label-agreement check switched off, the challenger is trained and
+    # registered: it wins on its own (inverted) hold-out, and loses on the reference.
+    frame = read_table(bundled_dataset_path())
+    swap = {"positive": "negative", "negative": "positive"}
+    path = tmp_path / "inverted.csv"
+    frame.assign(sentiment=frame["sentiment"].map(swap)).to_csv(path, index=False)
+    settings = champion_store.with_overrides(label_agreement_tolerance=1.0)
+
+    result = run_training(settings, DAY, training_path=path)
+
+    assert not result["promoted"]
+    assert result["reason"].startswith("reference-set accuracy")
+    assert result["challenger"]["accuracy"] > result["champion"]["accuracy"]
+    assert result["challenger"]["reference_accuracy"] < 0.3
+    assert result["champion"]["reference_accuracy"] > 0.8
+    client = connect(champion_store)
+    current = registry.champion_version(client, champion_store)
+    assert str(current.version) == champion["model_version"]
+
+
+def test_model_reference_replaces_the_set_recording_who_and_why(champion_store, tmp_path, capsys):
+    path = tmp_path / "curated.csv"
+    read_table(bundled_dataset_path()).sample(300, random_state=1).to_csv(path, index=False)
+    client = connect(champion_store)
+    before = reference.current(client, champion_store)
+
+    assert cli.main(["model", "reference", "--data", str(path), "--reason", "curated"]) == 0
+
+    after = reference.current(client, champion_store)
+    assert after.run_id != before.run_id and len(after.rows) == 300
+    tags = client.get_run(after.run_id).data.tags
+    assert tags["reason"] == "manual: curated"
+    assert tags["previous_reference_run_id"] == before.run_id
