@@ -150,9 +150,14 @@ def airflow_db():
     return os.environ["AIRFLOW_HOME"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def dags(airflow_db):
-    """The project's DAGs by id, parsed once from dags/ as the dag-processor would."""
+    """The project's DAGs by id, parsed from dags/ as the dag-processor would.
+
+    Parsed again for every test (about a second): dag.test() merges a run's
+    conf into the DAG object's params, so a DAG object shared between tests
+    would carry one test's overrides into the next.
+    """
     return parse_dags()
 
 
