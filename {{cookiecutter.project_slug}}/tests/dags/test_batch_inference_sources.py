@@ -1,7 +1,9 @@
 """The batch DAG on real data, with dag.test(): a hand-written batch in, predictions out.
 
 Every text here is typed in the test; the checks compare the scored rows with
-them one by one, so rows from the demo's generator could not pass.
+them one by one, so rows from the demo's generator could not pass. The runs
+over several dates are scenarios (`nox -s scenarios`); the warehouse on
+PostgreSQL runs with the production profile (`nox -s production`).
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ def write_files_batch(settings, day: str, rows: list[tuple[str, str]]) -> None:
     )
 
 
+@pytest.mark.scenario
 def test_files_batch_is_scored_delivered_and_judged_once_labels_arrive(
     airflow_db, champion_store, monkeypatch
 ):
@@ -152,7 +155,12 @@ POSTGRES = os.environ.get(
 )
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.production)])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.scenario),
+        pytest.param("postgresql", marks=pytest.mark.production),
+    ]
+)
 def warehouse_url(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'warehouse.db'}"
