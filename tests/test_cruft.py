@@ -187,9 +187,7 @@ RELEASES = {
 def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
     """`cruft update` moves 0.1.0's modules into the folders; both follow the CHANGELOG's rename."""
     previous = RELEASES[release]
-    known = subprocess.run(
-        ["git", "cat-file", "-e", f"{previous}^{{commit}}"], cwd=TEMPLATE, check=False
-    )
+    known = subprocess.run(["git", "cat-file", "-e", f"{previous}^{{commit}}"], cwd=TEMPLATE, check=False)
     if known.returncode != 0:
         pytest.skip(f"this checkout's history lacks {previous[:7]} (a shallow clone?)")
     repo = tmp_path / "template"
