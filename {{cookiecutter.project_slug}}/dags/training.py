@@ -54,7 +54,7 @@ def training():
         from {{ cookiecutter.package_name }}.steps.training import validate
 
         return {
-            **validate(run_settings(params), extracted["logical_date"]),
+            **validate(run_settings(params), extracted["logical_date"], source=extracted["source"]),
             "source": extracted["source"],
         }
 

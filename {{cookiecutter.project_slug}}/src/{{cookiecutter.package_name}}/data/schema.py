@@ -60,14 +60,9 @@ def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedDat
     Missing columns, fewer than ``min_rows`` usable rows or a single class fail
     with a message; bad rows are returned in ``rejected`` with the reason.
     """
-    missing = [column for column in (TEXT, LABEL) if column not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"training data lacks column(s) {', '.join(missing)}: "
-            f"it needs '{TEXT}' and '{LABEL}' (labels: {', '.join(LABELS)})."
-        )
+    _require_columns(frame, (TEXT, LABEL), "training data")
     text = frame[TEXT].astype("string").str.strip()
-    label = frame[LABEL].astype("string").str.strip().str.lower()
+    label = _normalized_labels(frame[LABEL])
     reason = pd.Series(pd.NA, index=frame.index, dtype="string")
     reason = reason.mask(~label.isin(LABELS).fillna(False), "unknown label")
     reason = reason.mask(text.isna() | (text == ""), "empty text")
@@ -148,13 +143,22 @@ class BatchValidator:
 
 def validate_labels(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     """The rows of a labels file with an id and a known label, as ``id``, ``sentiment``."""
-    missing = [column for column in (ID, LABEL) if column not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"{origin} lacks column(s) {', '.join(missing)}: a labels file needs "
-            f"'{ID}' and '{LABEL}' (labels: {', '.join(LABELS)})."
-        )
+    _require_columns(frame, (ID, LABEL), origin)
     ids = frame[ID].astype("string").str.strip()
-    label = frame[LABEL].astype("string").str.strip().str.lower()
+    label = _normalized_labels(frame[LABEL])
     keep = (ids.notna() & (ids != "") & label.isin(LABELS)).fillna(False).to_numpy(bool)
     return pd.DataFrame({ID: ids[keep], LABEL: label[keep]}).reset_index(drop=True)
+
+
+def _require_columns(frame: pd.DataFrame, columns: tuple[str, str], what: str) -> None:
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"{what} lacks column(s) {', '.join(missing)}: it needs "
+            f"'{columns[0]}' and '{columns[1]}' (labels: {', '.join(LABELS)})."
+        )
+
+
+def _normalized_labels(labels: pd.Series) -> pd.Series:
+    """Labels as the pipeline compares them: case and surrounding spaces ignored."""
+    return labels.astype("string").str.strip().str.lower()

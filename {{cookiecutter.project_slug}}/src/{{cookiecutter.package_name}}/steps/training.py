@@ -106,13 +106,21 @@ def extract(
     }
 
 
-def validate(settings: Settings, day: date | str) -> dict:
-    """Keep the usable rows, set the others aside with their reason, fail if too few remain."""
+def validate(settings: Settings, day: date | str, *, source: str | None = None) -> dict:
+    """Keep the usable rows, set the others aside with their reason, fail if too few remain.
+
+    ``source`` (where extract read the rows) starts the message when it fails.
+    """
     partition = _partition(settings, day)
-    result = validate_labeled(
-        pd.read_parquet(partition / storage.TRAINING_RAW_FILE),
-        min_rows=settings.model.min_training_rows,
-    )
+    try:
+        result = validate_labeled(
+            pd.read_parquet(partition / storage.TRAINING_RAW_FILE),
+            min_rows=settings.model.min_training_rows,
+        )
+    except DataValidationError as error:
+        if source is None:
+            raise
+        raise DataValidationError(f"{source}: {error}") from None
     storage.write_parquet(result.valid, partition / storage.TRAINING_VALID_FILE)
     if len(result.rejected):
         storage.write_parquet(
@@ -365,7 +373,7 @@ def run_training(
 ) -> dict:
     """All steps in one process, with the same gate as the training DAG."""
     extracted = extract(settings, day, training_path=training_path, with_feedback=with_feedback)
-    validated = validate(settings, day)
+    validated = validate(settings, day, source=extracted["source"])
     trained = train_challenger(settings, day, source=extracted["source"], tags=tags)
     evaluation = evaluate(settings, day, trained["model_version"])
     decision = decide(settings, day, evaluation, actor=getpass.getuser())
