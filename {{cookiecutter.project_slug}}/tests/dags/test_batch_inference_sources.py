@@ -92,7 +92,8 @@ def test_files_batch_is_scored_delivered_and_judged_once_labels_arrive(
     assert {"prediction", "confidence", "model_version", "logical_date", "run_id"} <= set(
         delivered.columns
     )
-    assert "accuracy" not in inference_metrics(settings, "2026-09-01")
+    metrics = inference_metrics(settings, "2026-09-01")
+    assert "accuracy" not in metrics and metrics["quarantined_rows"] == len(BAD)
 
     # Labels arrive later, in a file of their own; the next day's run scores the earlier day.
     feedback = Path(settings.data.feedback_dir)

@@ -55,7 +55,7 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
         settings.monitoring.high_confidence_threshold,
     )
     day = storage.as_date(day)
-    location, chunks = _snapshot(settings, day)
+    location, quarantined, chunks = _snapshot(settings, day)
     started = time.perf_counter()
     champion = registry.load_champion(settings)
     loaded = time.perf_counter()
@@ -86,6 +86,8 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
 
     metrics = stats.metrics()
     metrics["rejected_rows"] = float(rejects.rows)
+    # Rows extract_batch set aside before the snapshot (see its rejects.parquet).
+    metrics["quarantined_rows"] = float(quarantined)
     # Where the task's time goes: loading the model is fixed, scoring grows with the batch.
     metrics["model_load_seconds"] = loaded - started
     metrics["scoring_seconds"] = scored - loaded
@@ -131,15 +133,17 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
 
 
 def _snapshot(settings: Settings, day: date):
-    """Where the day's batch came from, and its snapshot in chunks."""
+    """Where the batch came from, how many rows extraction set aside, the snapshot in chunks."""
     partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
     snapshot = partition / storage.BATCH_FILE
     if not snapshot.is_file():
         first = "generate-data" if settings.data.data_source == "demo" else "extract"
         raise DataValidationError(f"no batch at {snapshot}: run {first} for {day} first.")
     origin = partition / storage.SOURCE_FILE
-    location = storage.read_json(origin)["source"] if origin.is_file() else str(snapshot)
-    return location, storage.read_parquet_chunks(snapshot, settings.data.inference_chunk_rows)
+    summary = storage.read_json(origin) if origin.is_file() else {}
+    location = summary.get("source", str(snapshot))
+    chunks = storage.read_parquet_chunks(snapshot, settings.data.inference_chunk_rows)
+    return location, summary.get("rejected_rows", 0), chunks
 
 
 def default_output(path: Path) -> Path:
