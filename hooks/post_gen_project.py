@@ -59,7 +59,7 @@ Created {SLUG}. Next steps (README.md, "Quick start"):
   uv run {SLUG} trigger {PACKAGE}_batch_inference --wait
   uv run {SLUG} serve                  # POST /predict on http://127.0.0.1:8000
 
-  uv run pytest                        # the inner loop, about a minute
+  uv run pytest                        # the inner loop, about two minutes on 2 cores
   uv run {SLUG} --help                 # every command, in the order you use them
 """
 
