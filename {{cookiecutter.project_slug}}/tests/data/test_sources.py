@@ -52,7 +52,7 @@ def test_a_day_is_every_csv_parquet_and_jsonl_file_of_its_folder(tmp_path):
     pd.DataFrame({"text": ["Loved it", "Hated it"]}).to_csv(day / "a.csv", index=False)
     pd.DataFrame({"id": ["p1"], "text": ["Fine, I guess"]}).to_parquet(day / "b.parquet")
     (day / "c.jsonl").write_text('{"id": "j1", "text": "Never again"}\n', encoding="utf-8")
-    (day / ".d.csv.tmp").write_text("text\nhalf-written upload\n")  # hidden: not read
+    (day / ".upload.csv").write_text("text\nhalf-written upload\n")  # hidden: not read
     (day / "notes.txt").write_text("not data")
     other_day = incoming / "ds=2026-03-11"
     other_day.mkdir()

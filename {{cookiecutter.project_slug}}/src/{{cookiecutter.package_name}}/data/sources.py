@@ -54,16 +54,16 @@ def _data_files(location: str) -> list[str]:
     fs, root = _fs(location)
     if not fs.isdir(root):
         return []
-    found = sorted(path for path in fs.find(root) if PurePosixPath(path).suffix.lower() in FORMATS)
-    hidden = [
+    base = PurePosixPath(root)
+    files = sorted(
         path
-        for path in found
-        if any(
-            part.startswith((".", "_"))
-            for part in PurePosixPath(path).relative_to(PurePosixPath(root)).parts
+        for path in fs.find(root)
+        if PurePosixPath(path).suffix.lower() in FORMATS
+        # Hidden (".x", "_x") at any depth: an upload in progress, or a tool's own files.
+        and not any(
+            part.startswith((".", "_")) for part in PurePosixPath(path).relative_to(base).parts
         )
-    ]
-    files = [path for path in found if path not in hidden]
+    )
     return [fs.unstrip_protocol(path) if is_url(location) else path for path in files]
 
 
