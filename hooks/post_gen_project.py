@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 CI = "{{ cookiecutter.ci }}"
@@ -37,14 +39,58 @@ def seed_training_files(project: Path) -> None:
     shutil.copyfile(project / "src" / PACKAGE / "data" / "sample_data" / "reviews.csv", target)
 
 
+# Bounds the post-generation `uv lock`: generation must finish even when the
+# package index is slow or out of reach. Override with TEMPLATE_UV_LOCK_TIMEOUT.
+LOCK_TIMEOUT_SECONDS = 180
+LOCK_LATER = "run `uv lock` in the project once uv can reach the package index, before `uv sync`"
+
+
+def lock_timeout() -> float:
+    value = os.environ.get("TEMPLATE_UV_LOCK_TIMEOUT", "")
+    try:
+        return float(value) if float(value) > 0 else LOCK_TIMEOUT_SECONDS
+    except ValueError:
+        return LOCK_TIMEOUT_SECONDS
+
+
+def run_uv_lock(project: Path, *flags: str, timeout: float) -> str | None:
+    """Run `uv lock`; None when it worked, else the reason in a few words."""
+    try:
+        result = subprocess.run(
+            ["uv", "lock", "--quiet", *flags],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return f"it took longer than {timeout:g} s"
+    except OSError as error:
+        return str(error)
+    if result.returncode == 0:
+        return None
+    last = (result.stderr or result.stdout).strip().splitlines()[-1:]
+    return " ".join(last)[-300:] or f"exit code {result.returncode}"
+
+
 def lock(project: Path) -> str:
-    """Pin every dependency in uv.lock, so each checkout installs the same versions."""
+    """Pin every dependency in uv.lock, so each checkout installs the same versions.
+
+    Never fails generation: offline, uv tries its cache; without uv, or when
+    neither works within the time bound, the project is complete but unlocked.
+    """
     if shutil.which("uv") is None:
-        return "uv was not found, so there is no uv.lock yet: run `uv lock` once uv is installed."
-    result = subprocess.run(["uv", "lock", "--quiet"], cwd=project, capture_output=True, text=True)
-    if result.returncode != 0:
-        return f"`uv lock` failed ({result.stderr.strip()[-300:]}); run it again before `uv sync`."
-    return "Dependencies are pinned in uv.lock."
+        return f"uv was not found, so there is no uv.lock yet: install uv, then {LOCK_LATER}."
+    timeout = lock_timeout()
+    started = time.monotonic()
+    online = run_uv_lock(project, timeout=timeout)
+    if online is None:
+        return "Dependencies are pinned in uv.lock."
+    remaining = max(timeout - (time.monotonic() - started), 10.0)
+    if run_uv_lock(project, "--offline", timeout=remaining) is None:
+        return f"Dependencies are pinned in uv.lock from uv's cache (`uv lock` failed: {online})."
+    (project / "uv.lock").unlink(missing_ok=True)
+    return f"There is no uv.lock yet (`uv lock` failed: {online}): {LOCK_LATER}."
 
 
 def next_steps() -> str:

@@ -7,16 +7,35 @@ must take, and exits non-zero; cookiecutter then removes the output directory.
 
 from __future__ import annotations
 
-import json
-import keyword
-import re
 import sys
-from collections.abc import Callable
-from pathlib import Path
 
-# Rendered by cookiecutter: a JSON document inside a Python string literal, so
+# Cookiecutter runs this hook in its own interpreter, which may be older than
+# the generated project's: say so in one line instead of failing on a missing
+# name further down. Keep this file parseable by Python 3.7 (cookiecutter's oldest).
+MIN_PYTHON = (3, 10)
+if sys.version_info < MIN_PYTHON:
+    need = ".".join(map(str, MIN_PYTHON))
+    have = ".".join(map(str, sys.version_info[:2]))
+    print(
+        f"ERROR: this template's hooks need Python {need} or newer, but cookiecutter runs on "
+        f"{have}: run it with a newer one, e.g. `uvx --python 3.11 cookiecutter <template>`.",
+        file=sys.stderr,
+    )
+    sys.exit(1)
+
+import json  # noqa: E402
+import keyword  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+# Rendered by cookiecutter: JSON documents inside Python string literals, so
 # quotes or backslashes in an answer cannot break this file.
 ANSWERS: dict = json.loads({{cookiecutter | jsonify | tojson}})  # noqa: F821
+# cookiecutter.json as cookiecutter read it, choice lists included (cookiecutter
+# 2.2+; empty under cruft, which renders without it).
+DECLARED: dict = json.loads({{_cookiecutter | default({}) | jsonify | tojson}})  # noqa: F821
 
 # Names the generated package or command must not take: they would shadow a
 # dependency (`import mlflow` resolving to the project) or a command on PATH.
@@ -47,24 +66,39 @@ SHADOWED = {
 SCHEDULE_PRESETS = {"@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly"}
 
 
-def declared_choices(answers: dict) -> dict[str, set[str]]:
-    """The choice lists as cookiecutter.json declares them.
+def choice_lists(context: dict) -> dict[str, set[str]]:
+    return {name: set(value) for name, value in context.items() if isinstance(value, list)}
+
+
+def declared_choices(answers: dict, declared: dict) -> dict[str, set[str]]:
+    """The choice lists of cookiecutter.json.
 
     Cookiecutter checks a choice given on the command line, but not one from a
-    hand-edited replay file, so the hook checks again. Cruft renders with
-    cookiecutter's generate_files, which sets no ``_repo_dir``; there every
-    answer (from --extra-context or .cruft.json) has already been through
-    cookiecutter's generate_context, which refuses a value outside a choice
-    list, so there is nothing left to check.
+    hand-edited replay file, so the hook checks again. A normal run hands the
+    lists over in ``_cookiecutter``; a replay hands over only the replayed
+    answers, so the lists come from the template's cookiecutter.json. Its
+    ``_repo_dir`` is the path as typed (``.``, ``../x``), relative to where
+    cookiecutter started, while this hook runs inside the new project:
+    ``$PWD`` still names the starting directory. Cruft sets no ``_repo_dir``;
+    it has already refused a value outside a choice list.
     """
+    lists = choice_lists(declared)
+    if lists:
+        return lists
     repo_dir = answers.get("_repo_dir")
     if not repo_dir:
         return {}
-    declared = json.loads((Path(repo_dir) / "cookiecutter.json").read_text(encoding="utf-8"))
-    return {name: set(value) for name, value in declared.items() if isinstance(value, list)}
+    candidates = [Path(repo_dir)]
+    if not Path(repo_dir).is_absolute() and os.environ.get("PWD"):
+        candidates.insert(0, Path(os.environ["PWD"]) / repo_dir)
+    for candidate in candidates:
+        context_file = candidate / "cookiecutter.json"
+        if context_file.is_file():
+            return choice_lists(json.loads(context_file.read_text(encoding="utf-8")))
+    return {}
 
 
-CHOICES = declared_choices(ANSWERS)
+CHOICES = declared_choices(ANSWERS, DECLARED)
 # Bounds of the five cron fields (minute, hour, day of month, month, day of
 # week) and the names accepted for months and weekdays.
 CRON_BOUNDS = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 7)]

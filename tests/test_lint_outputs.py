@@ -244,3 +244,22 @@ def test_shellcheck_requires_environment_variables_to_be_checked(default_project
     )  # fmt: skip
     assert result.returncode == 1
     assert "SC2154" in result.stdout
+
+
+def test_the_template_workflow_runs_every_default_session_and_passes_the_linters():
+    """The template's own CI is a user of the template too: linted, and it runs what `uvx nox` runs."""
+    workflow = TEMPLATE / ".github" / "workflows" / "ci.yml"
+    linted = actionlint(workflow)
+    assert linted.returncode == 0, linted.stdout
+    problems = shellcheck_run_blocks(workflow)
+    assert not problems, "\n".join(problems)
+
+    document = yaml.safe_load(workflow.read_text(encoding="utf-8"))
+    commands = [step["run"] for job in document["jobs"].values() for step in job["steps"] if "run" in step]
+    sessions = {match for command in commands for match in re.findall(r"uvx nox -s (\S+)", command)}
+    noxfile = (TEMPLATE / "noxfile.py").read_text(encoding="utf-8")
+    default = re.search(r"nox\.options\.sessions = \[(.*?)\]", noxfile, re.DOTALL).group(1)
+    expected = set(re.findall(r'"(\w+)"', default)) - {"preflight"}
+    assert {session.strip("\"'").split("(")[0] for session in sessions} == expected
+    assert document["jobs"]["generated"]["strategy"]["matrix"]["model"] == CONTEXT["model"]
+    assert set(document["jobs"]["production"]["services"]) == {"postgres", "redis"}
