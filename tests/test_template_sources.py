@@ -234,3 +234,28 @@ def test_an_old_python_gets_one_line_not_a_traceback(tmp_path):
     assert len(lines) == 1, result.stderr
     assert "need Python 3.10 or newer" in lines[0]
     assert "runs on 3.8" in lines[0]
+
+
+@pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
+def test_offline_generation_locks_from_uvs_cache(tmp_path):
+    """With the index out of reach, uv's cache still pins the dependencies."""
+    online = tmp_path / "online"
+    warm = run_cookiecutter(tmp_path, "--output-dir", str(online), str(TEMPLATE), cwd=tmp_path)
+    assert_rendered(warm, online)
+    assert "Dependencies are pinned in uv.lock." in warm.stdout
+    offline = tmp_path / "offline"
+    dead_proxy = "http://127.0.0.1:9"  # the discard port: nothing listens there
+    result = run_cookiecutter(
+        tmp_path,
+        "--output-dir",
+        str(offline),
+        str(TEMPLATE),
+        cwd=tmp_path,
+        HTTPS_PROXY=dead_proxy,
+        HTTP_PROXY=dead_proxy,
+        ALL_PROXY=dead_proxy,
+        UV_HTTP_RETRIES="0",
+    )
+    project = assert_rendered(result, offline)
+    assert "pinned in uv.lock from uv's cache" in result.stdout
+    assert (project / "uv.lock").is_file()
