@@ -287,8 +287,8 @@ def demo(session: nox.Session) -> None:
                 f"  predictions:   {project / 'data' / 'predictions' / partition}",
                 f"  report:        {project / 'data' / 'reports' / partition / 'report.html'}",
                 f"  MLflow store:  {project / 'mlflow.db'} (artifacts in {project / 'mlartifacts'})",
-                f"  start the UIs: cd {project} && bash scripts/start_mlflow.sh",
-                f"                 cd {project} && bash scripts/start_airflow.sh",
+                f"  start the UIs: cd {project} && uv run {slug} stack up",
+                f"  then:          uv run {slug} trigger {slug.replace('-', '_')}_batch_inference --wait",
             ]
         )
     )
