@@ -95,19 +95,23 @@ def lock(project: Path) -> str:
 
 def next_steps() -> str:
     """The README's quick start, so the first thing a user reads agrees with it."""
-    return f"""
-Created {SLUG}. Next steps (README.md, "Quick start"):
-
-  cd {SLUG}
-  uv sync --locked                     # Python 3.11+; installs everything into .venv
-  uv run {SLUG} train                  # train, register, promote a champion
-  uv run {SLUG} stack up               # MLflow on :5000, Airflow on :8080 (user admin)
-  uv run {SLUG} trigger {PACKAGE}_batch_inference --wait
-  uv run {SLUG} serve                  # POST /predict on http://127.0.0.1:8000
-
-  uv run pytest                        # the inner loop, about two minutes on 2 cores
-  uv run {SLUG} --help                 # every command, in the order you use them
-"""
+    steps = [  # (command, comment); an empty command is a blank line
+        (f"cd {SLUG}", ""),
+        ("uv sync --locked", "Python 3.11+; installs everything into .venv"),
+        (f"uv run {SLUG} train", "train, register, promote a champion"),
+        (f"uv run {SLUG} stack up", "MLflow on :5000, Airflow on :8080 (user admin)"),
+        (f"uv run {SLUG} trigger {PACKAGE}_batch_inference --wait", ""),
+        (f"uv run {SLUG} serve", "POST /predict on http://127.0.0.1:8000"),
+        ("", ""),
+        ("uv run pytest", "the inner loop"),
+        (f"uv run {SLUG} --help", "every command, in the order you use them"),
+    ]
+    width = max(len(command) for command, comment in steps if comment) + 2
+    lines = [
+        f"  {command:<{width}}# {comment}" if comment else f"  {command}".rstrip()
+        for command, comment in steps
+    ]
+    return f'\nCreated {SLUG}. Next steps (README.md, "Quick start"):\n\n' + "\n".join(lines) + "\n"
 
 
 if __name__ == "__main__":
