@@ -18,6 +18,7 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.errors import SettingsError
+from {{ cookiecutter.package_name }}.redaction import redact
 
 PROJECT_SLUG = "{{ cookiecutter.project_slug }}"
 PACKAGE_NAME = "{{ cookiecutter.package_name }}"
@@ -247,11 +248,13 @@ class Settings:
         problems = _problems(self)
         if problems:
             raise SettingsError(
-                "; ".join(
-                    f"{ENV_PREFIX}{name.upper()}={value!r} is not valid: expected {expected}"
-                    for name, value, expected in problems
+                redact(
+                    "; ".join(
+                        f"{ENV_PREFIX}{name.upper()}={value!r} is not valid: expected {expected}"
+                        for name, value, expected in problems
+                    )
+                    + "."
                 )
-                + "."
             )
         return self
 
@@ -344,7 +347,7 @@ def _convert(name: str, raw: str) -> object:
             return {"int": int, "float": float}[kind](raw)
     except ValueError:
         raise SettingsError(
-            f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected {expected}."
+            redact(f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected {expected}.")
         ) from None
     if name in LOCATION_FIELDS:
         return as_location(raw)

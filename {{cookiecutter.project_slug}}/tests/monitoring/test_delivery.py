@@ -65,6 +65,16 @@ def test_an_unreachable_webhook_is_logged_not_raised(caplog):
     assert "unreachable" in caplog.text
 
 
+def test_the_webhook_token_stays_out_of_the_log(caplog):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}/hook?token=xoxb-s3cret-token"
+    assert deliver([ALERT], url, timeout=1) is False
+    assert "unreachable" in caplog.text and f"127.0.0.1:{port}" in caplog.text
+    assert "s3cret" not in caplog.text
+
+
 def test_no_alerts_or_no_url_sends_nothing(receiver):
     url, received = receiver
     assert deliver([], url, timeout=5) is False

@@ -143,7 +143,7 @@ def production(services, tmp_path_factory):
         yield {"env": env, "home": home, "started": started, "pid_dir": pid_dir, **services}
     finally:
         # Every process group that ever ran, including one restarted by a test.
-        groups = {int(path.read_text()) for path in pid_dir.glob("*.pid")}
+        groups = {json.loads(path.read_text())["pid"] for path in pid_dir.glob("*.pid")}
         subprocess.run(
             [sys.executable, "-m", PACKAGE_NAME, "stack", "down"], cwd=PROJECT_ROOT, env=env
         )
@@ -151,7 +151,7 @@ def production(services, tmp_path_factory):
 
 
 def component_group(production: dict, name: str) -> int:
-    return int((production["pid_dir"] / f"{name}.pid").read_text())
+    return json.loads((production["pid_dir"] / f"{name}.pid").read_text())["pid"]
 
 
 def wait_for_batch_predict(url: str, run_id: str, state: str, timeout: float = 300) -> tuple:

@@ -233,9 +233,29 @@ def test_serve_predicts_with_the_champion(quickstart):
     assert status == 400 and "string" in json.dumps(body)
 
 
+def test_secrets_and_logs_are_owner_only_and_hold_no_secret(quickstart, stack_up, triggered):
+    stack_dir = quickstart["home"] / ".stack"
+    password_file = Path(stack_up["airflow_password_file"])
+    logs = [path for path in (stack_dir / "logs").rglob("*") if path.is_file()]
+    assert any(path.suffix == ".log" for path in logs)
+    assert any("tasks" in path.parts for path in logs), "the triggered run wrote no task log"
+    private = [stack_dir / "jwt_secret", password_file, *stack_dir.glob("pids/*.pid"), *logs]
+    modes = {str(path): oct(path.stat().st_mode & 0o777) for path in private}
+    assert {mode for mode in modes.values()} == {"0o600"}, modes
+    directories = [stack_dir, *(path for path in stack_dir.rglob("*") if path.is_dir())]
+    assert {oct(path.stat().st_mode & 0o777) for path in directories} == {"0o700"}
+    secrets = {
+        "the Airflow password": json.loads(password_file.read_text())[stack_up["airflow_user"]],
+        "the JWT secret": (stack_dir / "jwt_secret").read_text().strip(),
+    }
+    for what, secret in secrets.items():
+        found = [str(path) for path in logs if secret in path.read_text(errors="replace")]
+        assert found == [], f"{what} is in {found}"
+
+
 def test_stack_down_leaves_no_process(quickstart):
     pid_dir = quickstart["home"] / ".stack" / "pids"
-    groups = [int(path.read_text()) for path in pid_dir.glob("*.pid")]
+    groups = [json.loads(path.read_text())["pid"] for path in pid_dir.glob("*.pid")]
     assert len(groups) == 5
     subprocess.run(
         ["uv", "run", PROJECT_SLUG, "stack", "down"],

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import socket
 import subprocess
 import sys
@@ -46,6 +48,102 @@ def test_the_jwt_secret_is_made_once_and_kept_private(settings):
     assert (settings.platform.stack_dir / "jwt_secret").stat().st_mode & 0o077 == 0
 
 
+@pytest.fixture
+def unrelated_process():
+    """A process the stack did not start, in its own session like a component."""
+    sleeper = subprocess.Popen(["sleep", "300"], start_new_session=True)
+    yield sleeper
+    sleeper.kill()
+    sleeper.wait()
+
+
+def write_pid_file(settings, name: str, text: str):
+    pids = settings.platform.stack_dir / "pids"
+    pids.mkdir(parents=True, exist_ok=True)
+    (pids / f"{name}.pid").write_text(text)
+    return pids / f"{name}.pid"
+
+
+def test_down_leaves_a_process_that_reused_a_components_pid_running(
+    settings, unrelated_process, capsys
+):
+    # The scheduler crashed; the kernel gave its pid to another process, started later.
+    start_time, _ = stack.process_identity(unrelated_process.pid)
+    crashed = stack.PidRecord(
+        pid=unrelated_process.pid,
+        start_time=start_time - 100,
+        boot_id=stack.boot_id(),
+        command=[sys.executable, "-m", "airflow", "scheduler"],
+    )
+    write_pid_file(settings, "scheduler", crashed.as_json())
+
+    assert cli.main(["stack", "down"]) == 0
+
+    assert unrelated_process.poll() is None
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"stopped": []}
+    [line] = err.splitlines()
+    assert f"pid {unrelated_process.pid} is now another process" in line and "left running" in line
+    assert not (settings.platform.stack_dir / "pids" / "scheduler.pid").exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["", "garbage\x00\xff", "[1, 2]", '{"pid": "1"}', "PID"],
+    ids=["empty", "garbage", "a list", "wrong fields", "an older stack's bare pid"],
+)
+def test_a_corrupt_or_foreign_pid_file_is_reported_and_left_alone(
+    settings, unrelated_process, capsys, content
+):
+    content = content.replace("PID", str(unrelated_process.pid))
+    path = write_pid_file(settings, "mlflow", content)
+
+    assert cli.main(["stack", "down"]) == 1
+
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"stopped": []}
+    [line] = err.splitlines()
+    assert str(path) in line and "nothing signalled" in line
+    assert path.read_text() == content
+    assert unrelated_process.poll() is None
+    # `up` starts nothing over it either, and `status` reports it in one line.
+    with pytest.raises(PipelineError, match="not a pid file this stack wrote"):
+        stack.up(settings)
+    assert path.read_text() == content
+    cli.main(["stack", "status"])
+    assert len(capsys.readouterr().err.splitlines()) == 1
+
+
+def test_a_failed_migration_names_the_database_without_its_password(settings, monkeypatch):
+    monkeypatch.setenv("AIRFLOW_HOME", str(settings.platform.stack_dir / "airflow"))
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://u:s3cret@127.0.0.1:1/x")
+    with pytest.raises(PipelineError) as raised:
+        stack.run_foreground(settings, ["scheduler"])
+    message = str(raised.value)
+    assert "airflow db migrate` failed on postgresql://u:***@127.0.0.1:1/x" in message
+    assert "s3cret" not in message
+    assert len(message.splitlines()) == 1
+    # The password file is Airflow's to read, not to write: made before Airflow ran.
+    passwords = (
+        settings.platform.stack_dir / "airflow" / "simple_auth_manager_passwords.json.generated"
+    )
+    assert passwords.stat().st_mode & 0o777 == 0o600
+    assert set(json.loads(passwords.read_text())) == {stack.AIRFLOW_USER}
+
+
+def test_private_files_are_owner_only_from_the_first_byte(tmp_path):
+    previous = os.umask(0)  # the loosest umask a user could have
+    try:
+        stack.write_private(tmp_path / "secret", "s3cret")
+        with pytest.raises(FileExistsError):
+            stack.write_private(tmp_path / "secret", "other", replace=False)
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "secret").read_text() == "s3cret"
+    assert (tmp_path / "secret").stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir()] == ["secret"]
+
+
 def test_footprint_sums_the_processes_of_each_group(settings):
     pids = settings.platform.stack_dir / "pids"
     pids.mkdir(parents=True)
@@ -59,7 +157,9 @@ def test_footprint_sums_the_processes_of_each_group(settings):
     try:
         # Measured before the interpreter has started, it would be a bare fork of 0.2 MB.
         assert sleeper.stdout.readline().strip() == "ready"
-        (pids / "mlflow.pid").write_text(str(sleeper.pid))
+        start_time, _ = stack.process_identity(sleeper.pid)
+        record = stack.PidRecord(sleeper.pid, start_time, stack.boot_id(), sleeper.args)
+        (pids / "mlflow.pid").write_text(record.as_json())
         measured = stack.footprint(settings)
     finally:
         sleeper.kill()

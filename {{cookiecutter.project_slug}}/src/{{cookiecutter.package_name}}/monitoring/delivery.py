@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 from {{ cookiecutter.package_name }}.monitoring.alerts import Alert
+from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, Settings
 
 log = logging.getLogger(__name__)
@@ -41,10 +42,14 @@ def deliver(alerts: list[Alert], url: str | None, *, timeout: float) -> bool:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             delivered = 200 <= response.status < 300
     except (urllib.error.URLError, OSError, ValueError) as error:
+        # The URL is the credential (Slack's path, a token in the query), and
+        # urllib's errors may quote it: both are masked.
         log.warning(
-            "alert webhook %s unreachable (%s); alerts stay in MLflow and the log", url, error
+            "alert webhook %s unreachable (%s); alerts stay in MLflow and the log",
+            redact(url),
+            redact(error, [url]),
         )
         return False
     if not delivered:
-        log.warning("alert webhook %s answered %s", url, response.status)
+        log.warning("alert webhook %s answered %s", redact(url), response.status)
     return delivered

@@ -1,7 +1,11 @@
 """The local stack: MLflow's tracking server and Airflow's components as managed processes.
 
 Each component runs in its own session (process group) with a pid file and a
-log under ``.stack/``, so ``down`` can stop it and everything it forked.
+log under ``.stack/``, so ``down`` can stop it and everything it forked. The
+pid file also records the process's start time, so a pid the kernel has since
+given to another process is never signalled. Every file the stack writes is
+owner-only from its first byte (secrets, logs, pid files), and every component
+starts with a private umask, so the files Airflow and MLflow write are too.
 Standard library only, apart from the two servers it starts.
 """
 
@@ -19,11 +23,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import (
     ENV_PREFIX,
     Settings,
@@ -35,6 +40,8 @@ MLFLOW_PORT = 5000
 AIRFLOW_PORT = 8080
 AIRFLOW_USER = "admin"
 HEALTH_TIMEOUT_SECONDS = 180
+# Files the components create are the owner's only: logs and databases may hold secrets.
+PRIVATE_UMASK = 0o077
 log = logging.getLogger(__name__)
 
 
@@ -43,6 +50,8 @@ class Component:
     name: str
     command: list[str]
     port: int | None = None
+    # Variables for this component only, over the stack's environment.
+    env: dict[str, str] = field(default_factory=dict)
 
 
 def stack_dir(settings: Settings) -> Path:
@@ -50,7 +59,45 @@ def stack_dir(settings: Settings) -> Path:
 
 
 def password_file(env: dict[str, str]) -> Path:
-    return Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+    configured = env.get("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE")
+    return Path(
+        configured or Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"
+    )
+
+
+def write_private(path: Path, text: str, *, replace: bool = True) -> None:
+    """Write ``text`` to ``path`` atomically, owner-only (0600) from the first byte.
+
+    With ``replace=False`` an existing file wins (FileExistsError), so two
+    concurrent writers cannot leave two different secrets behind.
+    """
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # O_EXCL and O_NOFOLLOW: never write through a file or link someone else planted.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        if replace:
+            os.replace(temporary, path)
+        else:
+            os.link(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _open_private_log(path: Path) -> int:
+    """A log file descriptor for appending, owner-only, also when an older stack made it 0644."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW, 0o600)
+    os.fchmod(fd, 0o600)
+    return fd
+
+
+def _private_dir(path: Path) -> Path:
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.chmod(0o700)
+    return path
 
 
 # The production profile takes these from the environment (deploy/.env.example)
@@ -101,8 +148,7 @@ def _database(url: str) -> tuple:
 
 def stack_environment(settings: Settings) -> dict[str, str]:
     """Airflow and MLflow variables for every component of the configured profile."""
-    directory = stack_dir(settings)
-    directory.mkdir(exist_ok=True)
+    directory = _private_dir(stack_dir(settings))
     env = {**os.environ, **airflow_environment(settings), **mlflow_server_environment(settings)}
     if settings.platform.profile == "production":
         problems = production_problems(settings, dict(os.environ))
@@ -114,10 +160,10 @@ def stack_environment(settings: Settings) -> dict[str, str]:
             )
     else:
         secret_file = directory / "jwt_secret"
-        if not secret_file.is_file():
-            # Generated once, kept out of git (.stack/ is ignored), shared by all components.
-            secret_file.write_text(secrets.token_urlsafe(32))
-            secret_file.chmod(0o600)
+        # Generated once, kept out of git (.stack/ is ignored), shared by all components.
+        with contextlib.suppress(FileExistsError):
+            write_private(secret_file, secrets.token_urlsafe(32), replace=False)
+        secret_file.chmod(0o600)  # made 0644 by an older version of the stack
         env.setdefault("AIRFLOW__API_AUTH__JWT_SECRET", secret_file.read_text().strip())
         # One LocalExecutor worker: each is a full Python with Airflow loaded
         # (~130 MB), and the DAGs are chains. Export AIRFLOW__CORE__PARALLELISM for more.
@@ -128,37 +174,62 @@ def stack_environment(settings: Settings) -> dict[str, str]:
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", f"http://127.0.0.1:{AIRFLOW_PORT}/execution/"
     )
     env.setdefault("AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS", f"{AIRFLOW_USER}:admin")
+    env.setdefault(
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
+        str(Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"),
+    )
     env.setdefault("AIRFLOW__API__WORKERS", "1")
     env.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(directory / "logs" / "tasks"))
+    # Task logs can hold whatever a task prints; Airflow's defaults are 0664 and 0775.
+    env.setdefault("AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS", "0o600")
+    env.setdefault("AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS", "0o700")
     # MLflow's background job runner is not needed for tracking and costs memory.
     env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
     return env
 
 
+# MLflow 3.17 refuses to load any scikit-learn model, skops included, unless this
+# is true: a crafted model's MLmodel file can widen skops' trusted types. Only
+# the processes that run tasks load the champion; the others never need it.
+NO_MODEL_LOADING = {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false"}
+LOADS_THE_CHAMPION = {
+    "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": os.environ.get(
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true"
+    )
+}
+
+
 def components(settings: Settings, env: dict[str, str]) -> list[Component]:
     python = sys.executable
     airflow = [python, "-m", "airflow"]
+    # The backend store URI (a database password in production) and the artifact
+    # destination reach `mlflow server` through MLFLOW_BACKEND_STORE_URI and
+    # MLFLOW_ARTIFACTS_DESTINATION in its environment: a command line is
+    # visible to every user of the machine (`ps`), an environment is not.
     chosen = [
         Component(
             "mlflow",
             [
                 python, "-m", "{{ cookiecutter.package_name }}.platform.mlflow_server",
-                "--backend-store-uri", env["MLFLOW_BACKEND_STORE_URI"],
-                "--artifacts-destination", env["MLFLOW_ARTIFACTS_DESTINATION"],
                 "--host", "127.0.0.1", "--port", str(MLFLOW_PORT), "--workers", "1",
             ],
             MLFLOW_PORT,
+            NO_MODEL_LOADING,
         ),
         Component(
             "api-server",
             [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(AIRFLOW_PORT)],
             AIRFLOW_PORT,
+            NO_MODEL_LOADING,
         ),
         # One machine: the api-server reads task logs from disk, so the
         # per-component log servers would only cost memory.
-        Component("scheduler", [*airflow, "scheduler", "--skip-serve-logs"]),
-        Component("dag-processor", [*airflow, "dag-processor"]),
-        Component("triggerer", [*airflow, "triggerer", "--skip-serve-logs"]),
+        # The LocalExecutor runs tasks as children of the scheduler.
+        Component("scheduler", [*airflow, "scheduler", "--skip-serve-logs"], None,
+                  LOADS_THE_CHAMPION),
+        Component("dag-processor", [*airflow, "dag-processor"], None, NO_MODEL_LOADING),
+        Component("triggerer", [*airflow, "triggerer", "--skip-serve-logs"], None,
+                  NO_MODEL_LOADING),
     ]  # fmt: skip
     if settings.platform.profile == "production" and settings.platform.executor == "celery":
         chosen += [
@@ -166,6 +237,8 @@ def components(settings: Settings, env: dict[str, str]) -> list[Component]:
                 f"celery-worker-{i}",
                 [*airflow, "celery", "worker", "--concurrency", "1", "--skip-serve-logs",
                  "--celery-hostname", _celery_node(str(i))],
+                None,
+                LOADS_THE_CHAMPION,
             )
             for i in range(1, settings.platform.celery_workers + 1)
         ]  # fmt: skip
@@ -180,17 +253,126 @@ def _log_file(settings: Settings, name: str) -> Path:
     return stack_dir(settings) / "logs" / f"{name}.log"
 
 
-def running_pid(settings: Settings, name: str) -> int | None:
-    path = _pid_file(settings, name)
-    if not path.is_file():
-        return None
-    pid = int(path.read_text())
+@dataclass(frozen=True)
+class PidRecord:
+    """What a pid file says: the process `up` started, and how to recognise it later."""
+
+    pid: int
+    # /proc/<pid>/stat field 22, in clock ticks since boot: a reused pid has a later one.
+    start_time: int
+    boot_id: str
+    command: list[str]
+    # The command line once the component was healthy: MLflow's launcher execs
+    # uvicorn and Airflow's api-server renames itself, so the one started differs.
+    cmdline: list[str] | None = None
+
+    def as_json(self) -> str:
+        return json.dumps(self.__dict__)
+
+
+@dataclass(frozen=True)
+class PidCheck:
+    """A pid file's verdict: the component's live pid, or why there is none."""
+
+    pid: int | None = None
+    # One line for the user, when the file named something other than a live component.
+    note: str | None = None
+    # The file could not be read as a record of this stack: it stays, nothing is signalled.
+    kept: bool = False
+
+
+def boot_id() -> str:
+    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def process_identity(pid: int) -> tuple[int, list[str]] | None:
+    """Start time (clock ticks since boot) and command line of ``pid``, or None once it is gone."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        path.unlink(missing_ok=True)
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (FileNotFoundError, ProcessLookupError):
         return None
-    return pid
+    # Fields after the ")" that ends the process name start at field 3: 22 is index 19.
+    start_time = int(stat.rsplit(")", 1)[1].split()[19])
+    return start_time, [arg.decode(errors="replace") for arg in cmdline.split(b"\0")[:-1]]
+
+
+def _record(pid: int, command: list[str], *, settled: bool = False) -> PidRecord:
+    identity = process_identity(pid)
+    if identity is None:
+        raise PipelineError(f"process {pid} exited as soon as it started.")
+    start_time, cmdline = identity
+    return PidRecord(pid, start_time, boot_id(), command, cmdline if settled else None)
+
+
+def _read_record(path: Path) -> PidRecord:
+    """The record in ``path``; ValueError when it is not one this stack wrote."""
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict):
+        raise ValueError("not a JSON object")
+    record = PidRecord(**data)
+    if not (
+        isinstance(record.pid, int)
+        and record.pid > 0
+        and isinstance(record.start_time, int)
+        and isinstance(record.boot_id, str)
+        and isinstance(record.command, list)
+        and (record.cmdline is None or isinstance(record.cmdline, list))
+    ):
+        raise ValueError("fields of the wrong type")
+    return record
+
+
+def check_pid_file(settings: Settings, name: str) -> PidCheck:
+    """Whether ``name``'s pid file names a live process that this stack started.
+
+    A file for a process that has exited, or whose pid now belongs to another
+    process, is removed. One that is damaged or written by someone else stays,
+    for the user to look at.
+    """
+    path = _pid_file(settings, name)
+    try:
+        record = _read_record(path)
+    except FileNotFoundError:
+        return PidCheck()
+    except (OSError, ValueError, TypeError) as error:
+        return PidCheck(
+            note=f"{name}: {path} is not a pid file this stack wrote ({type(error).__name__}): "
+            "nothing signalled, file left in place; check what it names, then remove it.",
+            kept=True,
+        )
+    identity = process_identity(record.pid)
+    if identity is None:
+        path.unlink(missing_ok=True)
+        return PidCheck()
+    start_time, cmdline = identity
+    same_process = (
+        record.boot_id == boot_id()
+        and start_time == record.start_time
+        and (record.cmdline is None or cmdline == record.cmdline)
+    )
+    if not same_process:
+        path.unlink(missing_ok=True)
+        shown = " ".join(cmdline)[:60] or "?"
+        return PidCheck(
+            note=f"{name}: pid {record.pid} is now another process ({shown}), "
+            "not the one the stack started: left running, stale pid file removed."
+        )
+    return PidCheck(pid=record.pid)
+
+
+def running_pid(settings: Settings, name: str) -> int | None:
+    return check_pid_file(settings, name).pid
+
+
+def _pid_names(settings: Settings) -> list[str]:
+    return sorted(path.stem for path in (stack_dir(settings) / "pids").glob("*.pid"))
+
+
+def pid_file_notes(settings: Settings) -> list[str]:
+    """One line for each pid file that named no live component of this stack."""
+    checks = [check_pid_file(settings, name) for name in _pid_names(settings)]
+    return [check.note for check in checks if check.note]
 
 
 def _port_in_use(port: int) -> bool:
@@ -222,7 +404,7 @@ def health(settings: Settings) -> dict[str, str]:
         states[name] = reported or ("running" if running_pid(settings, name) else "down")
     # Celery workers have no health endpoint: healthy is answering a ping
     # through the broker, which a hung or disconnected worker does not.
-    workers = [p.stem for p in sorted((stack_dir(settings) / "pids").glob("celery-worker-*.pid"))]
+    workers = [name for name in _pid_names(settings) if name.startswith("celery-worker-")]
     nodes = {
         name: _celery_node(name.rsplit("-", 1)[1], socket.gethostname())
         for name in workers
@@ -253,7 +435,7 @@ def _celery_workers_answering(nodes: list[str]) -> set[str]:
     try:
         replies = app.control.ping(destination=nodes, timeout=1.0)
     except Exception as error:  # the broker is down: no worker can take tasks
-        log.warning("Celery ping through %s failed: %s", broker, error)
+        log.warning("Celery ping through %s failed: %s", redact(broker), redact(error, [broker]))
         return set()
     finally:
         app.close()
@@ -263,7 +445,11 @@ def _celery_workers_answering(nodes: list[str]) -> set[str]:
 def _startable(settings: Settings, env: dict[str, str], names: list[str] | None) -> list[Component]:
     """The chosen components that are not running yet; a taken port is an error."""
     chosen = [c for c in components(settings, env) if names is None or c.name in names]
-    todo = [c for c in chosen if running_pid(settings, c.name) is None]
+    checks = {c.name: check_pid_file(settings, c.name) for c in chosen}
+    kept = [check.note for check in checks.values() if check.kept]
+    if kept:
+        raise PipelineError(f"{kept[0]} `stack up` starts nothing until it is gone.")
+    todo = [c for c in chosen if checks[c.name].pid is None]
     for component in todo:
         if component.port and _port_in_use(component.port):
             raise PipelineError(
@@ -271,37 +457,94 @@ def _startable(settings: Settings, env: dict[str, str], names: list[str] | None)
                 f"start: stop what holds it (`lsof -i :{component.port}`) or run `stack down`."
             )
     for sub in ("pids", "logs"):
-        (stack_dir(settings) / sub).mkdir(parents=True, exist_ok=True)
+        _private_dir(stack_dir(settings) / sub)
     if any(c.name != "mlflow" for c in todo):
-        Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
+        Path(env["AIRFLOW_HOME"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+        _airflow_passwords(env)
         migrate = subprocess.run(
             [sys.executable, "-m", "airflow", "db", "migrate"],
             env=env,
             capture_output=True,
             text=True,
+            umask=PRIVATE_UMASK,
         )
         if migrate.returncode != 0:
+            database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
             last = (migrate.stderr or migrate.stdout).strip().splitlines()[-1:]
             raise PipelineError(
-                f"`airflow db migrate` failed on {env['AIRFLOW__DATABASE__SQL_ALCHEMY_CONN']}: "
-                f"{' '.join(last)}. Check that the database exists and is reachable."
+                redact(
+                    f"`airflow db migrate` failed on {database}: {' '.join(last)}. "
+                    "Check that the database exists and is reachable.",
+                    _secret_values(env),
+                )
             )
     return todo
+
+
+def _secret_values(env: dict[str, str]) -> list[str]:
+    """The values of ``env`` that are secrets, to mask wherever they might be echoed."""
+    names = ("PASSWORD", "SECRET", "FERNET_KEY", "TOKEN")
+    return [value for key, value in env.items() if any(n in key.upper() for n in names)]
+
+
+def _airflow_passwords(env: dict[str, str]) -> Path:
+    """Airflow's simple auth manager password file, created here, owner-only, before Airflow runs.
+
+    Airflow would generate a password for each missing user, print it to the
+    api-server's output (and so to its log), and write the file with the
+    process's umask. Finding every user already present, it only reads the file.
+    """
+    path = password_file(env)
+    users = [
+        entry.split(":", 1)[0].strip()
+        for entry in env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"].split(",")
+        if entry.strip()
+    ]
+    try:
+        passwords = json.loads(path.read_text() or "{}")
+        if not isinstance(passwords, dict):
+            raise ValueError("not a JSON object")
+    except FileNotFoundError:
+        passwords = {}
+    except (OSError, ValueError) as error:
+        raise PipelineError(
+            f"{path} is not Airflow's password file ({type(error).__name__}): "
+            "remove it, and `stack up` writes a new one."
+        ) from None
+    missing = [user for user in users if user not in passwords]
+    if missing:
+        passwords.update({user: secrets.token_urlsafe(12) for user in missing})
+        write_private(path, json.dumps(passwords) + "\n")
+    path.chmod(0o600)  # made 0644 by Airflow under an older version of the stack
+    return path
 
 
 def _start(settings: Settings, component: Component, env: dict[str, str], output) -> int:
     # Its own session, so stopping the group also stops what the component forks.
     process = subprocess.Popen(
         component.command,
-        env=env,
+        env={**env, **component.env},
         cwd=settings.platform.project_root,
         stdout=output,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         start_new_session=True,
+        umask=PRIVATE_UMASK,
     )
-    _pid_file(settings, component.name).write_text(str(process.pid))
+    record = _record(process.pid, component.command)
+    write_private(_pid_file(settings, component.name), record.as_json())
     return process.pid
+
+
+def _settle(settings: Settings, names: list[str]) -> None:
+    """Record each healthy component's command line as it now reads, to check it on `down`."""
+    for name in names:
+        path = _pid_file(settings, name)
+        with contextlib.suppress(OSError, ValueError, TypeError, PipelineError):
+            record = _read_record(path)
+            if running_pid(settings, name) == record.pid:
+                settled = _record(record.pid, record.command, settled=True)
+                write_private(path, settled.as_json())
 
 
 def up(settings: Settings) -> dict:
@@ -309,12 +552,16 @@ def up(settings: Settings) -> dict:
     env = stack_environment(settings)
     todo = _startable(settings, env, None)
     for component in todo:
-        with _log_file(settings, component.name).open("ab") as log:
-            _start(settings, component, env, log)
+        log_fd = _open_private_log(_log_file(settings, component.name))
+        try:
+            _start(settings, component, env, log_fd)
+        finally:
+            os.close(log_fd)
     started = time.monotonic()
     while True:
         states = health(settings)
         if all(state == "healthy" for state in states.values()):
+            _settle(settings, [c.name for c in todo])
             break
         exited = [c.name for c in todo if not _component_alive(settings, c.name)]
         if exited:
@@ -382,15 +629,22 @@ def run_foreground(settings: Settings, names: list[str] | None = None) -> int:
             _pid_file(settings, component.name).unlink(missing_ok=True)
 
 
-def down(settings: Settings) -> list[str]:
-    """Stop every component `up` started, and everything each one forked."""
-    names = [path.stem for path in (stack_dir(settings) / "pids").glob("*.pid")]
-    running = {name: running_pid(settings, name) for name in names}
-    stopped = [name for name, pid in running.items() if pid is not None]
-    _stop_groups([running[name] for name in stopped])
-    for name in names:
+def down(settings: Settings) -> dict:
+    """Stop every component `up` started, and everything each one forked.
+
+    Only processes whose start time matches their pid file are signalled;
+    ``left_alone`` says in one line each what was not, and why.
+    """
+    checks = {name: check_pid_file(settings, name) for name in _pid_names(settings)}
+    stopped = [name for name, check in checks.items() if check.pid is not None]
+    _stop_groups([checks[name].pid for name in stopped])
+    for name in stopped:
         _pid_file(settings, name).unlink(missing_ok=True)
-    return stopped
+    return {
+        "stopped": stopped,
+        "left_alone": [check.note for check in checks.values() if check.note],
+        "kept_pid_files": [name for name, check in checks.items() if check.kept],
+    }
 
 
 def _stop_groups(pgids: list[int]) -> None:
@@ -441,9 +695,8 @@ def footprint(settings: Settings) -> dict:
     RSS counts memory shared between a parent and its forked workers once per
     process, so the total is an upper bound; PSS splits shared pages fairly.
     """
-    groups = {
-        running_pid(settings, p.stem): p.stem for p in (stack_dir(settings) / "pids").glob("*.pid")
-    }
+    groups = {running_pid(settings, name): name for name in _pid_names(settings)}
+    groups.pop(None, None)
     per_component: dict[str, dict[str, float]] = {}
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():

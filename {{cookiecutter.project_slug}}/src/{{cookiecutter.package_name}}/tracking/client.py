@@ -10,6 +10,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from {{ cookiecutter.package_name }}.errors import TrackingServerUnavailableError
+from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, Settings
 
 # Backends where this process writes artifacts itself; a tracking server
@@ -39,7 +40,8 @@ def tracking_server_required(settings: Settings) -> Iterator[None]:
         if not any(marker in str(error) for marker in _UNREACHABLE):
             raise
         raise TrackingServerUnavailableError(
-            f"the MLflow tracking server at {settings.platform.tracking_uri} did not answer: "
+            f"the MLflow tracking server at {redact(settings.platform.tracking_uri)} "
+            "did not answer: "
             f"start it (`{PROJECT_SLUG} stack up`) or fix MLFLOW_TRACKING_URI. "
             "Airflow retries the task."
         ) from error
