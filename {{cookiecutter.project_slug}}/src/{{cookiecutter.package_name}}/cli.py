@@ -266,10 +266,18 @@ def cmd_stack(args: argparse.Namespace) -> int:
     if args.action == "up":
         _print(stack.up(settings))
     elif args.action == "down":
-        _print({"stopped": stack.down(settings)})
+        result = stack.down(settings)
+        _print({"stopped": result["stopped"]})
+        for note in result["left_alone"]:
+            print(f"stack down: {note}", file=sys.stderr)
+        # A pid file left in place may name a component still running.
+        return 1 if result["kept_pid_files"] else 0
     elif args.action == "status":
+        notes = stack.pid_file_notes(settings)
         states = stack.health(settings)
         _print({"health": states, "memory": stack.footprint(settings)})
+        for note in notes:
+            print(f"stack status: {note}", file=sys.stderr)
         return 0 if all(state == "healthy" for state in states.values()) else 3
     elif args.action == "run":
         return stack.run_foreground(settings, args.components)

@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.errors import (
     PipelineError,
     UsageError,
 )
+from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import (
     CHALLENGER_ALIAS,
     CHAMPION_ALIAS,
@@ -71,7 +72,7 @@ def model_version(client: MlflowClient, settings: Settings, version: str) -> Any
         if error.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         raise UsageError(
-            f"'{name}' has no version {version} in {settings.platform.tracking_uri}: "
+            f"'{name}' has no version {version} in {redact(settings.platform.tracking_uri)}: "
             "pick one that the MLflow UI lists under Models."
         ) from None
 
@@ -131,7 +132,7 @@ def load_champion(settings: Settings) -> Champion:
     if version is None:
         raise ChampionNotFoundError(
             f"no model version of '{settings.model.registered_model_name}' has the alias "
-            f"'{CHAMPION_ALIAS}' in {settings.platform.tracking_uri}: "
+            f"'{CHAMPION_ALIAS}' in {redact(settings.platform.tracking_uri)}: "
             f"run `{PROJECT_SLUG} train` first."
         )
     # Resolve the alias once, then load that exact version: a promotion
