@@ -1,91 +1,301 @@
-"""The host's model cache serves a checked version again, and is never trusted blindly."""
+"""The host's model cache serves a checked version again, and nothing another user plants runs."""
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import pickle
-import shutil
+import subprocess
+import sys
+import threading
+import time
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import urlparse
 
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow.exceptions import MlflowException
+from sklearn.pipeline import Pipeline
 
 from {{ cookiecutter.package_name }}.data.schema import TEXT
-from {{ cookiecutter.package_name }}.steps.training import run_training
 from {{ cookiecutter.package_name }}.tracking import model_cache, registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
 
 REVIEWS = pd.DataFrame({TEXT: ["not good at all", "works great, love it", "it is ok"]})
+ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
+NOBODY = 65534
+
+
+class Marker:
+    """Unpickled, it creates the file ``path``: the code an attacker's entry would run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (self.path,))
 
 
 @pytest.fixture
-def trained(isolated_store, tmp_path):
-    """A champion trained in a fresh store (a small one: its artifacts get deleted), own cache."""
-    settings = isolated_store.with_overrides(
-        model_cache_dir=str(tmp_path / "model-cache"),
-        max_features=200,
-        ngram_max=1,
-        min_accuracy=0.5,
-    )
-    result = run_training(settings, "2026-03-20")
-    assert result["promoted"], result["reason"]
+def cached(champion_store, tmp_path):
+    """The session's champion in a store of this test's own, loaded once into an empty cache."""
+    settings = champion_store.with_overrides(model_cache_dir=str(tmp_path / "model-cache"))
+    registry.load_champion(settings)
+    assert champion_entry(settings).is_file()
     return settings
+
+
+@pytest.fixture
+def marker(tmp_path) -> Path:
+    """Where an attacker's code would leave its mark; it must never appear."""
+    return tmp_path / "attacker-code-ran"
+
+
+def cache_root(settings) -> Path:
+    return Path(settings.platform.model_cache_dir)
+
+
+def project_dir(settings) -> Path:
+    name = model_cache.project_directory_name(
+        settings.platform.tracking_uri, settings.model.registered_model_name
+    )
+    return cache_root(settings) / name
 
 
 def champion_entry(settings) -> Path:
     version = registry.champion_version(connect(settings), settings)
-    return model_cache.entry_path(Path(settings.platform.model_cache_dir), version)
+    return project_dir(settings) / model_cache.entry_name(version)
 
 
-def remove_registry_artifacts(settings) -> None:
-    client = connect(settings)
-    version = registry.champion_version(client, settings)
-    logged = client.get_logged_model(version.source.removeprefix("models:/"))
-    shutil.rmtree(urlparse(logged.artifact_location).path)
+def secret_key(settings) -> bytes:
+    return (cache_root(settings) / model_cache.KEY_FILE).read_bytes()
 
 
-def test_a_checked_version_is_served_from_the_cache(trained):
-    entry = champion_entry(trained)
-    # Training loaded (and so cached) the version it evaluated.
-    assert entry.is_file()
-    assert entry.stat().st_mode & 0o077 == 0
-    assert entry.parent.stat().st_mode & 0o077 == 0
-    expected = registry.load_champion(trained.with_overrides(model_cache_dir="")).model
-
-    remove_registry_artifacts(trained)
-
-    champion = registry.load_champion(trained)
-    assert np.array_equal(champion.model.predict_proba(REVIEWS), expected.predict_proba(REVIEWS))
-    with pytest.raises((MlflowException, OSError)):
-        registry.load_champion(trained.with_overrides(model_cache_dir=""))
+def armed(marker: Path) -> bytes:
+    """A pickle that creates ``marker`` when loaded, proven to do so before a probe uses it."""
+    payload = pickle.dumps(Marker(marker))
+    pickle.loads(payload)
+    assert marker.exists()
+    marker.unlink()
+    return payload
 
 
-def test_an_unreadable_entry_is_replaced_from_the_registry(trained, caplog):
-    entry = champion_entry(trained)
-    entry.write_bytes(b"not a pickle")
+def forged(settings, entry: Path, payload: bytes) -> bytes:
+    """``payload`` signed with the user's real key, as if the attacker had stolen it."""
+    return model_cache.seal(secret_key(settings), entry.name, payload)
 
+
+def cache_warnings(caplog) -> list[str]:
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.name == model_cache.__name__ and record.levelno == logging.WARNING
+    ]
+
+
+def load_falls_back(settings, caplog, expected: str) -> registry.Champion:
+    """Load the champion: one cache warning containing ``expected``, a working model."""
+    caplog.clear()
     with caplog.at_level(logging.WARNING):
-        champion = registry.load_champion(trained)
-
-    assert "unreadable" in caplog.text
+        champion = registry.load_champion(settings)
+    warnings = cache_warnings(caplog)
+    assert len(warnings) == 1, warnings
+    assert expected in warnings[0]
+    assert "loading from the registry" in warnings[0]
+    assert type(champion.model) is Pipeline
     assert champion.model.predict_proba(REVIEWS).shape == (len(REVIEWS), 2)
-    with entry.open("rb") as handle:
-        assert pickle.load(handle).classes_.tolist() == champion.model.classes_.tolist()
+    return champion
 
 
-def test_a_cache_others_can_write_to_is_not_used(trained, caplog):
-    entry = champion_entry(trained)
-    entry.parent.chmod(0o777)
-    remove_registry_artifacts(trained)
+LOAD_IN_A_FRESH_PROCESS = """
+import json, sys, time
+import pandas as pd
+from {{ cookiecutter.package_name }}.settings import load_settings
+from {{ cookiecutter.package_name }}.tracking import registry
+started = time.perf_counter()
+champion = registry.load_champion(load_settings())
+seconds = time.perf_counter() - started
+probabilities = champion.model.predict_proba(pd.DataFrame(json.loads(sys.argv[1])))
+print(json.dumps({"seconds": seconds, "skops": "skops.io" in sys.modules,
+                  "probabilities": probabilities.tolist()}))
+"""
 
-    with caplog.at_level(logging.WARNING), pytest.raises((MlflowException, OSError)):
-        registry.load_champion(trained)
-    assert "model cache not used" in caplog.text
-    assert "chmod go-w" in caplog.text
+
+def test_a_checked_version_is_served_from_the_cache_without_skops(cached, caplog):
+    """A fresh process, as an Airflow task: one unpickle. Prints the times, asserts none."""
+    entry = champion_entry(cached)
+    assert entry.read_bytes().startswith(model_cache.MAGIC)
+    for place in (entry, entry.parent, cache_root(cached)):
+        assert place.stat().st_mode & 0o077 == 0, place
+    environment = {**os.environ, f"{ENV_PREFIX}MODEL_CACHE_DIR": str(cache_root(cached))}
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_IN_A_FRESH_PROCESS, json.dumps(REVIEWS.to_dict(orient="list"))],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    hit = json.loads(result.stdout.splitlines()[-1])
+    started = time.perf_counter()
+    expected = registry.load_champion(cached.with_overrides(model_cache_dir="")).model
+    skops = time.perf_counter() - started
+    print(
+        f"\nchampion load: cache hit {hit['seconds']:.3f} s in a fresh process; "
+        f"registry {skops:.3f} s in this one, with skops already imported"
+    )
+    assert "model cache" not in result.stderr
+    # skops is what a registry load imports: the model came from the entry.
+    assert not hit["skops"]
+    assert np.allclose(hit["probabilities"], expected.predict_proba(REVIEWS))
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda entry, payload: entry.write_bytes(payload), id="bare pickle"),
+        pytest.param(
+            lambda entry, payload: entry.write_bytes(model_cache.MAGIC + bytes(32) + payload),
+            id="pickle with a made-up MAC",
+        ),
+        pytest.param(
+            lambda entry, _: entry.write_bytes(entry.read_bytes()[:-1] + b"\x00"),
+            id="flipped byte",
+        ),
+        pytest.param(lambda entry, _: entry.write_bytes(b"not a pickle"), id="garbage"),
+    ],
+)
+def test_a_tampered_entry_falls_back_to_the_registry(cached, caplog, marker, tamper):
+    entry = champion_entry(cached)
+    tamper(entry, armed(marker))
+
+    load_falls_back(cached, caplog, "failed its integrity check")
+
+    assert not marker.exists()
+    # The registry load wrote a good entry in its place.
+    assert model_cache.unseal(secret_key(cached), entry.name, entry.read_bytes()) is not None
+
+
+def test_a_symlinked_entry_is_not_followed(cached, caplog, marker, tmp_path):
+    entry = champion_entry(cached)
+    # Signed with the real key: only the refusal to follow the link stops it.
+    planted = tmp_path / "planted.pkl"
+    planted.write_bytes(forged(cached, entry, armed(marker)))
+    entry.unlink()
+    entry.symlink_to(planted)
+
+    load_falls_back(cached, caplog, "is a symbolic link")
+
+    assert not marker.exists()
+    assert not entry.is_symlink()
+
+
+def swap_project_dir(settings, prepared: Path) -> None:
+    """Move the project's directory aside and put ``prepared`` in its place."""
+    real = project_dir(settings)
+    real.rename(real.with_name("moved-aside"))
+    prepared.rename(real)
+
+
+def make_others_writable(path: Path) -> None:
+    path.chmod(0o777)
+
+
+def give_to_nobody(path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("only root can give a directory to another user")
+    os.chown(path, NOBODY, NOBODY)
+
+
+@pytest.mark.parametrize(
+    ("attack", "signed", "expected"),
+    [
+        # The attacker cannot sign: their own directory in its place is not enough.
+        ("swap private", False, "failed its integrity check"),
+        # Signed with the stolen key below: only the directory check stops these.
+        ("swap writable", True, "must belong to this user"),
+        ("swap owned by another user", True, "must belong to this user"),
+        ("project dir others can write", True, "must belong to this user"),
+        ("project dir of another user", True, "must belong to this user"),
+        ("cache root others can write", True, "must belong to this user"),
+        ("cache root swapped for a link", True, "is a symbolic link"),
+    ],
+)
+def test_a_directory_someone_else_controls_is_refused(
+    cached, caplog, marker, tmp_path, attack, signed, expected
+):
+    entry = champion_entry(cached)
+    root, project = cache_root(cached), project_dir(cached)
+    payload = armed(marker)
+    if signed:
+        payload = forged(cached, entry, payload)
+    if attack.startswith("swap"):
+        prepared = tmp_path / "prepared"
+        prepared.mkdir(mode=0o700)
+        (prepared / entry.name).write_bytes(payload)
+        if attack == "swap writable":
+            make_others_writable(prepared)
+        elif attack == "swap owned by another user":
+            give_to_nobody(prepared)
+        swap_project_dir(cached, prepared)
+    else:
+        entry.write_bytes(payload)
+    if attack == "project dir others can write":
+        make_others_writable(project)
+    elif attack == "project dir of another user":
+        give_to_nobody(project)
+    elif attack == "cache root others can write":
+        make_others_writable(root)
+    elif attack == "cache root swapped for a link":
+        moved = root.rename(tmp_path / "real-cache")
+        root.symlink_to(moved)
+
+    load_falls_back(cached, caplog, expected)
+
+    assert not marker.exists()
+
+
+def test_a_directory_swapped_after_the_check_is_not_used(cached, marker, tmp_path):
+    entry = champion_entry(cached)
+    version = registry.champion_version(connect(cached), cached)
+    prepared = tmp_path / "prepared"
+    prepared.mkdir(mode=0o700)
+    (prepared / entry.name).write_bytes(forged(cached, entry, armed(marker)))
+    platform = cached.platform
+
+    with model_cache.opened(platform.model_cache_dir, platform.tracking_uri, version.name) as cache:
+        # Between the check and the read: the path now leads to the attacker's entry.
+        swap_project_dir(cached, prepared)
+        model = cache.load(version)
+
+    assert type(model) is Pipeline
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("payload", "expected"),
+    [
+        (pickle.dumps({"classes_": [0, 1]}), "holds a dict, not a Pipeline"),
+        (b"signed, but not a pickle", "unreadable"),
+    ],
+    ids=["a dict", "not a pickle"],
+)
+def test_a_signed_entry_that_is_not_a_pipeline_is_refused(cached, caplog, payload, expected):
+    entry = champion_entry(cached)
+    entry.write_bytes(forged(cached, entry, payload))
+
+    load_falls_back(cached, caplog, expected)
+
+    restored = model_cache.unseal(secret_key(cached), entry.name, entry.read_bytes())
+    assert type(pickle.loads(restored)) is Pipeline
+
+
+def test_a_valid_entry_under_another_name_is_refused(cached, caplog):
+    entry = champion_entry(cached)
+    # Signed for another version: moving a good entry to a new name does not make it this one.
+    entry.write_bytes(forged(cached, entry.with_name("v99-other.pkl"), pickle.dumps(None)))
+
+    load_falls_back(cached, caplog, "failed its integrity check")
 
 
 def version(number: int, run_id: str = "run", name: str = "reviews") -> SimpleNamespace:
@@ -94,24 +304,108 @@ def version(number: int, run_id: str = "run", name: str = "reviews") -> SimpleNa
     )
 
 
-def test_entries_are_keyed_by_the_exact_version_and_environment(tmp_path, monkeypatch):
-    first = model_cache.entry_path(tmp_path, version(1))
-    assert model_cache.entry_path(tmp_path, version(1)) == first
+def test_entries_are_keyed_by_the_exact_version_environment_and_project(monkeypatch):
+    first = model_cache.entry_name(version(1))
+    assert model_cache.entry_name(version(1)) == first
     # A re-created model reuses version numbers, not run ids.
-    assert model_cache.entry_path(tmp_path, version(1, run_id="other")) != first
-    assert model_cache.entry_path(tmp_path, version(2)) != first
-    assert model_cache.entry_path(tmp_path, version(1, name="a/b")).parent == tmp_path / "a_b"
+    assert model_cache.entry_name(version(1, run_id="other")) != first
+    assert model_cache.entry_name(version(2)) != first
     monkeypatch.setattr(model_cache.sklearn, "__version__", "0.1.0")
-    assert model_cache.entry_path(tmp_path, version(1)) != first
+    assert model_cache.entry_name(version(1)) != first
+
+    project = model_cache.project_directory_name("sqlite:///a/mlflow.db", "reviews")
+    assert project.startswith("reviews-")
+    assert model_cache.project_directory_name("sqlite:///b/mlflow.db", "reviews") != project
+    assert model_cache.project_directory_name("sqlite:///a/mlflow.db", "other") != project
+    secret_uri = "http://user:hunter2@mlflow:5000"
+    assert "hunter2" not in model_cache.project_directory_name(secret_uri, "a/b")
+    assert model_cache.project_directory_name(secret_uri, "a/b").startswith("a_b-")
 
 
-def test_only_the_most_recently_used_entries_are_kept(tmp_path):
-    entries = [model_cache.entry_path(tmp_path, version(number)) for number in range(1, 6)]
-    model_cache.store(entries[0], {"model": 1})
-    for entry in entries[1:]:
-        model_cache.load(entries[0])  # the champion, used on every run
-        model_cache.store(entry, {"model": entry.name})
+def test_projects_do_not_evict_each_other(cached, tmp_path):
+    model = registry.load_champion(cached).model
+    shared = str(tmp_path / "shared-cache")
+    with model_cache.opened(shared, "sqlite:///one/mlflow.db", "reviews") as first:
+        for number in range(1, 4):
+            first.store(version(number), model)
+    with model_cache.opened(shared, "sqlite:///two/mlflow.db", "reviews") as second:
+        for number in range(1, 7):
+            second.store(version(number), model)
+        assert [second.load(version(number)) is not None for number in range(1, 7)] == [
+            False, False, False, True, True, True,
+        ]  # fmt: skip
 
-    kept = sorted(path.name for path in entries[0].parent.glob("*.pkl"))
-    assert kept == sorted(entry.name for entry in [entries[0], *entries[-2:]])
-    assert model_cache.load(entries[0]) == {"model": 1}
+    with model_cache.opened(shared, "sqlite:///one/mlflow.db", "reviews") as first:
+        assert all(type(first.load(version(number))) is Pipeline for number in range(1, 4))
+
+
+def test_only_the_most_recently_used_entries_are_kept(cached, tmp_path):
+    model = registry.load_champion(cached).model
+    with model_cache.opened(str(tmp_path / "cache"), "sqlite:///mlflow.db", "reviews") as cache:
+        cache.store(version(1), model)
+        for number in range(2, 6):
+            cache.load(version(1))  # the champion, used on every run
+            cache.store(version(number), model)
+        kept = [number for number in range(1, 6) if cache.load(version(number)) is not None]
+    assert kept == [1, 4, 5]
+
+
+def test_only_a_pipeline_is_written(tmp_path, caplog):
+    with (
+        caplog.at_level(logging.WARNING),
+        model_cache.opened(str(tmp_path / "cache"), "sqlite:///mlflow.db", "reviews") as cache,
+    ):
+        cache.store(version(1), {"not": "a pipeline"})
+        assert cache.load(version(1)) is None
+    assert "not written" in caplog.text
+    assert not list((tmp_path / "cache").glob("*/*.pkl"))
+
+
+def test_the_secret_key_is_private_from_its_first_byte(tmp_path):
+    root = tmp_path / "cache"
+    previous = os.umask(0)  # no help from the umask
+    try:
+        with model_cache.opened(str(root), "sqlite:///mlflow.db", "reviews") as cache:
+            assert cache is not None
+    finally:
+        os.umask(previous)
+    key = root / model_cache.KEY_FILE
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert key.stat().st_size == model_cache.KEY_BYTES
+    assert root.stat().st_mode & 0o777 == 0o700
+    assert [path.name for path in root.iterdir() if path.name.startswith(".")] == []
+
+
+def test_writers_racing_to_make_the_key_agree_on_one(tmp_path):
+    # The loser of a race: the key that is already there wins.
+    root = tmp_path / "existing"
+    with model_cache.opened(str(root), "sqlite:///mlflow.db", "reviews"):
+        pass
+    key = (root / model_cache.KEY_FILE).read_bytes()
+    descriptor = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        model_cache._create_key(descriptor)
+    finally:
+        os.close(descriptor)
+    assert (root / model_cache.KEY_FILE).read_bytes() == key
+
+    # Real races: eight threads open each fresh cache at once and write an entry.
+    trivial = Pipeline([("identity", "passthrough")])
+    for attempt in range(10):
+        root = tmp_path / f"race-{attempt}"
+        barrier = threading.Barrier(8)
+
+        def store(project: str, root=root, barrier=barrier) -> None:
+            barrier.wait()
+            with model_cache.opened(str(root), "sqlite:///mlflow.db", project) as cache:
+                cache.store(version(1), trivial)
+
+        threads = [threading.Thread(target=store, args=(f"p{number}",)) for number in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        # Signed with the key that stayed: every entry is valid.
+        for number in range(8):
+            with model_cache.opened(str(root), "sqlite:///mlflow.db", f"p{number}") as cache:
+                assert type(cache.load(version(1))) is Pipeline, (attempt, number)

@@ -109,19 +109,20 @@ def load_version(settings: Settings, version: str) -> Any:
 
 def _load(settings: Settings, model_version: Any) -> Any:
     """The model of an MLflow ``ModelVersion``: from this host's cache, else the registry."""
-    entry = None
-    if settings.platform.model_cache_dir:
-        entry = model_cache.entry_path(Path(settings.platform.model_cache_dir), model_version)
-        model = model_cache.load(entry)
+    platform = settings.platform
+    with model_cache.opened(
+        platform.model_cache_dir, platform.tracking_uri, model_version.name
+    ) as cache:
+        model = cache.load(model_version) if cache is not None else None
         if model is not None:
             return model
-    uri = f"models:/{model_version.name}/{model_version.version}"
-    matches = check_sklearn_version(settings, uri)
-    model = mlflow.sklearn.load_model(uri)
-    # A model allowed in by the "warn" policy is not cached: its warning
-    # must come again on every load.
-    if entry is not None and matches:
-        model_cache.store(entry, model)
+        uri = f"models:/{model_version.name}/{model_version.version}"
+        matches = check_sklearn_version(settings, uri)
+        model = mlflow.sklearn.load_model(uri)
+        # A model allowed in by the "warn" policy is not cached: its warning
+        # must come again on every load.
+        if cache is not None and matches:
+            cache.store(model_version, model)
     return model
 
 
