@@ -65,6 +65,27 @@ def test_compose_file_is_valid_and_has_no_default_secrets(bake, executor):
     assert scheduler["SENTIMENT_PIPELINE_PROFILE"] == "production"
     # Separate databases: both tools keep an Alembic version table.
     airflow_db = scheduler["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-    mlflow_db = scheduler["SENTIMENT_PIPELINE_MLFLOW_BACKEND_STORE_URI"]
+    mlflow_db = config["services"]["mlflow"]["environment"]["MLFLOW_BACKEND_STORE_URI"]
     assert airflow_db.rsplit("/", 1)[1] != mlflow_db.rsplit("/", 1)[1]
     assert scheduler["MLFLOW_TRACKING_URI"].startswith("http://")
+    # Each service gets the secrets it needs, none on a command line.
+    secrets = {
+        name: f"test-{name}" for name in ("POSTGRES_PASSWORD", "AIRFLOW_DB_PASSWORD", "MLFLOW_DB_PASSWORD")
+    }
+    needs = {
+        "POSTGRES_PASSWORD": {"postgres"},
+        "AIRFLOW_DB_PASSWORD": {"postgres"} | {n for n in config["services"] if "airflow" in n},
+        "MLFLOW_DB_PASSWORD": {"postgres", "mlflow"},
+    }
+    for name, service in config["services"].items():
+        assert "env_file" not in service, name
+        environment = " ".join(str(v) for v in (service.get("environment") or {}).values())
+        for secret, value in secrets.items():
+            assert (value in environment) == (name in needs[secret]), (name, secret)
+            assert value not in " ".join(map(str, service.get("command") or [])), (name, secret)
+    tasks = "airflow-worker" if executor == "celery" else "airflow-scheduler"
+    for name, service in config["services"].items():
+        if "build" in service:  # the project's image: MLflow or Airflow
+            allowed = service["environment"]["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"]
+            # MLflow loads no scikit-learn model, skops included, while it is false.
+            assert allowed == ("true" if name == tasks else "false"), name

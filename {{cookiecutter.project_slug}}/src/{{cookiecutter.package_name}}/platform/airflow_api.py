@@ -15,6 +15,7 @@ from {{ cookiecutter.package_name }}.platform.stack import (
     password_file,
     stack_environment,
 )
+from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import Settings
 
 BASE_URL = f"http://127.0.0.1:{AIRFLOW_PORT}"
@@ -31,7 +32,9 @@ def _call(method: str, path: str, token: str | None = None, body: dict | None = 
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as error:
-        detail = error.read().decode(errors="replace")[:500]
+        # A validation error echoes the request body, the password included.
+        secrets = [token, *((body or {}).get(key) for key in ("password",))]
+        detail = redact(error.read().decode(errors="replace")[:500], secrets)
         raise PipelineError(f"{method} {path} answered {error.code}: {detail}") from None
     except (urllib.error.URLError, OSError) as error:
         raise PipelineError(
@@ -44,7 +47,12 @@ def access_token(settings: Settings) -> str:
     passwords = password_file(stack_environment(settings))
     if not passwords.is_file():
         raise PipelineError(f"{passwords} does not exist yet: run `stack up` first.")
-    password = json.loads(passwords.read_text())[AIRFLOW_USER]
+    try:
+        password = json.loads(passwords.read_text())[AIRFLOW_USER]
+    except (ValueError, KeyError, TypeError):
+        raise PipelineError(
+            f"{passwords} has no password for {AIRFLOW_USER}: `stack down`, remove it, `stack up`."
+        ) from None
     body = {"username": AIRFLOW_USER, "password": password}
     return _call("POST", "/auth/token", body=body)["access_token"]
 
