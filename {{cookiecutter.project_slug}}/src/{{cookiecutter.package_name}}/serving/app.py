@@ -4,103 +4,85 @@ A small FastAPI app rather than ``mlflow models serve``: MLflow's scoring
 server returns only the labels of one fixed model version, while this app
 returns each text's label and confidence and follows the champion alias, so a
 promotion reaches it without a restart.
+
+The event loop only moves bytes: parsing and scoring run in the threadpool,
+and the registry is read by a background thread (``champion.py``), never by a
+request, so a slow or dead MLflow cannot stall an answer.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Any
+import contextlib
+import json
+from collections.abc import AsyncIterator
 
-import pandas as pd
+import anyio.to_thread
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
-from {{ cookiecutter.package_name }}.data.schema import TEXT
-from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.model.scoring import predict_frame
+from {{ cookiecutter.package_name }}.serving.champion import (
+    ChampionRefresher,
+    bounded_mlflow_requests,
+)
+from {{ cookiecutter.package_name }}.serving.middleware import BodySizeLimit, UnexpectedErrors
+from {{ cookiecutter.package_name }}.serving.payload import (
+    MAX_BODY_BYTES,
+    PAYLOAD_FORM,
+    BadPayload,
+    parse_texts,
+)
 from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, Settings
-from {{ cookiecutter.package_name }}.tracking import registry
-from {{ cookiecutter.package_name }}.tracking.client import connect
-
-PAYLOAD_FORM = 'a JSON object {"texts": ["first review", "second review"]}'
-MAX_TEXTS = 10_000
+from {{ cookiecutter.package_name }}.tracking.registry import Champion
 
 
-class ChampionCache:
-    """The champion model, re-resolved from the alias at most every ``refresh_seconds``."""
-
-    def __init__(self, settings: Settings, refresh_seconds: float) -> None:
-        self.settings = settings
-        self.refresh_seconds = refresh_seconds
-        self._lock = threading.Lock()
-        self._champion: registry.Champion | None = None
-        self._checked = float("-inf")
-
-    def get(self) -> registry.Champion:
-        with self._lock:
-            if time.monotonic() - self._checked >= self.refresh_seconds:
-                client = connect(self.settings)
-                current = registry.champion_version(client, self.settings)
-                if current is not None and (
-                    self._champion is None or self._champion.version != str(current.version)
-                ):
-                    self._champion = registry.load_champion(self.settings)
-                self._checked = time.monotonic()
-            if self._champion is None:
-                raise PipelineError(f"no champion model yet: run `{PROJECT_SLUG} train` first.")
-            return self._champion
+def _answer(champion: Champion, body: bytes) -> Response:
+    """Parse, score and encode one request (in a worker thread: all of it is CPU)."""
+    try:
+        frame = parse_texts(body)
+    except BadPayload as error:
+        return JSONResponse({"error": f"{error}; send {PAYLOAD_FORM}"}, status_code=400)
+    scored = predict_frame(champion.model, frame)
+    predictions = [
+        {"label": str(label), "confidence": float(confidence)}
+        for label, confidence in zip(scored["prediction"], scored["confidence"], strict=True)
+    ]
+    content = json.dumps({"model_version": champion.version, "predictions": predictions})
+    return Response(content, media_type="application/json")
 
 
-def _bad_request(detail: str) -> JSONResponse:
-    return JSONResponse({"error": f"{detail}; send {PAYLOAD_FORM}"}, status_code=400)
+def create_app(
+    settings: Settings, *, refresh_seconds: float = 30.0, max_body_bytes: int = MAX_BODY_BYTES
+) -> FastAPI:
+    champions = ChampionRefresher(settings, refresh_seconds)
 
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        with bounded_mlflow_requests():
+            # The first load before the port opens: the first request finds a model.
+            await anyio.to_thread.run_sync(champions.refresh)
+            champions.start()
+            try:
+                yield
+            finally:
+                await anyio.to_thread.run_sync(champions.stop)
 
-def _texts(payload: Any) -> list[str] | str:
-    """The texts of a valid payload, or the reason it is not valid."""
-    if not isinstance(payload, dict) or "texts" not in payload:
-        return "the body has no 'texts' field"
-    texts = payload["texts"]
-    if not isinstance(texts, list) or not texts:
-        return "'texts' must be a non-empty list"
-    if len(texts) > MAX_TEXTS:
-        return f"'texts' holds {len(texts)} items, more than {MAX_TEXTS}"
-    for index, text in enumerate(texts):
-        if not isinstance(text, str):
-            return f"texts[{index}] is {type(text).__name__}, not a string"
-    return texts
-
-
-def create_app(settings: Settings, *, refresh_seconds: float = 30.0) -> FastAPI:
-    app = FastAPI(title=f"{PROJECT_SLUG} predictions")
-    champions = ChampionCache(settings, refresh_seconds)
+    app = FastAPI(title=f"{PROJECT_SLUG} predictions", lifespan=lifespan)
+    # The last added runs first: errors of the size limit are caught too.
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(UnexpectedErrors)
 
     @app.get("/health")
-    def health() -> JSONResponse:
-        try:
-            champion = champions.get()
-        except PipelineError as error:
-            return JSONResponse({"status": "no model", "error": str(error)}, status_code=503)
-        return JSONResponse({"status": "ok", "model_version": champion.version})
+    async def health() -> JSONResponse:
+        state = champions.health()
+        return JSONResponse(state.body, status_code=503 if state.status == "no model" else 200)
 
     @app.post("/predict")
-    async def predict(request: Request) -> JSONResponse:
-        try:
-            payload = await request.json()
-        except ValueError:
-            return _bad_request("the body is not JSON")
-        texts = _texts(payload)
-        if isinstance(texts, str):
-            return _bad_request(texts)
-        try:
-            champion = champions.get()
-        except PipelineError as error:
-            return JSONResponse({"error": str(error)}, status_code=503)
-        scored = predict_frame(champion.model, pd.DataFrame({TEXT: texts}))
-        predictions = [
-            {"label": str(label), "confidence": float(confidence)}
-            for label, confidence in zip(scored["prediction"], scored["confidence"], strict=True)
-        ]
-        return JSONResponse({"model_version": champion.version, "predictions": predictions})
+    async def predict(request: Request) -> Response:
+        body = await request.body()  # at most max_bytes: BodySizeLimit
+        champion = champions.champion
+        if champion is None:
+            return JSONResponse({"error": champions.health().body["reason"]}, status_code=503)
+        return await anyio.to_thread.run_sync(_answer, champion, body)
 
     return app
