@@ -179,6 +179,9 @@ def stack_environment(settings: Settings) -> dict[str, str]:
         str(Path(env["AIRFLOW_HOME"]) / "simple_auth_manager_passwords.json.generated"),
     )
     env.setdefault("AIRFLOW__API__WORKERS", "1")
+    # The host the api-server binds (also passed as --host): left at Airflow's
+    # 0.0.0.0, the simple auth manager warns that this looks like production.
+    env.setdefault("AIRFLOW__API__HOST", "127.0.0.1")
     env.setdefault("AIRFLOW__LOGGING__BASE_LOG_FOLDER", str(directory / "logs" / "tasks"))
     # Task logs can hold whatever a task prints; Airflow's defaults are 0664 and 0775.
     env.setdefault("AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS", "0o600")
@@ -292,9 +295,13 @@ def process_identity(pid: int) -> tuple[int, list[str]] | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
     except (FileNotFoundError, ProcessLookupError):
         return None
+    except PermissionError:  # another user's process (/proc mounted hidepid=1)
+        return -1, []
     # Fields after the ")" that ends the process name start at field 3: 22 is index 19.
     start_time = int(stat.rsplit(")", 1)[1].split()[19])
-    return start_time, [arg.decode(errors="replace") for arg in cmdline.split(b"\0")[:-1]]
+    # setproctitle pads a renamed process's command line with NULs.
+    args = cmdline.rstrip(b"\0")
+    return start_time, [arg.decode(errors="replace") for arg in args.split(b"\0")] if args else []
 
 
 def _record(pid: int, command: list[str], *, settled: bool = False) -> PidRecord:
