@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import secrets
 import signal
 import socket
@@ -477,10 +478,13 @@ def _startable(settings: Settings, env: dict[str, str], names: list[str] | None)
         )
         if migrate.returncode != 0:
             database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-            last = (migrate.stderr or migrate.stdout).strip().splitlines()[-1:]
+            lines = [line.strip() for line in (migrate.stderr or migrate.stdout).splitlines()]
+            # The exception's line, not SQLAlchemy's "(Background on this error at: ...)".
+            raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
+            cause = (raised or [line for line in lines if line])[-1:]
             raise PipelineError(
                 redact(
-                    f"`airflow db migrate` failed on {database}: {' '.join(last)}. "
+                    f"`airflow db migrate` failed on {database}: {' '.join(cause)}. "
                     "Check that the database exists and is reachable.",
                     _secret_values(env),
                 )
