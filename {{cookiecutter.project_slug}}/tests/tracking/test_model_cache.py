@@ -86,6 +86,16 @@ def forged(settings, entry: Path, payload: bytes) -> bytes:
     return model_cache.seal(secret_key(settings), entry.name, payload)
 
 
+def unsigned(payload: bytes) -> bytes:
+    """``payload`` in the entry format, with the MAC an attacker without the key can only guess."""
+    return model_cache.MAGIC + bytes(model_cache.MAC_BYTES) + payload
+
+
+def flip_a_byte(data: bytes) -> bytes:
+    middle = len(data) // 2
+    return data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :]
+
+
 def cache_warnings(caplog) -> list[str]:
     return [
         record.getMessage()
@@ -155,12 +165,12 @@ def test_a_checked_version_is_served_from_the_cache_without_skops(cached, caplog
     [
         pytest.param(lambda entry, payload: entry.write_bytes(payload), id="bare pickle"),
         pytest.param(
-            lambda entry, payload: entry.write_bytes(model_cache.MAGIC + bytes(32) + payload),
+            lambda entry, payload: entry.write_bytes(unsigned(payload)),
             id="pickle with a made-up MAC",
         ),
         pytest.param(
-            lambda entry, _: entry.write_bytes(entry.read_bytes()[:-1] + b"\x00"),
-            id="flipped byte",
+            lambda entry, _: entry.write_bytes(flip_a_byte(entry.read_bytes())),
+            id="a byte of the payload flipped",
         ),
         pytest.param(lambda entry, _: entry.write_bytes(b"not a pickle"), id="garbage"),
     ],
@@ -226,9 +236,7 @@ def test_a_directory_someone_else_controls_is_refused(
 ):
     entry = champion_entry(cached)
     root, project = cache_root(cached), project_dir(cached)
-    payload = armed(marker)
-    if signed:
-        payload = forged(cached, entry, payload)
+    payload = forged(cached, entry, armed(marker)) if signed else unsigned(armed(marker))
     if attack.startswith("swap"):
         prepared = tmp_path / "prepared"
         prepared.mkdir(mode=0o700)
