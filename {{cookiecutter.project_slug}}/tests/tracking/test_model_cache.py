@@ -384,6 +384,31 @@ def test_the_secret_key_is_private_from_its_first_byte(tmp_path):
     assert [path.name for path in root.iterdir() if path.name.startswith(".")] == []
 
 
+@pytest.mark.parametrize(
+    ("replace_key", "expected"),
+    [
+        (lambda key, elsewhere: key.chmod(0o644), "only this user can read"),
+        (lambda key, elsewhere: key.unlink() or key.symlink_to(elsewhere), "is a symbolic link"),
+    ],
+    ids=["readable by others", "a link to a key someone else knows"],
+)
+def test_a_key_others_may_know_is_not_used(tmp_path, caplog, replace_key, expected):
+    root = tmp_path / "cache"
+    with model_cache.opened(str(root), "sqlite:///mlflow.db", "reviews"):
+        pass
+    known = tmp_path / "known.key"
+    known.write_bytes(bytes(model_cache.KEY_BYTES))
+    known.chmod(0o600)
+    replace_key(root / model_cache.KEY_FILE, known)
+
+    with (
+        caplog.at_level(logging.WARNING),
+        model_cache.opened(str(root), "sqlite:///mlflow.db", "reviews") as cache,
+    ):
+        assert cache is None
+    assert expected in caplog.text
+
+
 def test_writers_racing_to_make_the_key_agree_on_one(tmp_path):
     # The loser of a race: the key that is already there wins.
     root = tmp_path / "existing"

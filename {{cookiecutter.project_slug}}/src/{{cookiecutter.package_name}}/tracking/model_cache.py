@@ -289,6 +289,10 @@ def _read_key(root_fd: int, shown: Path) -> bytes:
         except FileNotFoundError:
             _create_key(root_fd)
             continue
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise UntrustedError(f"{shown} is a symbolic link: delete it") from None
+            raise
         try:
             status = os.fstat(fd)
             if (
