@@ -325,10 +325,19 @@ def cmd_env(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import logging
+
+    from {{ cookiecutter.package_name }}.serving.network import no_auth_warning
+
+    warning = no_auth_warning(args.host, args.port)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     import uvicorn
 
     from {{ cookiecutter.package_name }}.serving.app import create_app
 
+    # uvicorn configures only its own loggers: the champion refresh's lines need this.
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
     app = create_app(load_settings(), refresh_seconds=args.refresh_seconds)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
@@ -359,6 +368,26 @@ def _version(value: str) -> str:
             f"{value!r} is not a model version: use its number, e.g. 3"
         )
     return str(int(value))
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a port: use a whole number from 1 to 65535."
+        )
+    return int(value)
+
+
+def _refresh_seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not 0.1 <= seconds <= 86400:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a refresh interval: use seconds from 0.1 to 86400."
+        )
+    return seconds
 
 
 class _Parser(argparse.ArgumentParser):
@@ -540,10 +569,10 @@ def _add_serving(commands: _Commands) -> None:
     commands.group("Serving")
     serve = commands.add("serve", cmd_serve, "Serve the champion over HTTP (POST /predict).")
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
     serve.add_argument(
         "--refresh-seconds",
-        type=float,
+        type=_refresh_seconds,
         default=30.0,
         help="how often to look for a new champion (default 30)",
     )
