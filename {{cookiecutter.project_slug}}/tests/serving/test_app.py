@@ -107,16 +107,22 @@ def test_bodies_over_the_limit_get_413_before_they_are_read(champion_store, serv
     base = serve(champion_store)
     port = int(base.rsplit(":", 1)[1])
 
-    # Announced: refused on the header, with the body never sent.
+    # Announced, by a client that waits for a go-ahead (curl does): refused on
+    # the header, the body never sent.
     head = (
         b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 104857600\r\n\r\n"
+        b"Content-Length: 104857600\r\nExpect: 100-continue\r\n\r\n"
     )
     started = time.monotonic()
     answer = _raw_request(port, head, [])
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert time.monotonic() - started < 2
     assert b"larger than 16 MiB" in answer
+
+    # Announced by a client that sends it all before reading: it still reads the answer.
+    status, body = call(f"{base}/predict", b"[" + b" " * MAX_BODY_BYTES + b"]")
+    assert status == 413
+    assert body["error"].startswith("the body is larger than 16 MiB")
 
     # Streamed without a length: refused once the count passes the limit.
     head = (

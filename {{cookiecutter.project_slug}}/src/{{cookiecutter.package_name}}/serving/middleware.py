@@ -11,6 +11,7 @@ import json
 import logging
 import os
 
+import anyio
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -28,12 +29,32 @@ async def send_json(send: Send, status: int, body: dict, *, close: bool = False)
     await send({"type": "http.response.body", "body": content})
 
 
+# How long a refused body is read and thrown away before the 413: a client
+# that sends the whole body before reading (urllib, requests) would otherwise
+# meet a reset connection instead of the answer.
+DISCARD_SECONDS = 2.0
+
+
 class _BodyTooLarge(Exception):
     pass
 
 
+async def _discard_body(scope: Scope, receive: Receive) -> None:
+    """Read and drop what is left of the body, for at most DISCARD_SECONDS."""
+    if dict(scope["headers"]).get(b"expect", b"").lower() == b"100-continue":
+        return  # the client waits for a go-ahead before sending: asking for more invites it
+    with anyio.move_on_after(DISCARD_SECONDS):
+        while True:
+            message = await receive()
+            if message["type"] != "http.request" or not message.get("more_body", False):
+                return
+
+
 class BodySizeLimit:
-    """Answer 413 to a body over ``max_bytes``: by its Content-Length, or as its bytes arrive."""
+    """Answer 413 to a body over ``max_bytes``: by its Content-Length, or as its bytes arrive.
+
+    Nothing of a refused body is kept; the connection closes after the answer.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -45,6 +66,7 @@ class BodySizeLimit:
             return
         declared = dict(scope["headers"]).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
+            await _discard_body(scope, receive)
             await self._refuse(send)
             return
         received = 0
@@ -68,6 +90,7 @@ class BodySizeLimit:
             await self.app(scope, counted, watched)
         except _BodyTooLarge:
             if not started:
+                await _discard_body(scope, receive)
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
