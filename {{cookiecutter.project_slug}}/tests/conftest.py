@@ -41,6 +41,8 @@ os.environ.update(
         f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(SESSION_DIR / "model-cache"),
+        # As every process of the project runs: loading must not need MLflow's unpickling.
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",
     }
 )
 # The "files" source needs files: start with the sample reviews.

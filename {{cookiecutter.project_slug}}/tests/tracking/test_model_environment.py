@@ -6,13 +6,19 @@ import logging
 from pathlib import Path
 from urllib.parse import urlparse
 
+import mlflow
+import mlflow.sklearn
 import pytest
 import sklearn
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
 
 from {{ cookiecutter.package_name }}.errors import ModelEnvironmentError
 from {{ cookiecutter.package_name }}.steps.training import run_training
 from {{ cookiecutter.package_name }}.tracking import registry
-from {{ cookiecutter.package_name }}.tracking.client import connect
+from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
 
 
 def recorded_requirements(settings, version) -> Path:
@@ -53,3 +59,35 @@ def test_a_minor_version_mismatch_is_refused_or_warned(isolated_store, caplog):
         champion = registry.load_champion(lenient)
     assert champion.version == result["model_version"]
     assert "1.0.2" in caplog.text
+
+
+class Shouting(BaseEstimator, TransformerMixin):
+    """A type that nothing in the project trusts."""
+
+    def fit(self, texts, labels=None):
+        return self
+
+    def transform(self, texts):
+        return [text.upper() for text in texts]
+
+
+def test_a_version_that_trusts_types_of_its_own_is_refused(isolated_store):
+    """A model's MLmodel cannot widen what loading trusts: only model/estimators.py does."""
+    pipeline = Pipeline(
+        [("shout", Shouting()), ("tfidf", TfidfVectorizer()), ("classifier", LogisticRegression())]
+    ).fit(["good", "great", "bad", "awful"], ["positive", "positive", "negative", "negative"])
+    name = isolated_store.model.registered_model_name
+    client = connect(isolated_store)
+    experiment = ensure_experiment(client, isolated_store, "crafted")
+    with mlflow.start_run(experiment_id=experiment):
+        info = mlflow.sklearn.log_model(
+            pipeline,
+            name="model",
+            serialization_format="skops",
+            skops_trusted_types=[f"{__name__}.Shouting"],
+            registered_model_name=name,
+        )
+    client.set_registered_model_alias(name, "champion", info.registered_model_version)
+
+    with pytest.raises(ModelEnvironmentError, match="Shouting"):
+        registry.load_champion(isolated_store.with_overrides(model_cache_dir=""))

@@ -76,3 +76,8 @@ def build_classifier(name: str, seed: int) -> Any:
 def skops_trusted_types(name: str) -> list[str]:
     """Types outside skops' safe list that this classifier's saved model holds."""
     return list(ESTIMATORS[name].skops_trusted_types)
+
+
+def every_skops_trusted_type() -> list[str]:
+    """The types loading trusts: this code's list for every estimator, never a model's own."""
+    return sorted({kind for entry in ESTIMATORS.values() for kind in entry.skops_trusted_types})

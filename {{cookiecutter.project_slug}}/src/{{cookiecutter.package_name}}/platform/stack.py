@@ -24,7 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,8 +51,6 @@ class Component:
     name: str
     command: list[str]
     port: int | None = None
-    # Variables for this component only, over the stack's environment.
-    env: dict[str, str] = field(default_factory=dict)
 
 
 def stack_dir(settings: Settings) -> Path:
@@ -189,18 +187,10 @@ def stack_environment(settings: Settings) -> dict[str, str]:
     env.setdefault("AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS", "0o700")
     # MLflow's background job runner is not needed for tracking and costs memory.
     env.setdefault("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")
+    # No MLflow loader may unpickle: the project loads its skops models itself,
+    # with the trusted types its own code lists (tracking/registry.py).
+    env["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"
     return env
-
-
-# MLflow 3.17 refuses to load any scikit-learn model, skops included, unless this
-# is true: a crafted model's MLmodel file can widen skops' trusted types. Only
-# the processes that run tasks load the champion; the others never need it.
-NO_MODEL_LOADING = {"MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false"}
-LOADS_THE_CHAMPION = {
-    "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": os.environ.get(
-        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true"
-    )
-}
 
 
 def components(settings: Settings, env: dict[str, str]) -> list[Component]:
@@ -218,22 +208,17 @@ def components(settings: Settings, env: dict[str, str]) -> list[Component]:
                 "--host", "127.0.0.1", "--port", str(MLFLOW_PORT), "--workers", "1",
             ],
             MLFLOW_PORT,
-            NO_MODEL_LOADING,
         ),
         Component(
             "api-server",
             [*airflow, "api-server", "--host", "127.0.0.1", "--port", str(AIRFLOW_PORT)],
             AIRFLOW_PORT,
-            NO_MODEL_LOADING,
         ),
         # One machine: the api-server reads task logs from disk, so the
         # per-component log servers would only cost memory.
-        # The LocalExecutor runs tasks as children of the scheduler.
-        Component("scheduler", [*airflow, "scheduler", "--skip-serve-logs"], None,
-                  LOADS_THE_CHAMPION),
-        Component("dag-processor", [*airflow, "dag-processor"], None, NO_MODEL_LOADING),
-        Component("triggerer", [*airflow, "triggerer", "--skip-serve-logs"], None,
-                  NO_MODEL_LOADING),
+        Component("scheduler", [*airflow, "scheduler", "--skip-serve-logs"]),
+        Component("dag-processor", [*airflow, "dag-processor"]),
+        Component("triggerer", [*airflow, "triggerer", "--skip-serve-logs"]),
     ]  # fmt: skip
     if settings.platform.profile == "production" and settings.platform.executor == "celery":
         chosen += [
@@ -241,8 +226,6 @@ def components(settings: Settings, env: dict[str, str]) -> list[Component]:
                 f"celery-worker-{i}",
                 [*airflow, "celery", "worker", "--concurrency", "1", "--skip-serve-logs",
                  "--celery-hostname", _celery_node(str(i))],
-                None,
-                LOADS_THE_CHAMPION,
             )
             for i in range(1, settings.platform.celery_workers + 1)
         ]  # fmt: skip
@@ -534,7 +517,7 @@ def _start(settings: Settings, component: Component, env: dict[str, str], output
     # Its own session, so stopping the group also stops what the component forks.
     process = subprocess.Popen(
         component.command,
-        env={**env, **component.env},
+        env=env,
         cwd=settings.platform.project_root,
         stdout=output,
         stderr=subprocess.STDOUT,

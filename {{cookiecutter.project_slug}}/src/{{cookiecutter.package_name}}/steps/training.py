@@ -216,11 +216,13 @@ def train_challenger(
             pipeline,
             name="model",
             signature=infer_signature(x_train.head(20), pipeline.predict(x_train.head(20))),
-            input_example=x_train.head(3),
             pip_requirements=_requirements(),
             serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_SKOPS,
             skops_trusted_types=skops_trusted_types(settings.model.estimator),
             registered_model_name=settings.model.registered_model_name,
+            # No input_example: MLflow validates one by reloading the model with its
+            # own loader, which the project keeps off (MLFLOW_ALLOW_PICKLE_DESERIALIZATION
+            # =false); `evaluate` loads the registered version with registry.py's instead.
         )
     version = str(model_info.registered_model_version)
     for key, value in lineage.items():

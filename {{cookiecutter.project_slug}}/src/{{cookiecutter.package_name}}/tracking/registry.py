@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +17,6 @@ from typing import Any
 import mlflow
 import mlflow.artifacts
 import mlflow.pyfunc
-import mlflow.sklearn
 import sklearn
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -27,6 +27,7 @@ from {{ cookiecutter.package_name }}.errors import (
     PipelineError,
     UsageError,
 )
+from {{ cookiecutter.package_name }}.model.estimators import every_skops_trusted_type
 from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import (
     CHALLENGER_ALIAS,
@@ -118,11 +119,49 @@ def _load(settings: Settings, model_version: Any) -> Any:
             return model
         uri = f"models:/{model_version.name}/{model_version.version}"
         matches = check_sklearn_version(settings, uri)
-        model = mlflow.sklearn.load_model(uri)
+        model = load_skops_model(uri)
         # A model allowed in by the "warn" policy is not cached: its warning
         # must come again on every load.
         if cache is not None and matches:
             cache.store(model_version, model)
+    return model
+
+
+def load_skops_model(uri: str) -> Any:
+    """A registered pipeline, loaded by skops with the types this code trusts.
+
+    ``mlflow.sklearn.load_model`` takes skops' trusted types from the model's
+    own MLmodel file, so a crafted model could allow any type, and MLflow
+    refuses it while MLFLOW_ALLOW_PICKLE_DESERIALIZATION is false. With our own
+    list, every process of the project runs with that flag false.
+    """
+    import skops.io
+    from mlflow.models import Model
+    from sklearn.pipeline import Pipeline
+    from skops.io.exceptions import UntrustedTypesFoundException
+
+    refused = f"{uri} cannot be loaded safely"
+    with tempfile.TemporaryDirectory(prefix="model-") as directory:
+        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=directory))
+        flavor = Model.load(local / "MLmodel").flavors.get("sklearn", {})
+        saved = local / str(flavor.get("pickled_model", ""))
+        if flavor.get("serialization_format") != "skops" or flavor.get("code"):
+            raise ModelEnvironmentError(
+                f"{refused}: it is not a scikit-learn model saved with skops and no code; "
+                f"register it with `{PROJECT_SLUG} train`."
+            )
+        if saved.parent != local or not saved.is_file():
+            raise ModelEnvironmentError(f"{refused}: its MLmodel names no model file beside it.")
+        try:
+            model = skops.io.load(saved, trusted=every_skops_trusted_type())
+        except UntrustedTypesFoundException as error:
+            raise ModelEnvironmentError(
+                f"{refused}: it holds types this project does not trust ({error}); add them to "
+                "an estimator's skops_trusted_types in model/estimators.py if you wrote them."
+            ) from None
+    if not isinstance(model, Pipeline):
+        kind = type(model).__name__
+        raise ModelEnvironmentError(f"{refused}: it holds a {kind}, not a Pipeline.")
     return model
 
 
