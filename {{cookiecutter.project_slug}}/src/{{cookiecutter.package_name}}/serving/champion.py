@@ -14,9 +14,9 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit, urlunsplit
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
+from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, Settings
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
@@ -50,14 +50,6 @@ def bounded_mlflow_requests() -> Iterator[None]:
     finally:
         for name in added:
             os.environ.pop(name, None)
-
-
-def _without_credentials(uri: str) -> str:
-    """``uri`` without a user:password part, so it can be shown to anyone who asks."""
-    parts = urlsplit(uri)
-    if "@" not in parts.netloc:
-        return uri
-    return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
 
 
 class ChampionRefresher:
@@ -102,14 +94,15 @@ class ChampionRefresher:
         return "no model to serve" if held is None else f"still serving version {held.version}"
 
     def _reason(self, error: Exception) -> str:
+        # /health shows this to anyone who asks: no credential may reach it.
         if isinstance(error, PipelineError):
-            return str(error)
+            return redact(error)
         text = str(error).strip()
         first = text.splitlines()[0] if text else ""
         if any(sign in first for sign in ("Max retries exceeded", "timed out", "timeout")):
-            where = _without_credentials(self.settings.platform.tracking_uri)
+            where = redact(self.settings.platform.tracking_uri)
             return f"the MLflow tracking server at {where} did not answer"
-        return f"{type(error).__name__}: {first[:300]}"
+        return redact(f"{type(error).__name__}: {first[:300]}")
 
     def health(self) -> Health:
         """The state of the model held, computed from memory: it never waits on MLflow."""
