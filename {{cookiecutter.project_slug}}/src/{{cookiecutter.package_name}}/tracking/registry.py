@@ -16,7 +16,6 @@ from typing import Any
 
 import mlflow
 import mlflow.artifacts
-import mlflow.pyfunc
 import sklearn
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
@@ -78,13 +77,13 @@ def model_version(client: MlflowClient, settings: Settings, version: str) -> Any
         ) from None
 
 
-def check_sklearn_version(settings: Settings, model_uri: str) -> bool:
+def check_sklearn_version(settings: Settings, model_uri: str, requirements_file: Path) -> bool:
     """Whether the scikit-learn recorded with the model is the running one (major.minor).
 
     A mismatch raises ModelEnvironmentError, or with the "warn" policy logs and
     returns False.
     """
-    requirements = Path(mlflow.pyfunc.get_model_dependencies(model_uri)).read_text()
+    requirements = requirements_file.read_text() if requirements_file.is_file() else ""
     match = re.search(r"^scikit-learn==(\S+)", requirements, flags=re.MULTILINE)
     if match is None:
         return True
@@ -118,8 +117,10 @@ def _load(settings: Settings, model_version: Any) -> Any:
         if model is not None:
             return model
         uri = f"models:/{model_version.name}/{model_version.version}"
-        matches = check_sklearn_version(settings, uri)
-        model = load_skops_model(uri)
+        with tempfile.TemporaryDirectory(prefix="model-") as directory:
+            local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=directory))
+            matches = check_sklearn_version(settings, uri, local / "requirements.txt")
+            model = load_skops_model(uri, local)
         # A model allowed in by the "warn" policy is not cached: its warning
         # must come again on every load.
         if cache is not None and matches:
@@ -127,8 +128,8 @@ def _load(settings: Settings, model_version: Any) -> Any:
     return model
 
 
-def load_skops_model(uri: str) -> Any:
-    """A registered pipeline, loaded by skops with the types this code trusts.
+def load_skops_model(uri: str, local: Path) -> Any:
+    """The pipeline of version ``uri``, downloaded to ``local``, loaded with the types we trust.
 
     ``mlflow.sklearn.load_model`` takes skops' trusted types from the model's
     own MLmodel file, so a crafted model could allow any type, and MLflow
@@ -141,24 +142,22 @@ def load_skops_model(uri: str) -> Any:
     from skops.io.exceptions import UntrustedTypesFoundException
 
     refused = f"{uri} cannot be loaded safely"
-    with tempfile.TemporaryDirectory(prefix="model-") as directory:
-        local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=directory))
-        flavor = Model.load(local / "MLmodel").flavors.get("sklearn", {})
-        saved = local / str(flavor.get("pickled_model", ""))
-        if flavor.get("serialization_format") != "skops" or flavor.get("code"):
-            raise ModelEnvironmentError(
-                f"{refused}: it is not a scikit-learn model saved with skops and no code; "
-                f"register it with `{PROJECT_SLUG} train`."
-            )
-        if saved.parent != local or not saved.is_file():
-            raise ModelEnvironmentError(f"{refused}: its MLmodel names no model file beside it.")
-        try:
-            model = skops.io.load(saved, trusted=every_skops_trusted_type())
-        except UntrustedTypesFoundException as error:
-            raise ModelEnvironmentError(
-                f"{refused}: it holds types this project does not trust ({error}); add them to "
-                "an estimator's skops_trusted_types in model/estimators.py if you wrote them."
-            ) from None
+    flavor = Model.load(local / "MLmodel").flavors.get("sklearn", {})
+    saved = local / str(flavor.get("pickled_model", ""))
+    if flavor.get("serialization_format") != "skops" or flavor.get("code"):
+        raise ModelEnvironmentError(
+            f"{refused}: it is not a scikit-learn model saved with skops and no code; "
+            f"register it with `{PROJECT_SLUG} train`."
+        )
+    if saved.parent != local or not saved.is_file():
+        raise ModelEnvironmentError(f"{refused}: its MLmodel names no model file beside it.")
+    try:
+        model = skops.io.load(saved, trusted=every_skops_trusted_type())
+    except UntrustedTypesFoundException as error:
+        raise ModelEnvironmentError(
+            f"{refused}: it holds types this project does not trust ({error}); add them to "
+            "an estimator's skops_trusted_types in model/estimators.py if you wrote them."
+        ) from None
     if not isinstance(model, Pipeline):
         kind = type(model).__name__
         raise ModelEnvironmentError(f"{refused}: it holds a {kind}, not a Pipeline.")
