@@ -89,7 +89,9 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
             f"{ENV_PREFIX}EXECUTOR": "celery",
             f"{ENV_PREFIX}CELERY_WORKERS": str(len(WORKERS)),
             f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": services["mlflow"],
-            f"{ENV_PREFIX}RETRY_DELAY_SECONDS": "10",
+            # Three tries 20 s apart: `stack up` restarting MLflow on a loaded 2-core
+            # machine took longer than two 10 s delays, and the run failed.
+            f"{ENV_PREFIX}RETRY_DELAY_SECONDS": "20",
             # A 20,000-row batch in 4 chunks: scoring forks its worker pool inside
             # a Celery task, and the worker-kill test orphans those processes.
             f"{ENV_PREFIX}INFERENCE_CHUNK_ROWS": "5000",
