@@ -41,6 +41,9 @@ os.environ.update(
         f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(SESSION_DIR / "model-cache"),
+        f"{ENV_PREFIX}TUNED_SETTINGS_FILE": str(SESSION_DIR / "tuned.toml"),
+        # Its plots cost about 2 s a training; the session's champion runs it (see `champion`).
+        f"{ENV_PREFIX}MLFLOW_EVALUATOR": "false",
     }
 )
 # The "files" source needs files: start with the sample reviews.
@@ -62,6 +65,8 @@ KEEP = {
         "WAREHOUSE_URL",
         "TRAINING_FILES",
         "MODEL_CACHE_DIR",
+        "TUNED_SETTINGS_FILE",
+        "MLFLOW_EVALUATOR",
     )
 }
 for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in KEEP]:
@@ -97,6 +102,7 @@ def _isolate(directory: Path, monkeypatch, mlflow_db: Path):
         monkeypatch.setenv(f"{ENV_PREFIX}{place.upper()}_DIR", str(directory / "data" / place))
     monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(directory / "mlartifacts"))
     monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{directory / 'warehouse.db'}")
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(directory / "tuned.toml"))
     from {{ cookiecutter.package_name }}.settings import load_settings
 
     return load_settings()
@@ -121,7 +127,8 @@ def champion(session_settings):
     """Train once per session on the project's data source; the result is the champion."""
     from {{ cookiecutter.package_name }}.steps.training import run_training
 
-    result = run_training(session_settings, "2026-01-01", tags={"trigger": "test-session"})
+    settings = session_settings.with_overrides(mlflow_evaluator=True)
+    result = run_training(settings, "2026-01-01", tags={"trigger": "test-session"})
     assert result["promoted"], result["reason"]
     return result
 
