@@ -47,7 +47,7 @@ def _confusion_table(report: dict) -> str:
     labels = report["confusion_matrix"]["labels"]
     head = "".join(f'<th class="num">predicted {escape(label)}</th>' for label in labels)
     rows = "".join(
-        f"<tr><th>true {escape(label)}</th>"
+        f"<tr><th>actual {escape(label)}</th>"
         + "".join(f'<td class="num">{count}</td>' for count in counts)
         + "</tr>"
         for label, counts in zip(labels, report["confusion_matrix"]["counts"], strict=True)
