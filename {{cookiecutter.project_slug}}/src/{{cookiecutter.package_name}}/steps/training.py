@@ -451,11 +451,11 @@ def write_comparison(
     }
     html = render_comparison_html(comparison)
     path = storage.write_text(html, partition / COMPARISON_HTML)
-    connect(settings)
+    client = connect(settings)
     run_id = evaluation.get("challenger_run_id")
     if run_id is None:  # an evaluation recorded before the run id was part of it
         name = settings.model.registered_model_name
-        run_id = connect(settings).get_model_version(name, evaluation["challenger_version"]).run_id
+        run_id = client.get_model_version(name, evaluation["challenger_version"]).run_id
     uri = log_comparison(run_id, html, comparison)
     return {"comparison_page": str(path), "comparison_artifact": uri}
 
