@@ -34,21 +34,17 @@ def report_for(settings: Settings, model: Any, rows: pd.DataFrame) -> dict:
 
 def log_training_evaluation(
     settings: Settings, model: Any, model_uri: str, sets: dict[str, pd.DataFrame | None]
-) -> dict[str, dict]:
+) -> None:
     """Inside the training run: the report on each labeled set (hold-out, reference), and
     MLflow's evaluator on the hold-out only: its PNG plots cost about 2 s a set."""
     if settings.model.mlflow_evaluator:
         run_classifier_evaluator(model_uri, sets["holdout"], prefix="holdout")
-    reports = {}
     for name, rows in sets.items():
         if rows is None:
             continue
-        reports[name] = report_for(settings, model, rows)
-        html = render_evaluation_html(
-            reports[name], model="the new version", data=f"its {name} set"
-        )
-        log_report(reports[name], html, prefix=name)
-    return reports
+        report = report_for(settings, model, rows)
+        html = render_evaluation_html(report, model="the new version", data=f"its {name} set")
+        log_report(report, html, prefix=name)
 
 
 def _resolve_version(settings: Settings, version: str | None, alias: str | None) -> Any:

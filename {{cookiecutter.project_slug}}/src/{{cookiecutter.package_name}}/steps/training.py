@@ -49,9 +49,7 @@ from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
 
 TEST_SIZE = 0.2
 CV_FOLDS = 5
-# The new version's reports from training, and the evaluate step's of both
-# models on both sets, which decide's page shows.
-CHALLENGER_REPORTS_FILE = "challenger_reports.json"
+# The evaluate step's reports of both models on both sets, which decide's page shows.
 COMPARISON_FILE = "comparison.json"
 log = logging.getLogger(__name__)
 
@@ -235,19 +233,10 @@ def train_challenger(
         started = time.perf_counter()
         reference_set = reference.current(client, settings)
         sets = {"holdout": holdout, "reference": reference_set.rows if reference_set else None}
-        reports = log_training_evaluation(settings, pipeline, model_info.model_uri, sets)
+        log_training_evaluation(settings, pipeline, model_info.model_uri, sets)
         metrics["evaluation_seconds"] = time.perf_counter() - started
         mlflow.log_metric("evaluation_seconds", metrics["evaluation_seconds"])
     version = str(model_info.registered_model_version)
-    # The evaluate step reuses these rather than scoring the same rows again.
-    storage.write_json(
-        {
-            "model_version": version,
-            "reference_run_id": reference_set.run_id if reference_set else None,
-            "reports": reports,
-        },
-        partition / CHALLENGER_REPORTS_FILE,
-    )
     for key, value in lineage.items():
         client.set_model_version_tag(settings.model.registered_model_name, version, key, value)
     client.set_registered_model_alias(
@@ -307,18 +296,6 @@ def _reports(settings: Settings, model: Any, sets: dict[str, pd.DataFrame | None
     }
 
 
-def _training_reports(partition: Path, version: str, reference_set: Any) -> dict | None:
-    """The reports training wrote for ``version``, if they are on today's sets."""
-    path = partition / CHALLENGER_REPORTS_FILE
-    if not path.is_file():
-        return None
-    saved = storage.read_json(path)
-    reference_run_id = reference_set.run_id if reference_set else None
-    if saved["model_version"] != version or saved["reference_run_id"] != reference_run_id:
-        return None
-    return saved["reports"]
-
-
 def _scores(reports: dict) -> dict:
     """What the gate and the run record of a model: hold-out numbers, reference accuracy."""
     scores = {"accuracy": reports["holdout"]["metrics"]["accuracy"]}
@@ -342,11 +319,9 @@ def evaluate(settings: Settings, day: date | str, challenger_version: str) -> di
     challenger = client.get_model_version(name, challenger_version)
     reference_set = reference.current(client, settings)
     sets = {"holdout": holdout, "reference": reference_set.rows if reference_set else None}
-    reports = {"challenger": _training_reports(partition, challenger_version, reference_set)}
-    if reports["challenger"] is None:
-        challenger_model = registry.load_version(settings, challenger_version)
-        reports["challenger"] = _reports(settings, challenger_model, sets)
-    reports["champion"] = None
+    # Loaded back from the registry: what is scored is what was registered.
+    challenger_model = registry.load_version(settings, challenger_version)
+    reports = {"challenger": _reports(settings, challenger_model, sets), "champion": None}
     result = {
         "challenger_version": str(challenger.version),
         "challenger_run_id": challenger.run_id,
