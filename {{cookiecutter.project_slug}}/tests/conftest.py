@@ -33,6 +33,9 @@ os.environ.update(
         # The suite runs the demo's invented batches; tests of the files and
         # warehouse sources set their own source and write their own data.
         f"{ENV_PREFIX}DATA_SOURCE": "demo",
+        f"{ENV_PREFIX}TUNED_SETTINGS_FILE": str(SESSION_DIR / "tuned.toml"),
+        # Its plots cost about 2 s a training; the session's champion runs it (see `champion`).
+        f"{ENV_PREFIX}MLFLOW_EVALUATOR": "false",
         f"{ENV_PREFIX}DATA_DIR": str(SESSION_DIR / "data"),
         f"{ENV_PREFIX}INCOMING_DIR": str(SESSION_DIR / "data" / "incoming"),
         f"{ENV_PREFIX}FEEDBACK_DIR": str(SESSION_DIR / "data" / "feedback"),
@@ -41,9 +44,6 @@ os.environ.update(
         f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(SESSION_DIR / "model-cache"),
-        f"{ENV_PREFIX}TUNED_SETTINGS_FILE": str(SESSION_DIR / "tuned.toml"),
-        # Its plots cost about 2 s a training; the session's champion runs it (see `champion`).
-        f"{ENV_PREFIX}MLFLOW_EVALUATOR": "false",
     }
 )
 # The "files" source needs files: start with the sample reviews.
