@@ -38,7 +38,7 @@ def log_training_evaluation(
     """Inside the training run: the report on each labeled set (hold-out, reference), and
     MLflow's evaluator on the hold-out only: its PNG plots cost about 2 s a set."""
     if settings.model.mlflow_evaluator:
-        run_classifier_evaluator(model_uri, sets["holdout"], prefix="holdout")
+        run_classifier_evaluator(model, model_uri, sets["holdout"], prefix="holdout")
     for name, rows in sets.items():
         if rows is None:
             continue
