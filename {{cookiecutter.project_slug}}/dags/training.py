@@ -3,6 +3,10 @@
 Runs on its own schedule and whenever monitoring requests retraining (an
 Asset event). A new version becomes champion only through the gate in
 ``decide``; otherwise the champion stays and the version is tagged with why.
+Every version's training run holds its evaluation report; the challenger's
+also holds ``evaluation/comparison.html``, champion and challenger side by
+side with the gate's decision: ``promote_or_reject`` names it in its log and
+returns its path and artifact URI (the task's XCom).
 Wiring only: each task imports and calls one package function.
 """
 
@@ -37,7 +41,13 @@ SETTINGS = load_settings()
     default_args={"retries": 1, "retry_delay": timedelta(minutes=2)},
     # Per-run overrides of the model and the gate, e.g. to try a configuration.
     params=run_params(
-        SETTINGS, "estimator", "max_features", "ngram_max", "min_accuracy", "min_improvement"
+        SETTINGS,
+        "estimator",
+        "estimator_params",
+        "max_features",
+        "ngram_max",
+        "min_accuracy",
+        "min_improvement",
     ),
     tags=[PROJECT_SLUG, "training"],
     doc_md=__doc__,

@@ -33,6 +33,9 @@ os.environ.update(
         # The suite runs the demo's invented batches; tests of the files and
         # warehouse sources set their own source and write their own data.
         f"{ENV_PREFIX}DATA_SOURCE": "demo",
+        f"{ENV_PREFIX}TUNED_SETTINGS_FILE": str(SESSION_DIR / "tuned.toml"),
+        # Its plots cost about 2 s a training; the session's champion runs it (see `champion`).
+        f"{ENV_PREFIX}MLFLOW_EVALUATOR": "false",
         f"{ENV_PREFIX}DATA_DIR": str(SESSION_DIR / "data"),
         f"{ENV_PREFIX}INCOMING_DIR": str(SESSION_DIR / "data" / "incoming"),
         f"{ENV_PREFIX}FEEDBACK_DIR": str(SESSION_DIR / "data" / "feedback"),
@@ -64,6 +67,8 @@ KEEP = {
         "WAREHOUSE_URL",
         "TRAINING_FILES",
         "MODEL_CACHE_DIR",
+        "TUNED_SETTINGS_FILE",
+        "MLFLOW_EVALUATOR",
     )
 }
 for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in KEEP]:
@@ -99,6 +104,7 @@ def _isolate(directory: Path, monkeypatch, mlflow_db: Path):
         monkeypatch.setenv(f"{ENV_PREFIX}{place.upper()}_DIR", str(directory / "data" / place))
     monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(directory / "mlartifacts"))
     monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{directory / 'warehouse.db'}")
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(directory / "tuned.toml"))
     from {{ cookiecutter.package_name }}.settings import load_settings
 
     return load_settings()
@@ -123,7 +129,8 @@ def champion(session_settings):
     """Train once per session on the project's data source; the result is the champion."""
     from {{ cookiecutter.package_name }}.steps.training import run_training
 
-    result = run_training(session_settings, "2026-01-01", tags={"trigger": "test-session"})
+    settings = session_settings.with_overrides(mlflow_evaluator=True)
+    result = run_training(settings, "2026-01-01", tags={"trigger": "test-session"})
     assert result["promoted"], result["reason"]
     return result
 

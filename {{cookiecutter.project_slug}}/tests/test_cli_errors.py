@@ -118,6 +118,15 @@ def test_a_bad_training_file_is_one_line_and_never_moves_the_champion(
         (["model", "promote", "abc", "--reason", "x"], {}, r".*'abc' is not a model version"),
         (["model", "promote", "999", "--reason", "x"], {}, r"error: .* has no version 999"),
         (["predict", "--input", "missing.jsonl"], {}, r"error: missing\.jsonl does not exist"),
+        (["evaluate", "--version", "999"], {}, r"error: .* has no version 999"),
+        (["evaluate", "--version", "x"], {}, r".*--version: 'x' is not a model version"),
+        (["evaluate", "--data", "missing.csv"], {}, r"error: missing\.csv does not exist"),
+        (["evaluate", "--alias", "nobody"], {}, r"error: no version of .* has the alias 'nobody'"),
+        (["tune", "--trials", "0"], {}, r".*--trials: '0' is not a whole number"),
+        (["tune", "--budget-seconds", "-5"], {}, r".*--budget-seconds: '-5' is not a number"),
+        (["tune", "--model", "forest"], {}, r".*--model: invalid choice: 'forest'"),
+        (["train"], {"ESTIMATOR_PARAMS": "C"}, r"error: .*ESTIMATOR_PARAMS='C' is not valid"),
+        (["train"], {"ESTIMATOR_PARAMS": "gamma=1"}, r"error: estimator_params names gamma"),
         (["train"], {"DRIFT_START": "2026-02-30"}, r"error: .*DRIFT_START='2026-02-30'"),
         (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
         (["monitor"], {"DRIFT_PSI_THRESHOLD": "nan"}, r"error: .*DRIFT_PSI_THRESHOLD=nan"),
@@ -141,6 +150,14 @@ def test_a_bad_argument_or_setting_is_one_line_with_exit_code_2(
     assert code == 2
     assert re.match(message, first_error_line(capsys))
     assert registry.champion_version(client, champion_store).version == champion
+
+
+def test_evaluate_on_a_bad_file_is_one_line_with_exit_code_2(champion_store, tmp_path, capsys):
+    path = tmp_path / "no-label.csv"
+    path.write_text("text\nlovely\n")
+
+    assert cli.main(["evaluate", "--data", str(path)]) == 2
+    assert re.match(r"error: .*no-label\.csv: .*lacks column", first_error_line(capsys))
 
 
 def test_an_unexpected_error_is_still_one_line(isolated_store, monkeypatch, capsys):

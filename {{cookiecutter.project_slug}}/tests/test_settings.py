@@ -136,3 +136,32 @@ def test_valid_schedules(schedule):
 @pytest.mark.parametrize("schedule", ["daily", "@sometimes", "0 6 * *", "0 6 * * * *"])
 def test_invalid_schedules(schedule):
     assert not is_valid_schedule(schedule)
+
+
+def test_the_tuned_settings_file_sits_between_the_defaults_and_the_environment(
+    monkeypatch, tmp_path
+):
+    tuned = tmp_path / "tuned.toml"
+    tuned.write_text('[settings]\nmax_features = 5000\nestimator_params = "C=2.5"\n')
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
+    assert load_settings().model.max_features == 5000
+    assert load_settings().model.estimator_params == "C=2.5"
+
+    monkeypatch.setenv(f"{ENV_PREFIX}MAX_FEATURES", "7000")
+    assert load_settings().model.max_features == 7000
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("[settings]\nmax_feature = 5\n", r"tuned\.toml sets unknown setting\(s\) max_feature"),
+        ("[settings\n", r"tuned\.toml is not valid TOML"),
+        ('[settings]\nestimator_params = "C"\n', r"ESTIMATOR_PARAMS='C' is not valid"),
+    ],
+)
+def test_a_bad_tuned_settings_file_is_named(monkeypatch, tmp_path, content, message):
+    tuned = tmp_path / "tuned.toml"
+    tuned.write_text(content)
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
+    with pytest.raises(SettingsError, match=message):
+        load_settings()

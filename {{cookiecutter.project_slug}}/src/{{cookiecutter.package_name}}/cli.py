@@ -29,7 +29,9 @@ from {{ cookiecutter.package_name }}.errors import (
     UsageError,
 )
 from {{ cookiecutter.package_name }}.settings import (
+    CHAMPION_ALIAS,
     ENV_PREFIX,
+    ESTIMATORS,
     PACKAGE_NAME,
     PROJECT_SLUG,
     airflow_environment,
@@ -79,6 +81,30 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"{result['reason']}. The registry's champion is unchanged; "
             "improve the data or the model and train again."
         )
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps.evaluation import evaluate_version
+
+    result = evaluate_version(
+        load_settings(), version=args.version, alias=args.alias, data=args.data
+    )
+    _print(result)
+    return 0
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps.tuning import tune
+
+    result = tune(
+        load_settings(),
+        estimator=args.model,
+        trials=args.trials,
+        budget_seconds=args.budget_seconds,
+        data=args.data,
+    )
+    _print({key: value for key, value in result.items() if key != "trials"})
     return 0
 
 
@@ -507,6 +533,54 @@ def _add_pipeline(commands: _Commands) -> None:
     )
 
 
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more.")
+    return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of seconds above 0.")
+    return seconds
+
+
+def _add_model_choice(commands: _Commands) -> None:
+    commands.group("Choosing the model")
+    evaluate = commands.add(
+        "evaluate", cmd_evaluate, "Write a version's evaluation report (HTML and JSON)."
+    )
+    which = evaluate.add_mutually_exclusive_group()
+    which.add_argument("--version", type=_version, help="model version number")
+    which.add_argument("--alias", help=f"a registry alias (default {CHAMPION_ALIAS})")
+    evaluate.add_argument(
+        "--data",
+        type=Path,
+        help="labeled CSV, Parquet or JSON Lines file (default: the reference set)",
+    )
+    tune = commands.add(
+        "tune", cmd_tune, "Search hyperparameters by cross-validation; write the best for train."
+    )
+    tune.add_argument(
+        "--model", choices=ESTIMATORS, help="estimator to tune (default: the estimator setting)"
+    )
+    tune.add_argument(
+        "--trials", type=_positive_int, default=20, help="configurations to try (default 20)"
+    )
+    tune.add_argument(
+        "--budget-seconds",
+        type=_seconds,
+        help="start no trial after this many seconds (default: no limit)",
+    )
+    tune.add_argument(
+        "--data", type=Path, help="tune on this labeled file (default: the training data)"
+    )
+
+
 def _add_warehouse(commands: _Commands) -> None:
     commands.group("Data")
     warehouse = commands.add("warehouse", None, "init: create the warehouse tables")
@@ -586,6 +660,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = _Commands(parser)
     _add_pipeline(commands)
+    _add_model_choice(commands)
     _add_warehouse(commands)
     _add_registry(commands)
     if HAS_PLATFORM:

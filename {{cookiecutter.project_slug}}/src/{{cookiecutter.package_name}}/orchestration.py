@@ -51,6 +51,10 @@ _PARAM_SCHEMAS: dict[str, dict] = {
     "retention_days": {"type": "integer", "minimum": 1},
     "drift_start": {"type": "string", "description": "YYYY-MM-DD or empty"},
     "estimator": {"type": "string", "enum": list(ESTIMATORS)},
+    "estimator_params": {
+        "type": "string",
+        "description": "name=value pairs such as C=3.5 (tune writes them); empty: the defaults",
+    },
     "max_features": {"type": "integer", "minimum": 1},
     "ngram_max": {"type": "integer", "minimum": 1, "maximum": 3},
     "min_accuracy": {"type": "number", "minimum": 0, "maximum": 1},

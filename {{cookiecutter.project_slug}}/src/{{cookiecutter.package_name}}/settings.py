@@ -1,7 +1,8 @@
 """The one place that reads configuration, grouped by concern.
 
 Defaults are the answers given when the project was generated. Each field can
-be overridden by an environment variable named ``{{ cookiecutter.package_name.upper() }}_<FIELD>``
+be overridden by the ``[settings]`` table of ``tuned.toml`` (``<slug> tune``
+writes it), then by an environment variable named ``{{ cookiecutter.package_name.upper() }}_<FIELD>``
 (for example ``{{ cookiecutter.package_name.upper() }}_BATCH_SIZE=1000``), and per DAG run
 through ``Settings.with_overrides``. The tracking store also honours MLflow's
 own ``MLFLOW_TRACKING_URI``, and Airflow honours ``AIRFLOW_HOME`` and ``AIRFLOW__*``.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
@@ -76,6 +78,12 @@ class ModelSettings:
     estimator: str = "{{ cookiecutter.model }}"
     max_features: int = {{ cookiecutter.max_features | int }}
     ngram_max: int = {{ cookiecutter.ngram_max | int }}
+    # Hyperparameters of the estimator as name=value pairs, e.g. "C=3.5";
+    # empty: the defaults in model/estimators.py. `tune` writes them.
+    estimator_params: str = ""
+    # MLflow's classifier evaluator on each new version's hold-out (its PNG
+    # ROC, precision-recall and confusion plots cost about 2 s a training).
+    mlflow_evaluator: bool = True
     random_seed: int = 42
     registered_model_name: str = "{{ cookiecutter.registered_model_name }}"
     min_accuracy: float = {{ cookiecutter.min_accuracy | float }}
@@ -172,6 +180,8 @@ class PlatformSettings:
     artifact_root: Path = Path("mlartifacts")
     # Pid files, logs and the JWT secret of `<slug> stack`.
     stack_dir: Path = Path(".stack")
+    # Settings `tune` chose; the environment and DAG run params still win.
+    tuned_settings_file: Path = Path("tuned.toml")
     # Registered model versions already loaded and checked, pickled for this
     # host's next load (tracking/model_cache.py); empty: no cache.
     model_cache_dir: str = ""
@@ -284,6 +294,12 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
         if math.isfinite(value(name)) and not value(name) > 0:
             problems.append((name, value(name), "a number above 0"))
+    try:
+        parse_estimator_params(value("estimator_params"))
+    except ValueError:
+        problems.append(
+            ("estimator_params", value("estimator_params"), "name=number pairs, e.g. C=3.5")
+        )
     if value("drift_start") and not _is_date(value("drift_start")):
         problems.append(("drift_start", value("drift_start"), "a date YYYY-MM-DD or empty"))
     for name in SQL_IDENTIFIERS:
@@ -311,6 +327,24 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         if not is_valid_schedule(value(name)):
             problems.append((name, value(name), "an Airflow preset or 5-field cron"))
     return problems
+
+
+def parse_estimator_params(text: str) -> dict[str, float]:
+    """``"C=3.5, max_iter=100"`` as ``{"C": 3.5, "max_iter": 100.0}``; ValueError if malformed."""
+    params: dict[str, float] = {}
+    for pair in filter(None, (part.strip() for part in text.split(","))):
+        name, equals, number = pair.partition("=")
+        if not equals or not re.fullmatch(r"[A-Za-z_]\w*", name.strip()):
+            raise ValueError(pair)
+        params[name.strip()] = float(number)
+        if not math.isfinite(params[name.strip()]):
+            raise ValueError(pair)
+    return params
+
+
+def format_estimator_params(params: dict[str, float]) -> str:
+    """The setting's text for ``params``, the inverse of ``parse_estimator_params``."""
+    return ",".join(f"{name}={value:.6g}" for name, value in sorted(params.items()))
 
 
 def _is_date(value: str) -> bool:
@@ -398,17 +432,43 @@ def _located_defaults(root: Path) -> dict[str, object]:
         "feedback_dir": str(root / "data" / "feedback"),
         "outgoing_dir": str(root / "data" / "outgoing"),
         "model_cache_dir": str(_user_cache_dir() / "models"),
+        "tuned_settings_file": root / "tuned.toml",
+    }
+
+
+def read_tuned_settings(path: Path) -> dict[str, object]:
+    """The ``[settings]`` table of a tuned-settings file, converted like environment values."""
+    if not path.is_file():
+        return {}
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get("settings", {})
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise SettingsError(f"{path} is not valid TOML ({error}): fix it or delete it.") from None
+    unknown = sorted(
+        set(table) - set(FIELD_GROUPS) | set(table) & {"project_root", "tuned_settings_file"}
+    )
+    if unknown:
+        raise SettingsError(
+            f"{path} sets unknown setting(s) {', '.join(unknown)}: see the fields of settings.py."
+        )
+    return {
+        name: _convert(name, str(raw).lower() if isinstance(raw, bool) else str(raw))
+        for name, raw in table.items()
     }
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build settings from defaults, then environment variables, then ``overrides``."""
+    """Build settings from defaults, then the tuned file, the environment, ``overrides``."""
     root = _project_root()
     values: dict[str, object] = _located_defaults(root)
+    environment: dict[str, object] = {}
     for name in FIELD_GROUPS:
         raw = os.environ.get(f"{ENV_PREFIX}{name.upper()}")
         if raw is not None and name != "project_root":
-            values[name] = _convert(name, raw)
+            environment[name] = _convert(name, raw)
+    tuned_file = Path(environment.get("tuned_settings_file", values["tuned_settings_file"]))
+    values.update(read_tuned_settings(tuned_file))
+    values.update(environment)
     base = Settings(
         model=ModelSettings(),
         data=DataSettings(),

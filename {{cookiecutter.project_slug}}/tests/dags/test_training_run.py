@@ -23,3 +23,6 @@ def test_a_weaker_challenger_is_rejected_through_airflow(dags, champion_store, c
     assert rejected.tags["dag_id"] == TRAINING_DAG_ID
     assert rejected.tags["dag_run_id"] == dag_run.run_id
     assert rejected.tags["training_data_digest"]
+    # The gate's page, champion and challenger side by side, is on the challenger's run.
+    pages = {item.path for item in client.list_artifacts(rejected.run_id, "evaluation")}
+    assert "evaluation/comparison.html" in pages

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+from html import escape
+from pathlib import Path
+
+import mlflow.artifacts
+import pytest
+
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
@@ -30,7 +36,10 @@ def test_first_training_logs_registers_promotes_and_records_lineage(session_sett
     )
     assert version.run_id == champion["run_id"]
     assert version.tags["promotion"] == "promoted"
-    [dataset] = run.inputs.dataset_inputs
+    # The training data; MLflow's evaluator adds the hold-out it scored.
+    contexts = {item.dataset.name: item.tags[0].value for item in run.inputs.dataset_inputs}
+    assert contexts == {"training-data": "training", "holdout-set": "holdout_"}
+    [dataset] = [item for item in run.inputs.dataset_inputs if item.dataset.name == "training-data"]
     assert version.tags["training_data_digest"] == dataset.dataset.digest
     assert version.tags["logical_date"] == "2026-01-01"
     assert version.tags["trigger"] == "test-session"
@@ -53,6 +62,28 @@ def test_weaker_challenger_is_registered_but_not_promoted(champion_store, champi
         rejected.tags["challenger_holdout_accuracy"]
     )
     assert client.get_model_version_by_alias(name, "challenger").version == rejected.version
+    # The reference set (the first champion's hold-out) has a report on the run too.
+    metrics = client.get_run(second["run_id"]).data.metrics
+    assert metrics["reference_accuracy"] == pytest.approx(
+        second["challenger"]["reference_accuracy"]
+    )
+
+
+def test_the_comparison_page_shows_both_versions_and_the_gate_s_reason(champion_store, champion):
+    second = run_training(champion_store.with_overrides(min_accuracy=0.5, **QUICK), DAY)
+
+    page = Path(second["comparison_page"]).read_text()
+    assert not second["promoted"] and "Rejected" in page
+    assert escape(second["reason"]) in page
+    assert f"champion v{champion['model_version']}" in page
+    assert f"challenger v{second['model_version']}" in page
+    comparison = mlflow.artifacts.load_dict(f"runs:/{second['run_id']}/evaluation/comparison.json")
+    # Both models' numbers on the same rows: the gate's own figures.
+    holdout = comparison["champion"]["holdout"]["metrics"]
+    assert holdout["accuracy"] == second["champion"]["accuracy"]
+    assert comparison["challenger"]["holdout"]["metrics"]["rows"] == holdout["rows"]
+    assert f"{holdout['accuracy']:.4f}" in page
+    assert second["comparison_artifact"].endswith("evaluation/comparison.html")
 
 
 def test_manual_promote_and_rollback_record_who_and_why(champion_store, champion):

@@ -4,4 +4,5 @@
 - ``pipeline.py``: TF-IDF features plus the chosen classifier, and accessors
   (vocabulary, tokenizer) so nothing else reaches into the pipeline's steps.
 - ``scoring.py``: applying a fitted pipeline to a batch, chunk by chunk, on every core.
+- ``evaluation.py``: what a fitted pipeline gets right and wrong on labeled rows; no I/O.
 """

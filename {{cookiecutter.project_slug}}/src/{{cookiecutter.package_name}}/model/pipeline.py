@@ -13,7 +13,7 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data.schema import TEXT
 from {{ cookiecutter.package_name }}.model.estimators import build_classifier
-from {{ cookiecutter.package_name }}.settings import ModelSettings
+from {{ cookiecutter.package_name }}.settings import ModelSettings, parse_estimator_params
 
 FEATURES_STEP = "features"
 VECTORIZER = "tfidf"
@@ -41,7 +41,14 @@ def build_pipeline(model: ModelSettings) -> Any:
             # Selecting the column by name lets the model take the same
             # DataFrame shape everywhere: training, batch inference, serving.
             (FEATURES_STEP, ColumnTransformer([(VECTORIZER, tfidf, TEXT)])),
-            (CLASSIFIER_STEP, build_classifier(model.estimator, model.random_seed)),
+            (
+                CLASSIFIER_STEP,
+                build_classifier(
+                    model.estimator,
+                    model.random_seed,
+                    parse_estimator_params(model.estimator_params),
+                ),
+            ),
         ]
     )
 

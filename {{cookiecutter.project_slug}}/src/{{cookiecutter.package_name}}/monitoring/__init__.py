@@ -4,4 +4,5 @@
 - ``rules.py``: which run of days is a problem, and which alerts it raises; no I/O.
 - ``alerts.py``: alert kinds and their delivery to a webhook.
 - ``report.py`` and ``charts.py``: the summary and HTML report a person reads.
+- ``model_report.py``: the evaluation page of a version, and champion against challenger.
 """

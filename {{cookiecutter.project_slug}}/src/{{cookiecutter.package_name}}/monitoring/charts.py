@@ -83,3 +83,45 @@ def bar_chart(title: str, bars: list[tuple[str, float, float | None]]) -> str:
             )
     parts.append("</svg>")
     return f"<figure><figcaption>{escape(title)}</figcaption>{''.join(parts)}</figure>"
+
+
+def curve_chart(
+    title: str,
+    series: list[tuple[str, list[list[float]]]],
+    *,
+    x_label: str,
+    y_label: str,
+    diagonal: bool = False,
+) -> str:
+    """Curves on the unit square (ROC, precision-recall, calibration), one colour per series."""
+    if not any(points for _, points in series):
+        return (
+            f'<figure><figcaption>{escape(title)}</figcaption><p class="muted">no data</p></figure>'
+        )
+    size = HEIGHT + 40
+    inner = size - 2 * PAD
+
+    def xy(x: float, y: float) -> str:
+        return f"{PAD + inner * x:.1f},{size - PAD - inner * y:.1f}"
+
+    parts = [
+        f'<svg viewBox="0 0 {size + 120} {size}" role="img" aria-label="{escape(title)}">',
+        f'<rect x="{PAD}" y="{PAD}" width="{inner}" height="{inner}" class="frame"/>',
+        f'<text x="{PAD}" y="{size - 8}" class="tick">0</text>',
+        f'<text x="{PAD + inner}" y="{size - 8}" class="tick" text-anchor="end">1 {escape(x_label)}</text>',
+        f'<text x="4" y="{PAD + 4}" class="tick">1</text>',
+        f'<text x="4" y="{PAD - 10}" class="tick">{escape(y_label)}</text>',
+    ]
+    if diagonal:
+        parts.append(
+            f'<polyline points="{xy(0, 0)} {xy(1, 1)}" class="threshold"><title>ideal</title></polyline>'
+        )
+    for index, (name, points) in enumerate(series):
+        path = " ".join(xy(x, y) for x, y in points)
+        parts.append(f'<polyline points="{path}" class="series s{index}"/>')
+        parts.append(
+            f'<text x="{PAD + inner + 8}" y="{PAD + 14 + 16 * index}" class="tick legend s{index}">'
+            f"{escape(name)}</text>"
+        )
+    parts.append("</svg>")
+    return f"<figure><figcaption>{escape(title)}</figcaption>{''.join(parts)}</figure>"

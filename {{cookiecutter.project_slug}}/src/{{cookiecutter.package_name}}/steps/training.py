@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import logging
 import subprocess
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,19 +32,25 @@ from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, validate_la
 from {{ cookiecutter.package_name }}.data.sources import read_feedback, training_source
 from {{ cookiecutter.package_name }}.errors import DataValidationError, LabelsDisagreeError
 from {{ cookiecutter.package_name }}.model.estimators import skops_trusted_types
+from {{ cookiecutter.package_name }}.model.evaluation import summary
 from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit
 from {{ cookiecutter.package_name }}.monitoring.alerts import Alert, AlertKind
 from {{ cookiecutter.package_name }}.monitoring.delivery import deliver, webhook_url
+from {{ cookiecutter.package_name }}.monitoring.model_report import render_comparison_html
 from {{ cookiecutter.package_name }}.monitoring.statistics import build_profile
 from {{ cookiecutter.package_name }}.settings import CHALLENGER_ALIAS, Settings
+from {{ cookiecutter.package_name }}.steps.evaluation import log_training_evaluation, report_for
 from {{ cookiecutter.package_name }}.tracking import reference, registry
 from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
+from {{ cookiecutter.package_name }}.tracking.evaluation import COMPARISON_HTML, log_comparison
 from {{ cookiecutter.package_name }}.tracking.gate import labels_disagree, promotion_decision
 from {{ cookiecutter.package_name }}.tracking.lineage import dataset_digest, dataset_source
 from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
 
 TEST_SIZE = 0.2
 CV_FOLDS = 5
+# The evaluate step's reports of both models on both sets, which decide's page shows.
+COMPARISON_FILE = "comparison.json"
 log = logging.getLogger(__name__)
 
 
@@ -198,6 +205,7 @@ def train_challenger(
                 "estimator": settings.model.estimator,
                 "max_features": settings.model.max_features,
                 "ngram_max": settings.model.ngram_max,
+                "estimator_params": settings.model.estimator_params or "defaults",
                 "test_size": TEST_SIZE,
                 "cv_folds": CV_FOLDS,
                 "random_seed": settings.model.random_seed,
@@ -224,6 +232,12 @@ def train_challenger(
             # own loader, which the project keeps off (MLFLOW_ALLOW_PICKLE_DESERIALIZATION
             # =false); `evaluate` loads the registered version with registry.py's instead.
         )
+        started = time.perf_counter()
+        reference_set = reference.current(client, settings)
+        sets = {"holdout": holdout, "reference": reference_set.rows if reference_set else None}
+        log_training_evaluation(settings, pipeline, model_info.model_uri, sets)
+        metrics["evaluation_seconds"] = time.perf_counter() - started
+        mlflow.log_metric("evaluation_seconds", metrics["evaluation_seconds"])
     version = str(model_info.registered_model_version)
     for key, value in lineage.items():
         client.set_model_version_tag(settings.model.registered_model_name, version, key, value)
@@ -277,35 +291,56 @@ def check_label_agreement(settings: Settings, day: date, holdout: pd.DataFrame) 
     )
 
 
+def _reports(settings: Settings, model: Any, sets: dict[str, pd.DataFrame | None]) -> dict:
+    """The evaluation report of ``model`` on each labeled set that exists."""
+    return {
+        name: report_for(settings, model, rows) for name, rows in sets.items() if rows is not None
+    }
+
+
+def _scores(reports: dict) -> dict:
+    """What the gate and the run record of a model: hold-out numbers, reference accuracy."""
+    scores = {"accuracy": reports["holdout"]["metrics"]["accuracy"]}
+    scores["f1"] = reports["holdout"]["metrics"]["macro_f1"]
+    scores.update(summary(reports["holdout"]))
+    if "reference" in reports:
+        scores["reference_accuracy"] = reports["reference"]["metrics"]["accuracy"]
+    return scores
+
+
 def evaluate(settings: Settings, day: date | str, challenger_version: str) -> dict:
     """Score the registered challenger and the current champion on the same hold-out rows,
-    and both on the reference set, which the new training data cannot change."""
-    holdout = pd.read_parquet(_partition(settings, day) / storage.TRAINING_HOLDOUT_FILE)
+    and both on the reference set, which the new training data cannot change.
+
+    The full reports go to the partition's ``comparison.json`` for ``decide``'s page.
+    """
+    partition = _partition(settings, day)
+    holdout = pd.read_parquet(partition / storage.TRAINING_HOLDOUT_FILE)
     client = connect(settings)
     name = settings.model.registered_model_name
     challenger = client.get_model_version(name, challenger_version)
     reference_set = reference.current(client, settings)
+    sets = {"holdout": holdout, "reference": reference_set.rows if reference_set else None}
+    # Loaded back from the registry: what is scored is what was registered.
     challenger_model = registry.load_version(settings, challenger_version)
+    reports = {"challenger": _reports(settings, challenger_model, sets), "champion": None}
     result = {
         "challenger_version": str(challenger.version),
-        "challenger": _score(challenger_model, holdout),
+        "challenger_run_id": challenger.run_id,
+        "challenger": _scores(reports["challenger"]),
         "champion_version": None,
         "champion": None,
         "holdout_rows": len(holdout),
         "reference_run_id": reference_set.run_id if reference_set else None,
         "reference_rows": len(reference_set.rows) if reference_set else 0,
     }
-    if reference_set is not None:
-        on_reference = _score(challenger_model, reference_set.rows)
-        result["challenger"]["reference_accuracy"] = on_reference["accuracy"]
     champion = registry.champion_version(client, settings)
     if champion is not None and str(champion.version) != result["challenger_version"]:
         result["champion_version"] = str(champion.version)
         champion_model = registry.load_version(settings, str(champion.version))
-        result["champion"] = _score(champion_model, holdout)
-        if reference_set is not None:
-            on_reference = _score(champion_model, reference_set.rows)
-            result["champion"]["reference_accuracy"] = on_reference["accuracy"]
+        reports["champion"] = _reports(settings, champion_model, sets)
+        result["champion"] = _scores(reports["champion"])
+    storage.write_json(reports, partition / COMPARISON_FILE)
     metrics = {"challenger_holdout_accuracy": result["challenger"]["accuracy"]}
     if "reference_accuracy" in result["challenger"]:
         metrics["challenger_reference_accuracy"] = result["challenger"]["reference_accuracy"]
@@ -356,13 +391,50 @@ def decide(
         registry.reject(
             client, settings, version, reason=reason, challenger=challenger, champion=champion
         )
+    page = write_comparison(settings, day, evaluation, promoted=promote, reason=reason)
+    log.info(
+        "version %s %s: %s. Champion and challenger side by side: %s",
+        version,
+        "promoted" if promote else "rejected",
+        reason,
+        page["comparison_artifact"],
+    )
     return {
         "logical_date": storage.as_date(day).isoformat(),
         "model_version": version,
         "promoted": promote,
         "reason": reason,
         **evaluation,
+        **page,
     }
+
+
+def write_comparison(
+    settings: Settings, day: date | str, evaluation: dict, *, promoted: bool, reason: str
+) -> dict:
+    """The champion/challenger page, in the partition and on the challenger's run."""
+    partition = _partition(settings, day)
+    reports = storage.read_json(partition / COMPARISON_FILE)
+    comparison = {
+        "logical_date": storage.as_date(day).isoformat(),
+        "promoted": promoted,
+        "reason": reason,
+        "challenger": {"version": evaluation["challenger_version"], **reports["challenger"]},
+        "champion": (
+            {"version": evaluation["champion_version"], **reports["champion"]}
+            if reports["champion"]
+            else None
+        ),
+    }
+    html = render_comparison_html(comparison)
+    path = storage.write_text(html, partition / COMPARISON_HTML)
+    client = connect(settings)
+    run_id = evaluation.get("challenger_run_id")
+    if run_id is None:  # an evaluation recorded before the run id was part of it
+        name = settings.model.registered_model_name
+        run_id = client.get_model_version(name, evaluation["challenger_version"]).run_id
+    uri = log_comparison(run_id, html, comparison)
+    return {"comparison_page": str(path), "comparison_artifact": uri}
 
 
 def run_training(

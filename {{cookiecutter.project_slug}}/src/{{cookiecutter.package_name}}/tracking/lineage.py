@@ -22,6 +22,8 @@ from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from {{ cookiecutter.package_name }}.tracking.runs import INFERENCE, find_run, run_name
 
+# The tag of a run's dataset input that says what the run used it for.
+CONTEXT_TAG = "mlflow.data.context"
 # MLflow's own digest of a pandas dataset hashes this many rows.
 DIGEST_HEAD_ROWS = 10_000
 LINEAGE_TAGS = (
@@ -69,6 +71,8 @@ def trace_predictions(settings: Settings, day: date | str) -> dict:
                         "source": item.dataset.source,
                     }
                     for item in training_run.inputs.dataset_inputs
+                    # The run also records the hold-out MLflow's evaluator scored.
+                    if {tag.key: tag.value for tag in item.tags}.get(CONTEXT_TAG) == "training"
                 ],
             }
         )

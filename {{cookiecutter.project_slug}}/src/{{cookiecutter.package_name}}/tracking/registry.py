@@ -53,10 +53,13 @@ class Champion:
 
 def champion_version(client: MlflowClient, settings: Settings) -> Any | None:
     """The model version carrying the champion alias, or None."""
+    return alias_version(client, settings, CHAMPION_ALIAS)
+
+
+def alias_version(client: MlflowClient, settings: Settings, alias: str) -> Any | None:
+    """The model version carrying ``alias``, or None."""
     try:
-        return client.get_model_version_by_alias(
-            settings.model.registered_model_name, CHAMPION_ALIAS
-        )
+        return client.get_model_version_by_alias(settings.model.registered_model_name, alias)
     except MlflowException as error:
         if error.error_code in {"RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"}:
             return None
