@@ -15,18 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import CONTEXT, TEMPLATE
+from tests.conftest import CONTEXT, GIT_IDENTITY, TEMPLATE, TEMPLATE_PARTS, copy_template
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
-# What cruft needs of the template: the answers, the hooks and the project tree.
-TEMPLATE_PARTS = ["cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}"]
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Template Test",
-    "GIT_AUTHOR_EMAIL": "template-test@example.com",
-    "GIT_COMMITTER_NAME": "Template Test",
-    "GIT_COMMITTER_EMAIL": "template-test@example.com",
-}
 LOCAL_EDIT = "## Our team's notes\n\nOn call: the data platform team.\n"
 NEW_VERSION = "99.0.0"
 NEW_DEPENDENCY = '"packaging>=24"'
@@ -60,15 +52,7 @@ def cruft(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 @pytest.fixture
 def template_repo(tmp_path) -> Path:
     """This checkout's template files, committed to a fresh git repository."""
-    repo = tmp_path / "template"
-    repo.mkdir()
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in TEMPLATE_PARTS:
-        source = TEMPLATE / part
-        if source.is_dir():
-            shutil.copytree(source, repo / part, ignore=ignore)
-        else:
-            shutil.copy2(source, repo / part)
+    repo = copy_template(tmp_path / "template")
     git("init", "-q", "-b", "main", cwd=repo)
     commit_all(repo, "Template as in the checkout under test")
     return repo

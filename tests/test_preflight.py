@@ -14,17 +14,6 @@ from tests.conftest import TEMPLATE
 SCRIPT = TEMPLATE / "scripts" / "preflight.py"
 
 
-@pytest.fixture
-def bare_path(tmp_path):
-    """A PATH with git and nothing else: no Chromium, no node, no docker-compose."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    git = shutil.which("git")
-    if git:
-        (bin_dir / "git").symlink_to(git)
-    return str(bin_dir)
-
-
 def preflight(path: str, *sessions: str) -> subprocess.CompletedProcess:
     env = {key: value for key, value in os.environ.items() if key != "CHROMIUM_PATH"}
     env["PATH"] = path

@@ -21,29 +21,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEMPLATE
+from tests.conftest import GIT_IDENTITY, TEMPLATE, copy_template
 
 DEFAULT_SLUG = "sentiment-pipeline"
-# What cookiecutter needs of the template: the answers, the hooks and the project tree.
-TEMPLATE_PARTS = ["cookiecutter.json", "hooks", "{{cookiecutter.project_slug}}"]
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Template Test",
-    "GIT_AUTHOR_EMAIL": "template-test@example.com",
-    "GIT_COMMITTER_NAME": "Template Test",
-    "GIT_COMMITTER_EMAIL": "template-test@example.com",
-}
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-
-
-@pytest.fixture
-def without_uv(tmp_path) -> str:
-    """A PATH with git and nothing else, so the post-generation hook finds no uv."""
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    git = shutil.which("git")
-    if git:
-        (bin_dir / "git").symlink_to(git)
-    return str(bin_dir)
 
 
 def run_cookiecutter(
@@ -66,18 +47,6 @@ def run_cookiecutter(
     )
 
 
-def copy_template(target: Path) -> Path:
-    target.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
-    for part in TEMPLATE_PARTS:
-        source = TEMPLATE / part
-        if source.is_dir():
-            shutil.copytree(source, target / part, ignore=ignore)
-        else:
-            shutil.copy2(source, target / part)
-    return target
-
-
 def assert_rendered(result: subprocess.CompletedProcess, output: Path) -> Path:
     assert result.returncode == 0, result.stderr[-2000:]
     project = output / DEFAULT_SLUG
@@ -86,20 +55,20 @@ def assert_rendered(result: subprocess.CompletedProcess, output: Path) -> Path:
     return project
 
 
-def test_cookiecutter_dot_from_inside_the_template(tmp_path, without_uv):
+def test_cookiecutter_dot_from_inside_the_template(tmp_path, bare_path):
     """The first command many users type: `cd template && cookiecutter .`."""
     output = tmp_path / "out"
-    result = run_cookiecutter(tmp_path, "--output-dir", str(output), ".", cwd=TEMPLATE, path=without_uv)
+    result = run_cookiecutter(tmp_path, "--output-dir", str(output), ".", cwd=TEMPLATE, path=bare_path)
     project = assert_rendered(result, output)
     assert "uv was not found" in result.stdout
     assert not (project / "uv.lock").exists()
 
 
-def test_a_bad_answer_from_inside_the_template_leaves_nothing(tmp_path, without_uv):
+def test_a_bad_answer_from_inside_the_template_leaves_nothing(tmp_path, bare_path):
     output = tmp_path / "out"
     output.mkdir()
     result = run_cookiecutter(
-        tmp_path, "--output-dir", str(output), ".", "project_slug=2fast", cwd=TEMPLATE, path=without_uv
+        tmp_path, "--output-dir", str(output), ".", "project_slug=2fast", cwd=TEMPLATE, path=bare_path
     )
     assert result.returncode != 0
     assert "project_slug='2fast' is not valid" in result.stderr
@@ -107,20 +76,20 @@ def test_a_bad_answer_from_inside_the_template_leaves_nothing(tmp_path, without_
     assert list(output.iterdir()) == []
 
 
-def test_relative_paths_render_into_the_current_directory(tmp_path, without_uv):
+def test_relative_paths_render_into_the_current_directory(tmp_path, bare_path):
     """`cookiecutter ../template` from a sibling directory, output where the user stands."""
     copy_template(tmp_path / "template")
     work = tmp_path / "work"
     work.mkdir()
-    assert_rendered(run_cookiecutter(tmp_path, "../template", cwd=work, path=without_uv), work)
+    assert_rendered(run_cookiecutter(tmp_path, "../template", cwd=work, path=bare_path), work)
 
 
-def test_a_replayed_unknown_choice_is_refused_with_a_relative_path(tmp_path, without_uv):
+def test_a_replayed_unknown_choice_is_refused_with_a_relative_path(tmp_path, bare_path):
     """A replay carries only answers, so the hook reads the choices from ./cookiecutter.json."""
     template = copy_template(tmp_path / "template")
     first = tmp_path / "first"
     assert_rendered(
-        run_cookiecutter(tmp_path, "--output-dir", str(first), ".", cwd=template, path=without_uv), first
+        run_cookiecutter(tmp_path, "--output-dir", str(first), ".", cwd=template, path=bare_path), first
     )
     [replay_file] = (tmp_path / "replay").glob("*.json")
     replay = json.loads(replay_file.read_text())
@@ -135,7 +104,7 @@ def test_a_replayed_unknown_choice_is_refused_with_a_relative_path(tmp_path, wit
         cwd=template,
         capture_output=True,
         text=True,
-        env={**os.environ, "PWD": str(template), "PATH": without_uv},
+        env={**os.environ, "PWD": str(template), "PATH": bare_path},
         stdin=subprocess.DEVNULL,
     )
     assert result.returncode != 0
@@ -144,18 +113,18 @@ def test_a_replayed_unknown_choice_is_refused_with_a_relative_path(tmp_path, wit
 
 
 @needs_git
-def test_a_git_url_renders(tmp_path, without_uv):
+def test_a_git_url_renders(tmp_path, bare_path):
     template = copy_template(tmp_path / "template")
     for command in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-q", "-m", "template"]):
         subprocess.run(["git", *command], cwd=template, check=True, env={**os.environ, **GIT_IDENTITY})
     output = tmp_path / "out"
     result = run_cookiecutter(
-        tmp_path, "--output-dir", str(output), f"git+file://{template}", cwd=tmp_path, path=without_uv
+        tmp_path, "--output-dir", str(output), f"git+file://{template}", cwd=tmp_path, path=bare_path
     )
     assert_rendered(result, output)
 
 
-def test_a_zip_renders(tmp_path, without_uv):
+def test_a_zip_renders(tmp_path, bare_path):
     template = copy_template(tmp_path / "src" / "template")
     archive = tmp_path / "template.zip"
     with zipfile.ZipFile(archive, "w") as bundle:
@@ -164,7 +133,7 @@ def test_a_zip_renders(tmp_path, without_uv):
             bundle.write(file, file.relative_to(template.parent))
     output = tmp_path / "out"
     result = run_cookiecutter(
-        tmp_path, "--output-dir", str(output), str(archive), cwd=tmp_path, path=without_uv
+        tmp_path, "--output-dir", str(output), str(archive), cwd=tmp_path, path=bare_path
     )
     assert_rendered(result, output)
 
