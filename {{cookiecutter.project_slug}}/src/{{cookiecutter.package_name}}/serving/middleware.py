@@ -35,6 +35,18 @@ async def send_json(send: Send, status: int, body: dict, *, close: bool = False)
 DISCARD_SECONDS = 2.0
 
 
+class _WatchedSend:
+    """``send`` that remembers whether the response has started: after that, no error page."""
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
+
+
 class _BodyTooLarge(Exception):
     pass
 
@@ -70,7 +82,6 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
 
         async def counted() -> Message:
             nonlocal received
@@ -81,15 +92,11 @@ class BodySizeLimit:
                     raise _BodyTooLarge
             return message
 
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = _WatchedSend(send)
         try:
             await self.app(scope, counted, watched)
         except _BodyTooLarge:
-            if not started:
+            if not watched.started:
                 await _discard_body(scope, receive)
                 await self._refuse(send)
 
@@ -118,13 +125,7 @@ class UnexpectedErrors:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = _WatchedSend(send)
         try:
             await self.app(scope, receive, watched)
         except ClientDisconnect:
@@ -141,7 +142,7 @@ class UnexpectedErrors:
                 "" if self.traceback else f" (set {ENV_PREFIX}TRACEBACK=1 to log the traceback)",
                 exc_info=self.traceback,
             )
-            if not started:
+            if not watched.started:
                 await send_json(
                     send,
                     500,
