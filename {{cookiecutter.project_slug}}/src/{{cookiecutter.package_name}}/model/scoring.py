@@ -114,12 +114,14 @@ def _allow_children() -> None:
 
 
 def score_chunks(
-    model: Any, chunks: Iterable[pd.DataFrame], workers: int
+    model: Any, chunks: Iterable[pd.DataFrame], workers: int, offset: int = 0
 ) -> Iterator[tuple[pd.DataFrame, ChunkScores]]:
     """Each chunk with its scores, in input order.
 
     A batch of one chunk, or ``workers=1``, is scored in this process: forking
     pays off only when there is a second chunk to overlap with the first.
+    ``offset`` is the batch row of the first chunk's first row: a shard of a
+    batch samples the same rows for the unknown-token share as the whole batch.
     """
     chunks = iter(chunks)
     first = next(chunks, None)
@@ -127,7 +129,6 @@ def score_chunks(
         return
     second = next(chunks, None)
     if second is None or workers <= 1:
-        offset = 0
         for chunk in _chain(first, second, chunks):
             yield chunk, score_chunk(model, chunk, oov_sample(offset, len(chunk)))
             offset += len(chunk)
@@ -139,7 +140,6 @@ def score_chunks(
         workers, mp_context=context, initializer=_init_worker, initargs=(model, os.getpid())
     ) as pool:
         pending: deque[tuple[pd.DataFrame, Future[ChunkScores]]] = deque()
-        offset = 0
         for chunk in _chain(first, second, chunks):
             sampled = oov_sample(offset, len(chunk))
             # Workers need the text only: the other columns need not be pickled.
