@@ -3,7 +3,11 @@ predictions, monitor, clean up, summarise.
 
 The first task depends on the data source: ``extract_batch`` waits for the
 day's files or warehouse rows (rescheduling itself between looks), snapshots
-and validates them; the demo's ``generate_data`` invents them instead.
+and validates them; the demo's ``generate_data`` invents them instead. Either
+ends by cutting the snapshot into shards of at most ``shard_rows`` rows, with
+the champion pinned. ``batch_predict`` is mapped over the shards (one task
+each, on any worker; a failed one retries alone), and ``merge_shards`` puts
+their parts in place and logs the day's one batch-inference run.
 
 When monitoring finds drift or an accuracy drop, request_retraining emits the
 "retraining requested" Asset event and the training DAG runs; otherwise it is
@@ -19,7 +23,7 @@ import shlex
 import sys
 from datetime import UTC, datetime, timedelta
 
-from airflow.sdk import PokeReturnValue, dag, task
+from airflow.sdk import PokeReturnValue, dag, get_current_context, task
 from airflow.sdk.exceptions import AirflowSkipException
 
 from {{ cookiecutter.package_name }}.orchestration import (
@@ -38,6 +42,7 @@ DEMO = SETTINGS.data.data_source == "demo"
 RUN_PARAMS = run_params(
     SETTINGS,
     "batch_size",
+    "shard_rows",
     "low_confidence_threshold",
     "high_confidence_threshold",
     "low_confidence_alert_pct",
@@ -66,10 +71,13 @@ RUN_PARAMS = run_params(
 )
 def batch_inference():
     @task
-    def generate_data(ds: str | None = None, params: dict | None = None) -> dict:
+    def generate_data(ds: str | None = None, params: dict | None = None) -> list[dict]:
         from {{ cookiecutter.package_name }}.steps.demo import generate_data as generate
+        from {{ cookiecutter.package_name }}.steps.inference import plan_shards
 
-        return generate(run_settings(params), ds)
+        settings = run_settings(params)
+        generate(settings, ds)
+        return plan_shards(settings, ds)
 
     # Airflow's own timeout is a poke later than ours, so ours, which names
     # the place it looked, is the one that fires.
@@ -92,13 +100,25 @@ def batch_inference():
         batch = extract(settings, ds, start=data_interval_start, end=data_interval_end)
         if batch is None:
             stop_waiting_after(ti, settings.data.batch_wait_seconds, batch_location(settings, ds))
-        return PokeReturnValue(is_done=batch is not None, xcom_value=batch)
+            return PokeReturnValue(is_done=False)
+        # Imported once the batch is here: planning pins the champion (MLflow).
+        from {{ cookiecutter.package_name }}.steps.inference import plan_shards
+
+        return PokeReturnValue(is_done=True, xcom_value=plan_shards(settings, ds))
+
+    # Mapped: one task per shard. The label names the shard in Airflow's UI.
+    @task(map_index_template="{{ '{{' }} shard_label {{ '}}' }}")
+    def batch_predict(shard: dict, params: dict | None = None) -> dict:
+        from {{ cookiecutter.package_name }}.steps.shards import predict_shard, shard_label
+
+        get_current_context()["shard_label"] = shard_label(shard)
+        return predict_shard(run_settings(params), shard)
 
     @task
-    def batch_predict(batch: dict, params: dict | None = None, dag_run=None) -> dict:
-        from {{ cookiecutter.package_name }}.steps.inference import batch_predict as predict
+    def merge_shards(shards: list[dict], params: dict | None = None, dag_run=None) -> dict:
+        from {{ cookiecutter.package_name }}.steps.inference import merge_shards as merge
 
-        return predict(run_settings(params), batch["logical_date"], tags=run_tags(dag_run))
+        return merge(run_settings(params), shards, tags=run_tags(dag_run))
 
     @task
     def monitor_model(predictions: dict, params: dict | None = None, dag_run=None) -> dict:
@@ -134,7 +154,8 @@ def batch_inference():
             run_settings(params), monitoring["logical_date"], monitoring_run_id=monitoring["run_id"]
         )
 
-    predictions = batch_predict(generate_data() if DEMO else extract_batch())
+    shards = generate_data() if DEMO else extract_batch()
+    predictions = merge_shards(batch_predict.expand(shard=shards))
     if not DEMO:
         publish_predictions(predictions)
     monitoring = monitor_model(predictions)

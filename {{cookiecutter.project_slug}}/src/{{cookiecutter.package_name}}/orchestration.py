@@ -41,6 +41,7 @@ def run_tags(dag_run) -> dict[str, str]:
 # run may override; Settings.with_overrides then checks the values together.
 _PARAM_SCHEMAS: dict[str, dict] = {
     "batch_size": {"type": "integer", "minimum": 1},
+    "shard_rows": {"type": "integer", "minimum": 1},
     "low_confidence_threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
     "high_confidence_threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
     "low_confidence_alert_pct": {"type": "number", "minimum": 0, "maximum": 100},

@@ -64,6 +64,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "min_labeled_rows": (1, 10_000_000),
     "inference_chunk_rows": (1, 10_000_000),
     "inference_workers": (0, 256),
+    "shard_rows": (1, 1_000_000_000),
     "monitoring_window_days": (2, 365),
     "webhook_timeout_seconds": (0.001, 300),
     "retry_delay_seconds": (1, 86_400),
@@ -147,6 +148,10 @@ class DataSettings:
     # its memory does not grow with the batch; 0 workers: every core.
     inference_chunk_rows: int = 20_000
     inference_workers: int = 0
+    # A day's batch is cut into shards of at most this many rows, each scored
+    # by its own Airflow task (on any worker); the default keeps a laptop-sized
+    # day in one shard. docs/production.md says how to size it.
+    shard_rows: int = 2_000_000
 
 
 @dataclass(frozen=True)

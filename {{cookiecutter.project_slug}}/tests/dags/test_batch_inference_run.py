@@ -18,33 +18,44 @@ def dag(dags):
     return dags[BATCH_INFERENCE_DAG_ID]
 
 
-def run_once(dag):
-    dag_run = run_dag(dag, DAY)
-    states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
+def run_once(dag, shards: int):
+    """One run, its batch cut into ``shards`` shards by the run's shard_rows."""
+    rows = int(dag.params["batch_size"])
+    dag_run = run_dag(dag, DAY, conf={"shard_rows": -(-rows // shards)})
+    instances = dag_run.get_task_instances()
+    mapped = sorted(ti.map_index for ti in instances if ti.task_id == "batch_predict")
+    assert mapped == list(range(shards))
+    states = {ti.task_id: ti.state for ti in instances}
     # Stable batches request no retraining: that task is skipped, not failed.
     assert states.pop("request_retraining") == "skipped"
     assert set(states.values()) == {"success"}, states
-    assert len(states) == 5
+    assert len(states) == 6
     return dag_run
+
+
+def part_files(data_dir):
+    return [
+        part.name
+        for part in storage.part_files(storage.partition_dir(data_dir, storage.PREDICTIONS, DAY))
+    ]
 
 
 def test_dag_run_end_to_end(dag, champion, session_settings):
     data_dir = session_settings.data.data_dir
     expired = (
-        storage.partition_dir(data_dir, storage.PREDICTIONS, "2026-01-01") / "predictions.parquet"
+        storage.partition_dir(data_dir, storage.PREDICTIONS, "2026-01-01") / "part-00000.parquet"
     )
-    kept = (
-        storage.partition_dir(data_dir, storage.PREDICTIONS, "2026-06-01") / "predictions.parquet"
-    )
+    kept = storage.partition_dir(data_dir, storage.PREDICTIONS, "2026-06-01") / "part-00000.parquet"
     for path in (expired, kept):
         storage.write_text("placeholder", path)
 
-    dag_run = run_once(dag)
+    # Three shards: three mapped batch_predict tasks, one merged run.
+    dag_run = run_once(dag, shards=3)
 
-    predictions = pd.read_parquet(
-        storage.partition_dir(data_dir, storage.PREDICTIONS, DAY) / "predictions.parquet"
-    )
+    assert part_files(data_dir) == [f"part-0000{index}.parquet" for index in range(3)]
+    predictions = storage.read_parts(storage.partition_dir(data_dir, storage.PREDICTIONS, DAY))
     assert len(predictions) == session_settings.data.batch_size
+    assert predictions["id"].is_unique
     assert (predictions["model_version"] == champion["model_version"]).all()
     assert not expired.exists()
     assert kept.exists()
@@ -64,6 +75,7 @@ def test_dag_run_end_to_end(dag, champion, session_settings):
     ):
         assert metric in run.data.metrics
     assert run.data.metrics["prediction_count"] == session_settings.data.batch_size
+    assert run.data.metrics["shards"] == 3
 
     monitoring = client.get_experiment_by_name(session_settings.monitoring_experiment)
     [monitor_run] = client.search_runs([monitoring.experiment_id], f"tags.logical_date = '{DAY}'")
@@ -73,11 +85,18 @@ def test_dag_run_end_to_end(dag, champion, session_settings):
     )
     assert summary["predictions"] == session_settings.data.batch_size
 
-    # A rerun of the same logical date replaces its outputs and runs.
-    run_once(dag)
+    # A rerun of the same logical date replaces its outputs and runs, and in
+    # one shard leaves no part of the three behind. The predictions and the
+    # run's figures are the three shards' exactly.
+    run_once(dag, shards=1)
     runs = client.search_runs([inference.experiment_id], f"tags.logical_date = '{DAY}'")
     assert len(runs) == 1 and runs[0].info.run_id != run.info.run_id
-    rerun = pd.read_parquet(
-        storage.partition_dir(data_dir, storage.PREDICTIONS, DAY) / "predictions.parquet"
+    assert part_files(data_dir) == ["part-00000.parquet"]
+    rerun = storage.read_parts(storage.partition_dir(data_dir, storage.PREDICTIONS, DAY))
+    pd.testing.assert_frame_equal(rerun, predictions)
+    timings = {"model_load_seconds", "scoring_seconds", "shards"}
+    figures = {key: value for key, value in runs[0].data.metrics.items() if key not in timings}
+    assert figures == {key: value for key, value in run.data.metrics.items() if key not in timings}
+    assert runs[0].inputs.dataset_inputs[0].dataset.digest == (
+        run.inputs.dataset_inputs[0].dataset.digest
     )
-    assert len(rerun) == session_settings.data.batch_size

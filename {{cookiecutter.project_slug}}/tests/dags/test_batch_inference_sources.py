@@ -48,7 +48,7 @@ def configure(monkeypatch, source: str, **settings: str) -> None:
 
 def predictions(settings, day: str) -> pd.DataFrame:
     path = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-    return pd.read_parquet(path / storage.PREDICTIONS_FILE)
+    return storage.read_parts(path)
 
 
 def inference_metrics(settings, day: str) -> dict[str, float]:

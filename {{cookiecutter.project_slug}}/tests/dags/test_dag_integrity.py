@@ -38,7 +38,8 @@ def test_tasks_and_edges(dagbag):
     edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
     assert edges == {
         ("generate_data", "batch_predict"),
-        ("batch_predict", "monitor_model"),
+        ("batch_predict", "merge_shards"),
+        ("merge_shards", "monitor_model"),
         ("monitor_model", "cleanup_old_artifacts"),
         ("monitor_model", "generate_summary"),
         ("monitor_model", "request_retraining"),
@@ -58,7 +59,7 @@ def test_a_real_source_waits_for_its_batch_and_delivers_predictions(monkeypatch,
 
     edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
     assert ("extract_batch", "batch_predict") in edges
-    assert ("batch_predict", "publish_predictions") in edges
+    assert ("merge_shards", "publish_predictions") in edges
     assert "generate_data" not in dag.task_ids
     sensor = dag.get_task("extract_batch")
     assert isinstance(sensor, BaseSensorOperator)

@@ -40,6 +40,42 @@ def test_retention_deletes_only_older_partitions(tmp_path):
     assert remaining == ["ds=2026-01-11", "ds=2026-01-20", "not-a-partition"]
 
 
+def test_retention_also_deletes_what_unfinished_runs_left(tmp_path):
+    for day in ("2026-01-01", "2026-01-20"):
+        partition = storage.partition_dir(tmp_path, storage.PREDICTIONS, day)
+        storage.write_text("x", storage.staging_dir(partition, "abc123") / "part-00000.parquet")
+
+    storage.delete_partitions_before(tmp_path, date(2026, 1, 20), retention_days=9)
+
+    assert [p.name for p in (tmp_path / storage.PREDICTIONS).iterdir()] == [".ds=2026-01-20.abc123"]
+
+
+def test_a_range_of_rows_reads_only_those_rows_across_row_groups(tmp_path):
+    frame = pd.DataFrame({"id": [f"r{i}" for i in range(250)], "n": range(250)})
+    path = tmp_path / "batch.parquet"
+    frame.to_parquet(path, row_group_size=100, index=False)
+    assert storage.parquet_rows(path) == 250
+    for start, stop in ((0, 250), (0, 1), (99, 101), (120, 250), (37, 188), (250, 250)):
+        chunks = list(storage.read_parquet_range(path, start, stop, chunk_rows=30))
+        assert all(len(chunk) <= 30 for chunk in chunks)
+        got = pd.concat(chunks, ignore_index=True) if chunks else frame.iloc[:0]
+        pd.testing.assert_frame_equal(got, frame.iloc[start:stop].reset_index(drop=True))
+
+
+def test_replacing_a_partition_swaps_every_file(tmp_path):
+    partition = storage.partition_dir(tmp_path, storage.PREDICTIONS, "2026-01-01")
+    for index in range(3):
+        storage.write_text("old", partition / storage.part_name(storage.PART_PREFIX, index))
+    staging = storage.staging_dir(partition, "t1")
+    storage.write_text("new", staging / storage.part_name(storage.PART_PREFIX, 0))
+
+    storage.replace_dir(staging, partition)
+
+    assert [p.name for p in partition.iterdir()] == ["part-00000.parquet"]
+    assert (partition / "part-00000.parquet").read_text() == "new"
+    assert sorted(p.name for p in partition.parent.iterdir()) == ["ds=2026-01-01"]
+
+
 def test_retention_keeps_what_it_is_told_and_skips_symlinks(tmp_path, caplog):
     old = storage.partition_dir(tmp_path, storage.TRAINING, "2026-01-01")
     storage.write_text("x", old / storage.TRAINING_VALID_FILE)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import multiprocessing
 import os
 import signal
@@ -16,6 +18,7 @@ import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data import synthetic as data
+from {{ cookiecutter.package_name }}.data.digest import BatchDigest
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.model import scoring
@@ -23,7 +26,6 @@ from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit, 
 from {{ cookiecutter.package_name }}.model.scoring import score_chunks, top_class
 from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import inference
-from {{ cookiecutter.package_name }}.tracking.lineage import BatchDigest
 from tests import conftest
 
 
@@ -82,6 +84,21 @@ def test_the_digest_does_not_depend_on_the_chunking(reviews):
         other = BatchDigest(head_rows=25)
         other.add(changed)
         assert other.hexdigest() != whole.hexdigest()
+
+
+def test_digests_of_shards_merge_into_the_whole_batch_digest(reviews):
+    whole = BatchDigest(head_rows=25)
+    whole.add(reviews)
+    for cuts in ([10], [24, 25, 26], [3, 60, 90]):
+        bounds = [0, *cuts, len(reviews)]
+        merged = None
+        for start, stop in itertools.pairwise(bounds):
+            shard = BatchDigest(head_rows=25)
+            for chunk in chunks_of(reviews.iloc[start:stop], 7):
+                shard.add(chunk)
+            shard = BatchDigest.from_dict(json.loads(json.dumps(shard.to_dict())))
+            merged = shard if merged is None else merged.merge(shard)
+        assert merged.hexdigest() == whole.hexdigest(), cuts
 
 
 def test_a_daemonic_task_process_still_scores_on_workers(model, reviews):
@@ -170,17 +187,17 @@ def test_batch_predict_chunked_parallel_equals_one_chunk(session_settings, champ
         session_settings.with_overrides(inference_chunk_rows=1000, inference_workers=1),
         day,
     )
-    expected = pd.read_parquet(one["path"])
+    expected = storage.read_parts(one["path"])
     partition = storage.partition_dir(session_settings.data.data_dir, storage.PREDICTIONS, day)
-    expected_rejects = pd.read_parquet(partition / storage.REJECTS_FILE)
+    expected_rejects = pd.read_parquet(partition / "rejects-00000.parquet")
     chunked = inference.batch_predict(
         session_settings.with_overrides(inference_chunk_rows=10, inference_workers=2),
         day,
     )
 
-    pd.testing.assert_frame_equal(pd.read_parquet(chunked["path"]), expected)
+    pd.testing.assert_frame_equal(storage.read_parts(chunked["path"]), expected)
     pd.testing.assert_frame_equal(
-        pd.read_parquet(partition / storage.REJECTS_FILE), expected_rejects
+        pd.read_parquet(partition / "rejects-00000.parquet"), expected_rejects
     )
     assert list(expected_rejects["id"]) == list(batch["id"].iloc[[0, 41, 94]])
     assert (chunked["rows"], chunked["rejected_rows"]) == (92, 3)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
+import json
+from fractions import Fraction
+
 import numpy as np
 import pytest
 
@@ -41,6 +45,33 @@ def test_stats_counted_apart_merge_into_the_stats_counted_together():
     assert merged.metrics() == together.metrics()
     assert merged.confidence_histogram() == together.confidence_histogram()
     assert (merged.oov_known, merged.oov_total) == (together.oov_known, together.oov_total)
+
+
+def test_shards_in_any_order_of_addition_give_the_one_pass_figures_to_the_last_bit():
+    # Sums of these floats depend on their order; the exact sums do not.
+    rng = np.random.default_rng(7)
+    confidence = rng.uniform(0.5, 1.0, 10_000)
+    best = rng.integers(0, 2, 10_000)
+    whole = counted((best, confidence))
+    for cuts in ([3_333, 6_666], [1, 17, 9_999], list(range(500, 10_000, 500))):
+        bounds = [0, *cuts, len(confidence)]
+        shards = [
+            counted((best[start:stop], confidence[start:stop]))
+            for start, stop in itertools.pairwise(bounds)
+        ]
+        merged = shards[0]
+        for shard in shards[1:]:
+            merged = merged.merge(shard)
+        assert merged.metrics() == whole.metrics()
+    assert whole.average_confidence == float(sum(map(Fraction, confidence.tolist())) / 10_000)
+
+
+def test_stats_survive_the_shard_file_round_trip():
+    stats = counted(([1, 0], [0.55, 0.7]), ([1, 1], [0.9, 0.8]))
+    again = BatchStats.from_dict(json.loads(json.dumps(stats.to_dict())))
+    assert again.metrics() == stats.metrics()
+    assert again.confidence_histogram() == stats.confidence_histogram()
+    assert again.merge(stats).metrics() == stats.merge(stats).metrics()
 
 
 def test_stats_with_other_thresholds_do_not_merge():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
@@ -33,8 +32,7 @@ def test_champion_challenger_through_airflow(dags, isolated_store):
     assert rejected.tags["training_data_digest"]
 
     run_dag(dags[BATCH_INFERENCE_DAG_ID], "2026-07-03")
-    predictions = pd.read_parquet(
+    predictions = storage.read_parts(
         storage.partition_dir(isolated_store.data.data_dir, storage.PREDICTIONS, "2026-07-03")
-        / "predictions.parquet"
     )
     assert set(predictions["model_version"]) == {str(first.version)}

@@ -35,14 +35,14 @@ def test_predict_writes_partition_logs_run_and_keeps_bad_rows_aside(session_sett
     first = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})
     result = inference.batch_predict(session_settings, day, tags={"dag_id": "manual"})
 
-    predictions = pd.read_parquet(result["path"])
+    predictions = storage.read_parts(result["path"])
     assert len(predictions) == 28
     assert result["rejected_rows"] == 2
     assert {"id", "text", "prediction", "confidence", "model_version"} <= set(predictions.columns)
     assert predictions["confidence"].between(0.5, 1.0).all()
     assert (predictions["model_version"] == champion["model_version"]).all()
     partition = storage.partition_dir(session_settings.data.data_dir, storage.PREDICTIONS, day)
-    rejects = pd.read_parquet(partition / storage.REJECTS_FILE)
+    rejects = pd.read_parquet(partition / "rejects-00000.parquet")
     assert set(rejects["reason"]) == {"empty text"}
 
     client = connect(session_settings)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
@@ -21,9 +20,8 @@ def test_summary_is_built_from_the_day_outputs(session_settings, champion):
 
     summary = reporting.write_summary(session_settings, DAY)
 
-    predictions = pd.read_parquet(
+    predictions = storage.read_parts(
         storage.partition_dir(session_settings.data.data_dir, storage.PREDICTIONS, DAY)
-        / "predictions.parquet"
     )
     assert summary["predictions"] == len(predictions) == 60
     assert sum(summary["label_counts"].values()) == 60

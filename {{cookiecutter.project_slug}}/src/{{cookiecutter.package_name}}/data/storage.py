@@ -38,8 +38,15 @@ PARTITION_PREFIX = "ds="
 BATCH_FILE = "batch.parquet"
 # Where the snapshot came from: source, data interval, row and reject counts.
 SOURCE_FILE = "source.json"
+# What the pipeline delivers (outgoing_dir) and what 0.4.0 wrote into a predictions partition.
 PREDICTIONS_FILE = "predictions.parquet"
 REJECTS_FILE = "rejects.parquet"
+# A predictions partition holds one part of each per shard: part-00000.parquet, ...
+PART_PREFIX = "part-"
+REJECTS_PREFIX = "rejects-"
+SHARD_STATS_PREFIX = "stats-"
+# Written by the plan into the staging directory of a day's shards.
+SHARD_PLAN_FILE = "plan.json"
 MONITORING_REPORT_FILE = "report.json"
 SUMMARY_JSON = "summary.json"
 SUMMARY_MARKDOWN = "summary.md"
@@ -63,6 +70,60 @@ def as_date(value: date | str) -> date:
 
 def partition_dir(data_dir: Path, dataset: str, day: date | str) -> Path:
     return Path(data_dir) / dataset / f"{PARTITION_PREFIX}{as_date(day).isoformat()}"
+
+
+def part_name(prefix: str, shard: int, suffix: str = ".parquet") -> str:
+    return f"{prefix}{shard:05d}{suffix}"
+
+
+def part_files(partition: Path, prefix: str = PART_PREFIX) -> list[Path]:
+    """A partition's part files in shard order; a 0.4.0 partition's one file, if that is all."""
+    parts = sorted(Path(partition).glob(f"{prefix}[0-9]*.parquet"))
+    if not parts and prefix == PART_PREFIX and (Path(partition) / PREDICTIONS_FILE).is_file():
+        return [Path(partition) / PREDICTIONS_FILE]
+    return parts
+
+
+def read_parts(partition: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Every part of a partition as one frame, rows in shard order."""
+    import pandas as pd
+
+    parts = part_files(partition)
+    if not parts:
+        raise FileNotFoundError(f"no predictions in {partition}")
+    frames = [pd.read_parquet(part, columns=columns) for part in parts]
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+
+
+def staging_dir(partition: Path, token: str) -> Path:
+    """Where the shards of one run write, beside the partition they will replace.
+
+    Hidden (a leading dot), so neither readers nor cleanup take it for a partition.
+    """
+    return partition.with_name(f".{partition.name}.{token}")
+
+
+def stale_staging_dirs(partition: Path) -> list[Path]:
+    """Staging directories of ``partition`` that earlier, unfinished runs left."""
+    return (
+        sorted(partition.parent.glob(f".{partition.name}.*")) if partition.parent.is_dir() else []
+    )
+
+
+def replace_dir(staging: Path, partition: Path) -> None:
+    """Put ``staging`` in the place of ``partition``, whose old files all go.
+
+    Two renames, then the old directory is removed: no reader ever sees a mix
+    of old and new parts (an earlier run's extra shards included).
+    """
+    old = partition.with_name(f".{partition.name}.replaced")
+    if old.exists():
+        shutil.rmtree(old)
+    if partition.exists():
+        os.rename(partition, old)
+    os.rename(staging, partition)
+    if old.exists():
+        shutil.rmtree(old)
 
 
 @contextmanager
@@ -171,6 +232,40 @@ def read_parquet_chunks(path: Path, chunk_rows: int, columns: list[str] | None =
     )
 
 
+def parquet_rows(path: Path) -> int:
+    """The row count of a Parquet file, from its footer."""
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(path).metadata.num_rows
+
+
+def read_parquet_range(
+    path: Path, start: int, stop: int, chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """Rows ``start`` to ``stop`` (exclusive) of a Parquet file, in frames of up to ``chunk_rows``.
+
+    Only the row groups that hold the range are read.
+    """
+    import pyarrow.parquet as pq
+
+    parquet = pq.ParquetFile(path)
+    groups, position, first = [], 0, None
+    for index in range(parquet.metadata.num_row_groups):
+        rows = parquet.metadata.row_group(index).num_rows
+        if position < stop and position + rows > start:
+            groups.append(index)
+            first = position if first is None else first
+        position += rows
+    if not groups:
+        return
+    position = first
+    for batch in parquet.iter_batches(batch_size=chunk_rows, row_groups=groups):
+        low, high = max(start - position, 0), min(stop - position, batch.num_rows)
+        position += batch.num_rows
+        if high > low:
+            yield batch.slice(low, high - low).to_pandas()
+
+
 def write_text(text: str, target: Path) -> Path:
     return _write(target, lambda path: path.write_text(text, encoding="utf-8"))
 
@@ -183,12 +278,15 @@ def read_json(path: Path) -> dict:
     return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
-def partition_day(path: Path) -> date | None:
-    """The date of a ``ds=`` directory, or None for anything else."""
-    if not path.is_dir() or not path.name.startswith(PARTITION_PREFIX):
+def partition_day(path: Path, *, staging: bool = False) -> date | None:
+    """The date of a ``ds=`` directory (or, with ``staging``, of its staging directory)."""
+    name = path.name
+    if staging and name.startswith(f".{PARTITION_PREFIX}"):
+        name = name[1:].split(".", 1)[0]
+    if not path.is_dir() or not name.startswith(PARTITION_PREFIX):
         return None
     try:
-        return date.fromisoformat(path.name.removeprefix(PARTITION_PREFIX))
+        return date.fromisoformat(name.removeprefix(PARTITION_PREFIX))
     except ValueError:
         return None
 
@@ -220,7 +318,8 @@ def delete_partitions_before(
         if not root.is_dir():
             continue
         for partition in sorted(root.iterdir()):
-            day = partition_day(partition)
+            # A run that failed before its merge leaves a staging directory too.
+            day = partition_day(partition, staging=True)
             if day is None or day >= cutoff:
                 continue
             if partition.is_symlink():

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date
 from html import escape
 
-import pandas as pd
-
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring.charts import bar_chart, line_chart
@@ -36,18 +34,15 @@ def build_summary(settings: Settings, day: date | str) -> dict:
         storage.partition_dir(settings.data.data_dir, storage.MONITORING, day)
         / storage.MONITORING_REPORT_FILE
     )
-    predictions_path = predictions_dir / storage.PREDICTIONS_FILE
-    for path in (predictions_path, report_path):
-        if not path.is_file():
-            raise PipelineError(
-                f"{path} is missing: run batch_predict and monitor_model for {day}."
-            )
-    predictions = pd.read_parquet(
-        predictions_path, columns=["prediction", "confidence", "model_version"]
+    if not storage.part_files(predictions_dir) or not report_path.is_file():
+        missing = report_path if storage.part_files(predictions_dir) else predictions_dir
+        raise PipelineError(f"{missing} is missing: run batch_predict and monitor_model for {day}.")
+    predictions = storage.read_parts(
+        predictions_dir, columns=["prediction", "confidence", "model_version"]
     )
-    rejects_path = predictions_dir / storage.REJECTS_FILE
-    rejected = (
-        len(pd.read_parquet(rejects_path, columns=["reason"])) if rejects_path.is_file() else 0
+    rejected = sum(
+        storage.parquet_rows(part)
+        for part in storage.part_files(predictions_dir, storage.REJECTS_PREFIX)
     )
     report = storage.read_json(report_path)
     counts = predictions["prediction"].value_counts()
@@ -61,7 +56,7 @@ def build_summary(settings: Settings, day: date | str) -> dict:
         "label_counts": {label: int(counts.get(label, 0)) for label in LABELS},
         "monitoring": report["metrics"],
         "alerts": report["alerts"],
-        "outputs": {"predictions": str(predictions_path), "monitoring_report": str(report_path)},
+        "outputs": {"predictions": str(predictions_dir), "monitoring_report": str(report_path)},
     }
 
 

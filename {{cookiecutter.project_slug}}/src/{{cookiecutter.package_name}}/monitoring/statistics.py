@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -31,6 +32,35 @@ EPSILON = 1e-4
 def confidence_counts(confidence: np.ndarray) -> np.ndarray:
     """How many confidences fall in each of CONFIDENCE_BINS."""
     return np.histogram(np.clip(confidence, 0.5, 1.0), bins=CONFIDENCE_BINS)[0]
+
+
+def exact_sum_parts(values: np.ndarray) -> dict[int, int]:
+    """``values`` summed exactly, as integers per binary exponent (value = integer * 2**(e - 53)).
+
+    Float addition depends on its order, so sums taken per chunk or per shard
+    and then added would differ in the last bits from one pass. Integer sums
+    do not: a batch scored in any number of shards gets the same average.
+    """
+    mantissa, exponent = np.frexp(np.asarray(values, dtype=np.float64))
+    integer = (mantissa * 2.0**53).astype(np.int64)  # exact: a float64 mantissa has 53 bits
+    # Halves of 27 bits, so int64 sums of up to 2**36 values cannot overflow.
+    high, low = integer >> 26, integer & (2**26 - 1)
+    parts = {}
+    for power in np.unique(exponent).tolist():
+        mask = exponent == power
+        parts[power] = int(high[mask].sum()) * 2**26 + int(low[mask].sum())
+    return parts
+
+
+def add_parts(one: dict[int, int], other: dict[int, int]) -> dict[int, int]:
+    return {power: one.get(power, 0) + other.get(power, 0) for power in {*one, *other}}
+
+
+def parts_value(parts: dict[int, int]) -> Fraction:
+    return sum(
+        (Fraction(total) * Fraction(2) ** (power - 53) for power, total in parts.items()),
+        Fraction(0),
+    )
 
 
 def normalized(counts: np.ndarray) -> list[float]:
@@ -61,7 +91,8 @@ class BatchStats:
     low_threshold: float
     high_threshold: float
     rows: int = 0
-    confidence_sum: float = 0.0
+    # The exact sum of every confidence (see exact_sum_parts).
+    confidence_parts: dict[int, int] = field(default_factory=dict)
     low_confidence: int = 0
     high_confidence: int = 0
     class_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
@@ -72,7 +103,7 @@ class BatchStats:
     def add(self, best: np.ndarray, confidence: np.ndarray, oov_known: int, oov_total: int) -> None:
         """Count one chunk: each row's class index and confidence, and its token counts."""
         self.rows += len(confidence)
-        self.confidence_sum += float(confidence.sum())
+        self.confidence_parts = add_parts(self.confidence_parts, exact_sum_parts(confidence))
         self.low_confidence += int((confidence < self.low_threshold).sum())
         self.high_confidence += int((confidence >= self.high_threshold).sum())
         counts = np.bincount(best, minlength=len(self.classes))
@@ -96,7 +127,7 @@ class BatchStats:
             low_threshold=self.low_threshold,
             high_threshold=self.high_threshold,
             rows=self.rows + other.rows,
-            confidence_sum=self.confidence_sum + other.confidence_sum,
+            confidence_parts=add_parts(self.confidence_parts, other.confidence_parts),
             low_confidence=self.low_confidence + other.low_confidence,
             high_confidence=self.high_confidence + other.high_confidence,
             class_counts={
@@ -108,9 +139,34 @@ class BatchStats:
             oov_total=self.oov_total + other.oov_total,
         )
 
+    def to_dict(self) -> dict:
+        """The counts as JSON-safe values, for a shard to hand to the merge."""
+        return {
+            "classes": self.classes,
+            "low_threshold": self.low_threshold,
+            "high_threshold": self.high_threshold,
+            "rows": self.rows,
+            "confidence_parts": {
+                str(power): total for power, total in self.confidence_parts.items()
+            },
+            "low_confidence": self.low_confidence,
+            "high_confidence": self.high_confidence,
+            "class_counts": self.class_counts,
+            "histogram": self.histogram.astype(int).tolist(),
+            "oov_known": self.oov_known,
+            "oov_total": self.oov_total,
+        }
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> BatchStats:
+        parts = {int(power): int(total) for power, total in saved["confidence_parts"].items()}
+        histogram = np.asarray(saved["histogram"], dtype=float)
+        return cls(**{**saved, "confidence_parts": parts, "histogram": histogram})
+
     @property
     def average_confidence(self) -> float:
-        return self.confidence_sum / self.rows if self.rows else 0.0
+        # Rounded once, from the exact sum: the same for any sharding.
+        return float(parts_value(self.confidence_parts) / self.rows) if self.rows else 0.0
 
     @property
     def oov_rate(self) -> float:

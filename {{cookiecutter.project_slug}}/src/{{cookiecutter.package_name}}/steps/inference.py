@@ -1,4 +1,10 @@
-"""Batch inference: score the day's batch snapshot with the champion, write its predictions.
+"""Batch inference: plan the day's shards, merge what they scored into the day's one MLflow run.
+
+``plan_shards`` pins the champion and cuts the day's snapshot into shards;
+each is scored by ``steps/shards.py`` (in Airflow, one mapped task per
+shard, on any worker); ``merge_shards`` checks that every row was accounted
+for, puts the parts in place of the day's predictions and logs the run.
+``batch_predict`` does all three in this process (``<slug> predict --date``).
 
 Also scores any file on demand (``predict_file``, behind ``<slug> predict --input``).
 """
@@ -6,7 +12,8 @@ Also scores any file on demand (``predict_file``, behind ``<slug> predict --inpu
 from __future__ import annotations
 
 import logging
-import time
+import secrets
+import shutil
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -17,25 +24,26 @@ import pyarrow as pa
 from mlflow.data.meta_dataset import MetaDataset
 
 from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.digest import BatchDigest
 from {{ cookiecutter.package_name }}.data.readers import read_chunks, table_format
-from {{ cookiecutter.package_name }}.data.schema import TEXT, split_rejects
-from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.model.scoring import ChunkScores, available_cores, score_chunks
+from {{ cookiecutter.package_name }}.data.schema import TEXT
+from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
+from {{ cookiecutter.package_name }}.model.scoring import score_chunks
 from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats, batch_drift
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.steps.shards import (
+    inference_workers,
+    predict_shard,
+    validated,
+    with_predictions,
+)
 from {{ cookiecutter.package_name }}.tracking import registry, runs
 from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment, tracking_server_required
-from {{ cookiecutter.package_name }}.tracking.lineage import BatchDigest, dataset_source_object
+from {{ cookiecutter.package_name }}.tracking.lineage import dataset_source_object
 
-# Dictionary-encoded in the predictions file: trying it on mostly distinct
-# texts and ids costs time and saves no space.
-LOW_CARDINALITY = ["prediction", "model_version"]
 log = logging.getLogger(__name__)
 
-
-def inference_workers(settings: Settings) -> int:
-    """Processes that predict: the setting, or every core this task may use when it is 0."""
-    return settings.data.inference_workers or available_cores()
+__all__ = ["batch_predict", "inference_workers", "merge_shards", "plan_shards", "predict_file"]
 
 
 def batch_predict(
@@ -44,53 +52,120 @@ def batch_predict(
     *,
     tags: dict[str, str] | None = None,
 ) -> dict:
-    """Score the batch of ``day`` with the champion and write its predictions partition."""
-    with tracking_server_required(settings):
-        return _batch_predict(settings, day, tags=tags)
+    """Score the batch of ``day`` with the champion, shard after shard, in this process."""
+    shards = plan_shards(settings, day)
+    return merge_shards(settings, [predict_shard(settings, shard) for shard in shards], tags=tags)
 
 
-def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] | None) -> dict:
-    low, high = (
-        settings.monitoring.low_confidence_threshold,
-        settings.monitoring.high_confidence_threshold,
-    )
+def plan_shards(settings: Settings, day: date | str) -> list[dict]:
+    """Pin the champion and cut the day's snapshot into shards of at most ``shard_rows`` rows.
+
+    Shards are equal ranges of rows. Each shard of this plan writes into one
+    new staging directory; those that earlier, unfinished runs left go.
+    """
     day = storage.as_date(day)
-    location, quarantined, chunks = _snapshot(settings, day)
-    started = time.perf_counter()
-    champion = registry.load_champion(settings)
-    loaded = time.perf_counter()
-
+    snapshot = (
+        storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.BATCH_FILE
+    )
+    if not snapshot.is_file():
+        first = "generate-data" if settings.data.data_source == "demo" else "extract"
+        raise DataValidationError(f"no batch at {snapshot}: run {first} for {day} first.")
+    with tracking_server_required(settings):
+        pinned = registry.pinned_champion(settings)
+    rows = storage.parquet_rows(snapshot)
+    count = max(1, -(-rows // settings.data.shard_rows))
+    bounds = [rows * index // count for index in range(count + 1)]
     partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-    output = partition / storage.PREDICTIONS_FILE
-    classes = [str(label) for label in champion.model.classes_]
-    stats = BatchStats(classes, low, high)
-    digest = BatchDigest()
-    labels = pa.array(classes)
-    # Both files appear together at the end, or neither does.
-    with (
-        storage.parquet_stream(partition / storage.REJECTS_FILE) as rejects,
-        storage.parquet_stream(output, use_dictionary=LOW_CARDINALITY) as predictions,
-    ):
-        valid = _validated(chunks, rejects)
-        for chunk, scores in score_chunks(champion.model, valid, inference_workers(settings)):
-            stats.add(scores.best, scores.confidence, scores.oov_known, scores.oov_total)
-            digest.add(chunk)
-            predictions.write(_with_predictions(chunk, scores, labels, champion.version))
-        if not stats.rows:
-            raise DataValidationError(
-                f"the batch at {location} has no row with text ({rejects.rows} rejected)."
-            )
-    scored = time.perf_counter()
-    if rejects.rows:
-        log.warning("%d rows of %s rejected: see %s", rejects.rows, location, rejects.target)
+    for stale in storage.stale_staging_dirs(partition):
+        shutil.rmtree(stale)
+    token = secrets.token_hex(6)
+    plan = {
+        "logical_date": day.isoformat(),
+        "token": token,
+        "batch_rows": rows,
+        "shards": count,
+        "model": pinned.to_dict(),
+    }
+    staging = storage.staging_dir(partition, token)
+    staging.mkdir(parents=True)
+    storage.write_json({**plan, "bounds": bounds}, staging / storage.SHARD_PLAN_FILE)
+    return [
+        {**plan, "shard": index, "start": bounds[index], "stop": bounds[index + 1]}
+        for index in range(count)
+    ]
 
+
+def merge_shards(
+    settings: Settings, results: Iterable[dict], *, tags: dict[str, str] | None = None
+) -> dict:
+    """Merge the shards' counts into the day's metrics and MLflow run; put the parts in place.
+
+    Fails, and replaces nothing, unless every planned shard finished and the
+    shards account for every row of the snapshot. A retry after the parts
+    went in place finds them there.
+    """
+    with tracking_server_required(settings):
+        return _merge_shards(settings, list(results), tags)
+
+
+def _merge_shards(settings: Settings, results: list[dict], tags: dict[str, str] | None) -> dict:
+    if not results:
+        raise PipelineError("no shard results to merge: batch_predict scored no shard.")
+    day = storage.as_date(results[0]["logical_date"])
+    token = results[0]["token"]
+    partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+    staging = storage.staging_dir(partition, token)
+    folder = staging if staging.is_dir() else partition
+    plan_file = folder / storage.SHARD_PLAN_FILE
+    plan = storage.read_json(plan_file) if plan_file.is_file() else {}
+    if plan.get("token") != token:
+        raise PipelineError(
+            f"the shards of this run of {day} are gone from {staging} (a later run replaced "
+            f"them): clear the whole DAG run to score the day again."
+        )
+    stats, digest, rejected, loads, scoring = None, None, 0, [], 0.0
+    for index in range(plan["shards"]):
+        path = folder / storage.part_name(storage.SHARD_STATS_PREFIX, index, ".json")
+        if not path.is_file():
+            raise PipelineError(
+                f"shard {index + 1} of {plan['shards']} of {day} has no results in {folder}: "
+                f"it did not finish; clear its batch_predict task to score it again."
+            )
+        saved = storage.read_json(path)
+        shard_stats = BatchStats.from_dict(saved["stats"])
+        shard_digest = BatchDigest.from_dict(saved["digest"])
+        stats = shard_stats if stats is None else stats.merge(shard_stats)
+        digest = shard_digest if digest is None else digest.merge(shard_digest)
+        rejected += saved["rejected_rows"]
+        loads.append(saved["model_load_seconds"])
+        scoring += saved["scoring_seconds"]
+    if stats.rows + rejected != plan["batch_rows"]:
+        raise PipelineError(
+            f"the shards of {day} account for {stats.rows + rejected:,} of the snapshot's "
+            f"{plan['batch_rows']:,} rows: clear the whole DAG run to score the day again."
+        )
+    origin = (
+        storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.SOURCE_FILE
+    )
+    summary = storage.read_json(origin) if origin.is_file() else {}
+    location = summary.get("source", str(origin.with_name(storage.BATCH_FILE)))
+    if not stats.rows:
+        raise DataValidationError(
+            f"the batch at {location} has no row with text ({rejected} rejected)."
+        )
+    if rejected:
+        log.warning("%d rows of %s rejected: see %s", rejected, location, partition)
+
+    pinned = plan["model"]
     metrics = stats.metrics()
-    metrics["rejected_rows"] = float(rejects.rows)
+    metrics["rejected_rows"] = float(rejected)
     # Rows extract_batch set aside before the snapshot (see its rejects.parquet).
-    metrics["quarantined_rows"] = float(quarantined)
-    # Where the task's time goes: loading the model is fixed, scoring grows with the batch.
-    metrics["model_load_seconds"] = loaded - started
-    metrics["scoring_seconds"] = scored - loaded
+    metrics["quarantined_rows"] = float(summary.get("rejected_rows", 0))
+    metrics["shards"] = float(plan["shards"])
+    # Where the time goes: loading the model is fixed per shard, scoring grows with the batch.
+    metrics["model_load_seconds"] = max(loads)
+    metrics["scoring_seconds"] = scoring
+    champion = registry.Champion(model=None, version=pinned["version"], run_id=pinned["run_id"])
     profile = registry.reference_profile(champion)
     if profile is None:
         log.warning(
@@ -110,40 +185,30 @@ def _batch_predict(settings: Settings, day: date | str, *, tags: dict[str, str] 
         "model_version": champion.version,
         "model_run_id": champion.run_id or "",
     }
+    low, high = stats.low_threshold, stats.high_threshold
     with mlflow.start_run(experiment_id=experiment_id, run_name=name, tags=run_tags) as run:
         mlflow.log_params({"low_confidence_threshold": low, "high_confidence_threshold": high})
         mlflow.log_metrics(metrics)
-        # Digested as the chunks went by: the batch is never whole in memory
-        # to hand to mlflow.data.from_pandas.
+        # Digested shard by shard as the chunks went by: the batch is never
+        # whole in memory to hand to mlflow.data.from_pandas.
         dataset = MetaDataset(
             dataset_source_object(location),
             name=f"batch-{day.isoformat()}",
             digest=digest.hexdigest(),
         )
         mlflow.log_input(dataset, context="inference")
+    if folder == staging:
+        storage.replace_dir(staging, partition)
     return {
         "logical_date": day.isoformat(),
-        "path": str(output),
+        "path": str(partition),
         "rows": stats.rows,
-        "rejected_rows": rejects.rows,
+        "rejected_rows": rejected,
+        "shards": plan["shards"],
         "model_version": champion.version,
         "run_id": run.info.run_id,
         "metrics": metrics,
     }
-
-
-def _snapshot(settings: Settings, day: date):
-    """Where the batch came from, how many rows extraction set aside, the snapshot in chunks."""
-    partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
-    snapshot = partition / storage.BATCH_FILE
-    if not snapshot.is_file():
-        first = "generate-data" if settings.data.data_source == "demo" else "extract"
-        raise DataValidationError(f"no batch at {snapshot}: run {first} for {day} first.")
-    origin = partition / storage.SOURCE_FILE
-    summary = storage.read_json(origin) if origin.is_file() else {}
-    location = summary.get("source", str(snapshot))
-    chunks = storage.read_parquet_chunks(snapshot, settings.data.inference_chunk_rows)
-    return location, summary.get("rejected_rows", 0), chunks
 
 
 def default_output(path: Path) -> Path:
@@ -171,9 +236,9 @@ def predict_file(settings: Settings, path: Path, output: Path | None = None) -> 
     ):
         rejected = _Counter(write_rejects)
         for chunk, scores in score_chunks(
-            champion.model, _validated(chunks, rejected), inference_workers(settings)
+            champion.model, validated(chunks, rejected), inference_workers(settings)
         ):
-            table = _with_predictions(chunk, scores, labels, champion.version)
+            table = with_predictions(chunk, scores, labels, champion.version)
             write(table.to_pandas())
             scored += len(chunk)
     if not scored:
@@ -211,29 +276,3 @@ class _Counter:
     def write(self, frame: pd.DataFrame) -> None:
         self._write(frame)
         self.rows += len(frame)
-
-
-def _with_predictions(
-    chunk: pd.DataFrame, scores: ChunkScores, labels: pa.Array, version: str
-) -> pa.Table:
-    """The chunk's rows with their prediction, confidence and model version, as Arrow.
-
-    Built from Arrow arrays (``take`` of the class labels, one repeated
-    version) rather than as pandas object columns converted back for Parquet.
-    """
-    table = pa.Table.from_pandas(chunk, preserve_index=False)
-    table = table.append_column("prediction", labels.take(scores.best))
-    table = table.append_column("confidence", pa.array(scores.confidence))
-    return table.append_column("model_version", pa.repeat(pa.scalar(version), len(chunk)))
-
-
-def _validated(
-    chunks: Iterable[pd.DataFrame], rejects: storage.ParquetStream | _Counter
-) -> Iterator[pd.DataFrame]:
-    """The scorable rows of each chunk; the others go to ``rejects`` with their reason."""
-    for chunk in chunks:
-        valid, rejected = split_rejects(chunk)
-        if len(rejected):
-            rejects.write(rejected)
-        if len(valid):
-            yield valid

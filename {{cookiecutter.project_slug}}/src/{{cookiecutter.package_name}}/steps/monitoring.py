@@ -38,13 +38,10 @@ def ground_truth(settings: Settings, day: date, labels: pd.DataFrame) -> dict[st
     ``labels`` are every label that has arrived (any date, any file): they
     are joined to the day's predictions by id, however late they came.
     """
-    path = (
-        storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-        / storage.PREDICTIONS_FILE
-    )
-    if labels.empty or not path.is_file():
+    partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+    if labels.empty or not storage.part_files(partition):
         return None
-    predictions = pd.read_parquet(path, columns=[ID, "prediction"]).astype({ID: "string"})
+    predictions = storage.read_parts(partition, [ID, "prediction"]).astype({ID: "string"})
     joined = predictions.merge(labels, on=ID)
     if len(joined) < settings.data.min_labeled_rows:
         if len(joined):

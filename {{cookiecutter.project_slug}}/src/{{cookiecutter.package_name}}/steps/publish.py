@@ -24,13 +24,10 @@ OUTPUT_COLUMNS = [ID, "prediction", "confidence", "model_version"]
 
 def published_predictions(settings: Settings, day: date | str, run_id: str) -> pd.DataFrame:
     """The day's predictions in the delivered schema."""
-    path = (
-        storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-        / storage.PREDICTIONS_FILE
-    )
-    if not path.is_file():
-        raise PipelineError(f"no predictions at {path}: run predict for {day} first.")
-    frame = pd.read_parquet(path, columns=OUTPUT_COLUMNS)
+    partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+    if not storage.part_files(partition):
+        raise PipelineError(f"no predictions in {partition}: run predict for {day} first.")
+    frame = storage.read_parts(partition, OUTPUT_COLUMNS)
     return frame.astype({ID: "string", "prediction": "string", "model_version": "string"}).assign(
         logical_date=storage.as_date(day).isoformat(), run_id=run_id
     )

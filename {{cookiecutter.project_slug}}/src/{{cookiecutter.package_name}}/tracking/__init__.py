@@ -6,5 +6,6 @@
 - ``gate.py``: the promotion rule, as a pure function.
 - ``lineage.py``: dataset sources, and tracing predictions back to their model and data.
 - ``model_cache.py``: this host's cache of versions already loaded and checked.
+- ``pinned.py``: a version pinned by value, so a shard loads it from the cache without MLflow.
 - ``evaluation.py``: MLflow's classifier evaluator and the evaluation report on a run.
 """

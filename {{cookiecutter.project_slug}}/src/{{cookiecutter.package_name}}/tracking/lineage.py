@@ -7,7 +7,6 @@ names the file or table; model versions carry the Airflow run and data digest.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date
 from typing import Any
 
@@ -24,8 +23,6 @@ from {{ cookiecutter.package_name }}.tracking.runs import INFERENCE, find_run, r
 
 # The tag of a run's dataset input that says what the run used it for.
 CONTEXT_TAG = "mlflow.data.context"
-# MLflow's own digest of a pandas dataset hashes this many rows.
-DIGEST_HEAD_ROWS = 10_000
 LINEAGE_TAGS = (
     "training_data_digest",
     "training_data_source",
@@ -41,15 +38,12 @@ LINEAGE_TAGS = (
 def trace_predictions(settings: Settings, day: date | str) -> dict:
     """The model versions behind a day's predictions, each with its training run and data."""
     day = storage.as_date(day)
-    path = (
-        storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-        / storage.PREDICTIONS_FILE
-    )
-    if not path.is_file():
+    partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+    if not storage.part_files(partition):
         raise PipelineError(
-            f"no predictions for {day} at {path}: run the batch-inference DAG first."
+            f"no predictions for {day} in {partition}: run the batch-inference DAG first."
         )
-    predictions = pd.read_parquet(path, columns=["model_version"])
+    predictions = storage.read_parts(partition, ["model_version"])
     client = connect(settings)
     models = []
     for version in sorted(predictions["model_version"].astype(str).unique()):
@@ -79,7 +73,7 @@ def trace_predictions(settings: Settings, day: date | str) -> dict:
     run = find_run(client, settings.inference_experiment, run_name(INFERENCE, day))
     return {
         "logical_date": day.isoformat(),
-        "predictions": str(path),
+        "predictions": str(partition),
         "rows": len(predictions),
         "inference_run_id": run.info.run_id if run else None,
         "models": models,
@@ -134,31 +128,3 @@ def dataset_digest(frame: pd.DataFrame) -> str:
     """A content digest of every labeled row, independent of the file it came from."""
     hashed = pd.util.hash_pandas_object(frame[[TEXT, LABEL]], index=False).to_numpy()
     return hashlib.sha256(hashed.tobytes()).hexdigest()[:16]
-
-
-class BatchDigest:
-    """A batch's content digest, taken chunk by chunk, the way MLflow digests a DataFrame.
-
-    Like ``mlflow.data.from_pandas`` (``mlflow.data.digest_utils``), it hashes
-    the first ``head_rows`` rows, the row count and the column names: the
-    same for any chunking, and without hashing every row of a large batch.
-    """
-
-    def __init__(self, head_rows: int = DIGEST_HEAD_ROWS) -> None:
-        self.head_rows = head_rows
-        self.rows = 0
-        self.columns: list[str] = []
-        self._head = hashlib.sha256()
-
-    def add(self, chunk: pd.DataFrame) -> None:
-        wanted = self.head_rows - self.rows
-        if wanted > 0:
-            head = pd.util.hash_pandas_object(chunk.iloc[:wanted], index=False)
-            self._head.update(head.to_numpy().tobytes())
-        self.rows += len(chunk)
-        self.columns = [str(column) for column in chunk.columns]
-
-    def hexdigest(self) -> str:
-        digest = self._head.copy()
-        digest.update(json.dumps([self.rows, self.columns]).encode())
-        return digest.hexdigest()[:16]

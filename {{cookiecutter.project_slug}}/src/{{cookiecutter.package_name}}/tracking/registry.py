@@ -37,6 +37,7 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 from {{ cookiecutter.package_name }}.tracking import model_cache
 from {{ cookiecutter.package_name }}.tracking.client import connect
+from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion
 from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
 
 log = logging.getLogger(__name__)
@@ -167,16 +168,25 @@ def load_skops_model(uri: str, local: Path) -> Any:
     return model
 
 
-def load_champion(settings: Settings) -> Champion:
-    """Load the champion as a scikit-learn pipeline (for ``predict_proba``)."""
-    client = connect(settings)
-    version = champion_version(client, settings)
+def _champion_or_error(settings: Settings) -> Any:
+    version = champion_version(connect(settings), settings)
     if version is None:
         raise ChampionNotFoundError(
             f"no model version of '{settings.model.registered_model_name}' has the alias "
             f"'{CHAMPION_ALIAS}' in {redact(settings.platform.tracking_uri)}: "
             f"run `{PROJECT_SLUG} train` first."
         )
+    return version
+
+
+def pinned_champion(settings: Settings) -> PinnedVersion:
+    """The version the champion alias names now, by value, for shards to load."""
+    return PinnedVersion.of(_champion_or_error(settings))
+
+
+def load_champion(settings: Settings) -> Champion:
+    """Load the champion as a scikit-learn pipeline (for ``predict_proba``)."""
+    version = _champion_or_error(settings)
     # Resolve the alias once, then load that exact version: a promotion
     # between the two calls cannot mix two models.
     model = _load(settings, version)

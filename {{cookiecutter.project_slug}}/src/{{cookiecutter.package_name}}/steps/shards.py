@@ -1,0 +1,152 @@
+"""Score one shard of the day's batch: the part of batch inference that runs on many workers.
+
+A shard is a range of rows of the day's snapshot (``plan_shards`` in
+steps/inference.py cuts them). Airflow maps ``batch_predict`` over the plan,
+so each shard is its own task on any worker, and a failed one retries alone.
+It writes ``part-<n>.parquet`` (and ``rejects-<n>.parquet``, ``stats-<n>.json``)
+into the run's staging directory beside the day's predictions partition;
+``merge_shards`` checks every part, puts them in place and logs the day's one
+MLflow run. Nothing here imports MLflow: with the pinned model version in the
+host's cache, a shard task pays only for pandas, pyarrow and scikit-learn.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable, Iterator
+
+import pandas as pd
+import pyarrow as pa
+
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.digest import BatchDigest
+from {{ cookiecutter.package_name }}.data.schema import split_rejects
+from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
+from {{ cookiecutter.package_name }}.model.scoring import ChunkScores, available_cores, score_chunks
+from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats
+from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion, load_pinned
+
+# Dictionary-encoded in the predictions file: trying it on mostly distinct
+# texts and ids costs time and saves no space.
+LOW_CARDINALITY = ["prediction", "model_version"]
+log = logging.getLogger(__name__)
+
+
+def inference_workers(settings: Settings) -> int:
+    """Processes that predict: the setting, or every core this task may use when it is 0."""
+    return settings.data.inference_workers or available_cores()
+
+
+def shard_label(shard: dict) -> str:
+    """How a shard is named in logs and in Airflow's list of mapped tasks."""
+    return (
+        f"shard {shard['shard'] + 1} of {shard['shards']} "
+        f"(rows {shard['start']:,} to {shard['stop'] - 1:,})"
+    )
+
+
+def predict_shard(settings: Settings, shard: dict) -> dict:
+    """Score the rows of ``shard`` with its pinned model; write its part files into staging.
+
+    A retry rewrites the same files (each appears whole or not at all).
+    """
+    day = storage.as_date(shard["logical_date"])
+    snapshot = (
+        storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.BATCH_FILE
+    )
+    staging = storage.staging_dir(
+        storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day), shard["token"]
+    )
+    if not (staging / storage.SHARD_PLAN_FILE).is_file():
+        raise PipelineError(
+            f"{shard_label(shard)} of {day}: its run's staging directory {staging} is gone "
+            f"(a later run of {day} replaced it): clear the whole DAG run to score the day again."
+        )
+    if not snapshot.is_file() or storage.parquet_rows(snapshot) != shard["batch_rows"]:
+        raise DataValidationError(
+            f"the snapshot {snapshot} is not the one planned ({shard['batch_rows']:,} rows): "
+            f"it changed after the plan; clear the whole DAG run of {day} to plan it again."
+        )
+    pinned = PinnedVersion(**shard["model"])
+    started = time.perf_counter()
+    model = load_pinned(settings, pinned)
+    loaded = time.perf_counter()
+
+    index = shard["shard"]
+    monitoring = settings.monitoring
+    classes = [str(label) for label in model.classes_]
+    stats = BatchStats(
+        classes, monitoring.low_confidence_threshold, monitoring.high_confidence_threshold
+    )
+    digest = BatchDigest()
+    labels = pa.array(classes)
+    chunks = storage.read_parquet_range(
+        snapshot, shard["start"], shard["stop"], settings.data.inference_chunk_rows
+    )
+    with (
+        storage.parquet_stream(
+            staging / storage.part_name(storage.REJECTS_PREFIX, index)
+        ) as rejects,
+        storage.parquet_stream(
+            staging / storage.part_name(storage.PART_PREFIX, index), use_dictionary=LOW_CARDINALITY
+        ) as predictions,
+    ):
+        # The unknown-token sample counts rows from the shard's first batch row,
+        # as one pass over the batch would (scoring rejects none of a snapshot
+        # that extraction or the demo wrote: both write only scorable rows).
+        scored = score_chunks(
+            model, validated(chunks, rejects), inference_workers(settings), offset=shard["start"]
+        )
+        for chunk, scores in scored:
+            stats.add(scores.best, scores.confidence, scores.oov_known, scores.oov_total)
+            digest.add(chunk)
+            predictions.write(with_predictions(chunk, scores, labels, pinned.version))
+    finished = time.perf_counter()
+    if rejects.rows:
+        log.warning(
+            "%s: %d rows rejected, see %s", shard_label(shard), rejects.rows, rejects.target
+        )
+    result = {
+        "logical_date": day.isoformat(),
+        "shard": index,
+        "shards": shard["shards"],
+        "token": shard["token"],
+        "rows": stats.rows,
+        "rejected_rows": rejects.rows,
+        "model_version": pinned.version,
+        "model_load_seconds": loaded - started,
+        "scoring_seconds": finished - loaded,
+    }
+    # The counts go to a file, not to XCom: a digest head is up to 80 KB.
+    storage.write_json(
+        {**result, "stats": stats.to_dict(), "digest": digest.to_dict()},
+        staging / storage.part_name(storage.SHARD_STATS_PREFIX, index, ".json"),
+    )
+    log.info("%s: %d rows scored in %.1f s", shard_label(shard), stats.rows, finished - loaded)
+    return result
+
+
+def with_predictions(
+    chunk: pd.DataFrame, scores: ChunkScores, labels: pa.Array, version: str
+) -> pa.Table:
+    """The chunk's rows with their prediction, confidence and model version, as Arrow.
+
+    Built from Arrow arrays (``take`` of the class labels, one repeated
+    version) rather than as pandas object columns converted back for Parquet.
+    """
+    table = pa.Table.from_pandas(chunk, preserve_index=False)
+    table = table.append_column("prediction", labels.take(scores.best))
+    table = table.append_column("confidence", pa.array(scores.confidence))
+    return table.append_column("model_version", pa.repeat(pa.scalar(version), len(chunk)))
+
+
+def validated(chunks: Iterable[pd.DataFrame], rejects) -> Iterator[pd.DataFrame]:
+    """The scorable rows of each chunk; the others go to ``rejects`` with their reason."""
+    for chunk in chunks:
+        valid, rejected = split_rejects(chunk)
+        if len(rejected):
+            rejects.write(rejected)
+        if len(valid):
+            yield valid

@@ -1,0 +1,152 @@
+"""Sharded batch inference: the plan, shards scored apart, the merge, and what a failure leaves."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data import synthetic as data
+from {{ cookiecutter.package_name }}.data.schema import TEXT
+from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
+from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME
+from {{ cookiecutter.package_name }}.steps import inference, shards
+from {{ cookiecutter.package_name }}.tracking.client import connect
+from tests.conftest import write_batch
+
+DAY = "2026-04-04"
+ROWS = 240
+TIMINGS = {"model_load_seconds", "scoring_seconds", "shards"}
+
+
+@pytest.fixture
+def batch(session_settings, champion) -> pd.DataFrame:
+    rows = data.synthesize_reviews(DAY, ROWS)[["id", TEXT]]
+    write_batch(session_settings, DAY, rows)
+    return rows
+
+
+def in_shards_of(settings, rows: int):
+    # Small chunks, so that every shard is scored on the worker pool.
+    return settings.with_overrides(shard_rows=rows, inference_chunk_rows=25)
+
+
+def partition(settings):
+    return storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, DAY)
+
+
+def logged_run(settings):
+    client = connect(settings)
+    experiment = client.get_experiment_by_name(settings.inference_experiment)
+    [run] = client.search_runs([experiment.experiment_id], f"tags.logical_date = '{DAY}'")
+    return run
+
+
+def test_four_shards_score_bit_for_bit_what_one_does(session_settings, batch):
+    four = inference.batch_predict(in_shards_of(session_settings, 60), DAY)
+    sharded = storage.read_parts(four["path"])
+    sharded_run = logged_run(session_settings)
+    assert [part.name for part in storage.part_files(partition(session_settings))] == [
+        f"part-0000{index}.parquet" for index in range(4)
+    ]
+
+    one = inference.batch_predict(in_shards_of(session_settings, ROWS), DAY)
+    whole = storage.read_parts(one["path"])
+    whole_run = logged_run(session_settings)
+
+    assert (four["shards"], one["shards"]) == (4, 1)
+    assert list(whole["id"]) == list(batch["id"])
+    pd.testing.assert_frame_equal(sharded, whole, check_exact=True)
+    assert sharded["confidence"].to_numpy().tobytes() == whole["confidence"].to_numpy().tobytes()
+    # One run per date, with the same figures to the last bit and the same dataset digest.
+    figures = {key: value for key, value in whole_run.data.metrics.items() if key not in TIMINGS}
+    assert figures["prediction_count"] == ROWS
+    assert {k: v for k, v in sharded_run.data.metrics.items() if k not in TIMINGS} == figures
+    assert sharded_run.inputs.dataset_inputs[0].dataset.digest == (
+        whole_run.inputs.dataset_inputs[0].dataset.digest
+    )
+    # The rerun in one shard left no part, rejects or counts of the four behind.
+    assert sorted(path.name for path in partition(session_settings).iterdir()) == [
+        "part-00000.parquet",
+        "plan.json",
+        "stats-00000.json",
+    ]
+    assert not storage.stale_staging_dirs(partition(session_settings))
+
+
+def test_a_failed_shard_retries_alone_and_nothing_moves_until_every_shard_is_in(
+    session_settings, batch
+):
+    before = storage.read_parts(
+        inference.batch_predict(in_shards_of(session_settings, ROWS), DAY)["path"]
+    )
+    settings = in_shards_of(session_settings, 60)
+    plan = inference.plan_shards(settings, DAY)
+    results = [shards.predict_shard(settings, shard) for shard in plan[:3]]
+
+    # Shard 4 failed: the merge refuses, and the day's predictions stay whole.
+    with pytest.raises(PipelineError, match=r"shard 4 of 4 .* did not finish"):
+        inference.merge_shards(settings, results)
+    pd.testing.assert_frame_equal(storage.read_parts(partition(settings)), before)
+
+    # Its retry, and a second try of a finished shard, rewrite only their own parts.
+    results.append(shards.predict_shard(settings, plan[3]))
+    results[1] = shards.predict_shard(settings, plan[1])
+    merged = inference.merge_shards(settings, results)
+    assert (merged["rows"], merged["shards"]) == (ROWS, 4)
+    pd.testing.assert_frame_equal(storage.read_parts(partition(settings)), before)
+    # A merge retried after its parts went in place finds them there.
+    assert inference.merge_shards(settings, results)["run_id"]
+
+    # A shard of a run that a later run replaced says so, and writes nothing.
+    inference.plan_shards(settings, DAY)
+    with pytest.raises(PipelineError, match="clear the whole DAG run"):
+        shards.predict_shard(settings, plan[0])
+
+
+def test_the_merge_counts_every_row_and_a_changed_snapshot_stops_its_shards(
+    session_settings, batch
+):
+    settings = in_shards_of(session_settings, 120)
+    plan = inference.plan_shards(settings, DAY)
+    results = [shards.predict_shard(settings, shard) for shard in plan]
+    staging = storage.staging_dir(partition(settings), plan[0]["token"])
+    counts = staging / "stats-00001.json"
+    saved = storage.read_json(counts)
+    saved["stats"]["rows"] -= 1
+    storage.write_json(saved, counts)
+    with pytest.raises(PipelineError, match=f"account for {ROWS - 1} of the snapshot's {ROWS}"):
+        inference.merge_shards(settings, results)
+
+    write_batch(session_settings, DAY, batch.iloc[:-1])
+    (staging / "part-00000.parquet").unlink()
+    with pytest.raises(DataValidationError, match="changed after the plan"):
+        shards.predict_shard(settings, plan[0])
+    assert not (staging / "part-00000.parquet").exists()
+
+
+def test_a_shard_task_with_a_cached_model_imports_no_mlflow(session_settings, batch):
+    # The first load of the champion on this host fills its model cache.
+    inference.batch_predict(session_settings, DAY)
+    [shard] = inference.plan_shards(session_settings, DAY)
+    code = (
+        "import json, sys\n"
+        f"from {PACKAGE_NAME}.settings import load_settings\n"
+        f"from {PACKAGE_NAME}.steps.shards import predict_shard\n"
+        "result = predict_shard(load_settings(), json.loads(sys.argv[1]))\n"
+        "loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'mlflow')\n"
+        "print(json.dumps({'rows': result['rows'], 'mlflow': loaded}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(shard)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.splitlines()[-1]) == {"rows": ROWS, "mlflow": []}
