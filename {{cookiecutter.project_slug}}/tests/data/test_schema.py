@@ -70,6 +70,33 @@ def test_batch_rows_are_quarantined_with_a_reason_and_the_rest_go_on():
     assert list(valid["id"]) == ["e"] and list(rejected["reason"]) == ["duplicate id"]
 
 
+# Every code point Python strips, and neighbours it does not (zero-width space, BOM).
+WHITESPACE = [chr(code) for code in range(0x3001) if chr(code).isspace()]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string", object])
+def test_a_blank_text_is_what_python_strips_to_nothing(dtype):
+    texts = ["", "a", " b ", "\u200b", "\ufeff", "x\u3000", *WHITESPACE, "".join(WHITESPACE)]
+    column = pd.Series([*texts, None], dtype=dtype)
+    expected = [text.strip() == "" for text in texts] + [True]
+    assert data.blank(column).tolist() == expected
+    # A chunk sliced out of a larger column: its Arrow array starts at an offset.
+    assert data.blank(column.iloc[3:]).tolist() == expected[3:]
+
+
+def test_split_rejects_sets_blank_texts_aside_in_order():
+    batch = pd.DataFrame(
+        {"id": ["1", "2", "3", "4"], "text": pd.Series(["ok", "\u2003", None, "fine"], dtype="str")}
+    )
+    valid, rejected = data.split_rejects(batch)
+    assert valid["id"].tolist() == ["1", "4"] and valid.index.tolist() == [0, 1]
+    assert rejected["id"].tolist() == ["2", "3"]
+    assert rejected["reason"].tolist() == ["empty text"] * 2
+    clean = batch.iloc[[0, 3]]
+    unchanged, none = data.split_rejects(clean)
+    assert unchanged is clean and len(none) == 0 and list(none.columns)[-1] == "reason"
+
+
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [

@@ -53,3 +53,44 @@ def test_known_tokens_are_counted_through_the_accessor():
     pipeline = fit(build_pipeline(load_settings().model), TEXTS, LABELS)
     known, total = known_token_counts(pipeline, pd.Series(["great fun", "unheard words"]))
     assert (known, total) == (2, 4)
+
+
+def _counted_text_by_text(pipeline, texts: list[str]) -> tuple[int, int]:
+    fitted = vectorizer(pipeline)
+    preprocess, tokenize = fitted.build_preprocessor(), fitted.build_tokenizer()
+    tokens = [token for text in texts for token in tokenize(preprocess(text))]
+    return sum(token in fitted.vocabulary_ for token in tokens), len(tokens)
+
+
+# Final sigma, combining accents, ligatures, line breaks inside a text, texts
+# without a token: lowercasing and accent stripping must not see a neighbour.
+AWKWARD = [
+    "\u039f\u0394\u039f\u03a3\n\u03a3\u038a\u03a3\u03a5\u03a6\u039f\u03a3",  # Greek capitals
+    "café ΣΑΣ",
+    "x\u0301y",
+    "great\u2028fun",
+    "'Σ",
+    "Σ'",
+    "ﬁne",
+    "",
+    " ",
+]
+
+
+def test_known_tokens_of_joined_texts_are_those_of_each_text():
+    pipeline = fit(build_pipeline(load_settings().model), TEXTS, LABELS)
+    texts = [*AWKWARD, "really great fun", "GREAT\tnot good"]
+    expected = _counted_text_by_text(pipeline, texts)
+    assert expected[0] > 0 and expected[1] > expected[0]
+    assert known_token_counts(pipeline, pd.Series(texts, dtype="str")) == expected
+    assert known_token_counts(pipeline, pd.Series(texts, dtype=object)) == expected
+
+
+def test_a_custom_token_pattern_is_counted_text_by_text():
+    pipeline = fit(build_pipeline(load_settings().model), TEXTS, LABELS)
+    # One-letter tokens and newlines as tokens: joining the texts would add tokens.
+    vectorizer(pipeline).token_pattern = r"(?u)\w+|\n"
+    texts = ["a great fun", "not good\n"]
+    expected = _counted_text_by_text(pipeline, texts)
+    assert expected == (4, 6)
+    assert known_token_counts(pipeline, pd.Series(texts)) == expected

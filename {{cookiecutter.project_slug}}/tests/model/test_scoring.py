@@ -62,6 +62,18 @@ def test_chunked_parallel_scores_equal_single_process(model, reviews, workers):
     assert (known, total) == known_token_counts(model, reviews[TEXT])
 
 
+def test_the_model_gets_python_strings_and_scores_as_from_arrow(model, reviews):
+    arrow = reviews.astype({TEXT: "str"})
+    text = scoring.model_input(arrow)
+    assert text.columns.tolist() == [TEXT] and text[TEXT].dtype == object
+    assert text[TEXT].tolist() == arrow[TEXT].tolist()
+    probabilities = model.predict_proba(arrow[[TEXT]])
+    best, confidence = top_class(model, arrow)
+    assert np.array_equal(best, probabilities.argmax(axis=1))
+    # bit for bit: the input's dtype changes the speed, not one probability
+    assert np.array_equal(confidence, probabilities.max(axis=1))
+
+
 def _score_in_daemon(model, chunks, results) -> None:
     scored = scoring.score_chunks(model, chunks, workers=2)
     results.put(np.concatenate([scores.confidence for _, scores in scored]))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.errors import DataValidationError
@@ -95,12 +96,31 @@ def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise DataValidationError(
             f"the batch has no '{TEXT}' column (columns: {list(batch.columns)})."
         )
-    text = batch[TEXT].astype("string")
-    empty = (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool)
+    empty = blank(batch[TEXT])
     if not empty.any():  # the usual case: no copy of the batch
         return batch, batch.iloc[:0].assign(reason=pd.Series(dtype="string"))
+    text = batch[TEXT].astype("string")
     rejects = batch.loc[empty].assign(**{TEXT: text[empty], "reason": "empty text"})
     return batch.loc[~empty].reset_index(drop=True), rejects
+
+
+def blank(texts: pd.Series) -> np.ndarray:
+    """Which texts are missing, empty or all whitespace.
+
+    A column read from Parquet is checked in Arrow, without the stripped copy
+    of every text that ``str.strip`` makes; Arrow's whitespace is Python's
+    (``str.isspace``), so both ways agree.
+    """
+    dtype = texts.dtype
+    if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        values = pa.array(texts.array)
+        empty = pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values))
+        return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+    text = texts.astype("string")
+    return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool)
 
 
 class BatchValidator:

@@ -18,6 +18,8 @@ from {{ cookiecutter.package_name }}.settings import ModelSettings, parse_estima
 FEATURES_STEP = "features"
 VECTORIZER = "tfidf"
 CLASSIFIER_STEP = "classifier"
+# scikit-learn's default ``token_pattern``: words of two or more word characters.
+DEFAULT_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 
 
 def build_pipeline(model: ModelSettings) -> Any:
@@ -88,9 +90,15 @@ def known_token_counts(pipeline: Any, texts: pd.Series) -> tuple[int, int]:
     fitted = vectorizer(pipeline)
     preprocess, tokenize = fitted.build_preprocessor(), fitted.build_tokenizer()
     known_tokens = fitted.vocabulary_
+    strings = texts.astype(str).tolist()
+    if fitted.tokenizer is None and fitted.token_pattern == DEFAULT_TOKEN_PATTERN:
+        # No token of this pattern spans a newline, so the texts joined by one
+        # tokenize as each text does: one regex call instead of one per text.
+        tokens = tokenize("\n".join(map(preprocess, strings)))
+        return sum(map(known_tokens.__contains__, tokens)), len(tokens)
     known = total = 0
-    for text in texts.astype(str):
+    for text in strings:
         tokens = tokenize(preprocess(text))
         total += len(tokens)
-        known += sum(token in known_tokens for token in tokens)
+        known += sum(map(known_tokens.__contains__, tokens))
     return known, total

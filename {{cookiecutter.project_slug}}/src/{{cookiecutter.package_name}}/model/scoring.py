@@ -51,9 +51,19 @@ class ChunkScores:
     oov_total: int
 
 
+def model_input(frame: pd.DataFrame) -> pd.DataFrame:
+    """The text column alone, as Python strings (NumPy object dtype).
+
+    The vectorizer iterates its input one text at a time; from pandas' Arrow-backed
+    ``str`` dtype, as Parquet reads it, each step builds a new Python string, which
+    costs about a tenth of the prediction. The conversion makes them all at once in C.
+    """
+    return pd.DataFrame({TEXT: frame[TEXT].to_numpy(dtype=object)}, dtype=object)
+
+
 def top_class(model: Any, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """The index in ``model.classes_`` of each row's most probable class, and its probability."""
-    probabilities = model.predict_proba(frame[[TEXT]])
+    probabilities = model.predict_proba(model_input(frame))
     best = probabilities.argmax(axis=1)
     return best, probabilities[np.arange(len(frame)), best]
 
