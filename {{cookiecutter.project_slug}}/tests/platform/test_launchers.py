@@ -9,7 +9,7 @@ import pytest
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.platform.airflow_api import trigger
+from {{ cookiecutter.package_name }}.platform.airflow_api import task_states, trigger
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
 
 
@@ -34,3 +34,13 @@ def test_trigger_before_stack_up_says_to_start_it(tmp_path, monkeypatch):
 def test_trigger_refuses_a_conf_that_is_not_json(capsys):
     assert cli.main(["trigger", "any_dag", "--conf", "{batch_size: 1}"]) == 2
     assert "--conf is not JSON" in capsys.readouterr().err
+
+
+def test_a_mapped_task_reports_the_states_of_its_shards():
+    instances = [
+        {"task_id": "merge_shards", "state": "success"},
+        *({"task_id": "batch_predict", "state": state} for state in ["success"] * 3),
+    ]
+    assert task_states(instances) == {"merge_shards": "success", "batch_predict": "success"}
+    instances.append({"task_id": "batch_predict", "state": "failed"})
+    assert task_states(instances)["batch_predict"] == "failed: 1, success: 3"

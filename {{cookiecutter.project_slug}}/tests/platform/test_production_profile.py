@@ -156,20 +156,38 @@ def component_group(production: dict, name: str) -> int:
     return json.loads((production["pid_dir"] / f"{name}.pid").read_text())["pid"]
 
 
-def wait_for_batch_predict(url: str, run_id: str, state: str, timeout: float = 300) -> tuple:
-    """Poll until the run's batch_predict is in ``state``; return (try_number, celery id)."""
+def wait_for_task(
+    url: str, run_id: str, state: str, task_id: str = "batch_predict", timeout: float = 300
+) -> tuple:
+    """Poll until a task (a shard, for mapped batch_predict) of the run is in ``state``.
+
+    Returns (map_index, try_number, celery id) of the first such task instance.
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = query(
             url,
-            "SELECT state, try_number, external_executor_id FROM task_instance "
-            "WHERE run_id = %s AND task_id = 'batch_predict'",
+            "SELECT map_index, state, try_number, external_executor_id FROM task_instance "
+            "WHERE run_id = %s AND task_id = %s ORDER BY map_index",
             run_id,
+            task_id,
         )
-        if rows and rows[0][0] == state and rows[0][2]:
-            return rows[0][1], rows[0][2]
+        for map_index, found, try_number, celery_id in rows:
+            if found == state and celery_id:
+                return map_index, try_number, celery_id
         time.sleep(0.2)
-    raise AssertionError(f"batch_predict of {run_id} never reached {state!r} in {timeout} s")
+    raise AssertionError(f"{task_id} of {run_id} never reached {state!r} in {timeout} s")
+
+
+def shards_of(url: str, run_id: str) -> dict[int, tuple[str, int, str]]:
+    """map_index -> (state, try_number, celery id) of the run's batch_predict shards."""
+    rows = query(
+        url,
+        "SELECT map_index, state, try_number, external_executor_id FROM task_instance "
+        "WHERE run_id = %s AND task_id = 'batch_predict'",
+        run_id,
+    )
+    return {map_index: (state, tries, celery_id) for map_index, state, tries, celery_id in rows}
 
 
 def workers_that_received(home: Path, celery_task_id: str) -> list[str]:
@@ -185,10 +203,14 @@ def workers_that_received(home: Path, celery_task_id: str) -> list[str]:
     ]
 
 
-def predictions_rows(home: Path, day: str) -> int:
-    import pandas as pd
+def predictions(home: Path, day: str):
+    from {{ cookiecutter.package_name }}.data import storage
 
-    return len(pd.read_parquet(home / "data" / "predictions" / f"ds={day}"))
+    return storage.read_parts(home / "data" / "predictions" / f"ds={day}")
+
+
+def predictions_rows(home: Path, day: str) -> int:
+    return len(predictions(home, day))
 
 
 def wait_for_run(url: str, run_id: str, timeout: float) -> str:
@@ -207,10 +229,11 @@ def test_stack_starts_every_component_with_two_workers(production):
     }  # fmt: skip
 
 
-def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production):
+def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production, capsys):
+    # 20,000 rows in 4 shards of 5,000: four mapped batch_predict tasks.
     run = cli(
         production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", "2026-03-01", "--wait",
-        "--conf", json.dumps({"batch_size": 300}),
+        "--conf", json.dumps({"batch_size": 20_000, "shard_rows": 5_000}),
     )  # fmt: skip
     assert run["state"] == "success", run
     instances = query(
@@ -224,7 +247,31 @@ def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production):
         if state == "success"
     }
     assert ran and all(len(workers) == 1 for workers in ran.values()), ran
-    assert predictions_rows(production["home"], "2026-03-01") == 300
+    shards = shards_of(production["airflow"], run["dag_run_id"])
+    assert sorted(shards) == [0, 1, 2, 3]
+    placed = {
+        index: workers_that_received(production["home"], celery_id)[0]
+        for index, (state, _, celery_id) in shards.items()
+    }
+    assert set(placed.values()) == set(WORKERS), placed
+    sharded = predictions(production["home"], "2026-03-01")
+    assert len(sharded) == 20_000 and sharded["id"].is_unique
+
+    # The same snapshot again in one shard (a DAG run cannot repeat a logical
+    # date, so the CLI's predict): row for row, bit for bit the same predictions.
+    one_shard = {**production["env"], f"{ENV_PREFIX}SHARD_ROWS": "20000"}
+    again = cli(one_shard, "predict", "--date", "2026-03-01")
+    assert (again["shards"], again["rows"]) == (1, 20_000), again
+    whole = predictions(production["home"], "2026-03-01")
+    assert list(whole["id"]) == list(sharded["id"])
+    assert whole["prediction"].equals(sharded["prediction"])
+    assert whole["confidence"].to_numpy().tobytes() == sharded["confidence"].to_numpy().tobytes()
+    with capsys.disabled():
+        print(
+            "\n4 shards on Celery: "
+            + ", ".join(f"shard {index + 1} on {placed[index]}" for index in sorted(placed))
+            + f"; {len(sharded):,} rows, equal bit for bit to the one-shard rerun"
+        )
 
     versions = query(production["mlflow"], "SELECT name, version FROM model_versions")
     assert versions, "no model version in MLflow's PostgreSQL database"
@@ -235,21 +282,21 @@ def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production):
     assert all(location.startswith("mlflow-artifacts:") for (location,) in locations), locations
 
 
-def trigger(production: dict, day: str, batch_size: int) -> dict:
+def trigger(production: dict, day: str, batch_size: int, shard_rows: int = 5_000) -> dict:
     """Start a batch-inference run for ``day`` over the REST API, without waiting."""
-    conf = json.dumps({"batch_size": batch_size})
+    conf = json.dumps({"batch_size": batch_size, "shard_rows": shard_rows})
     return cli(production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", day, "--conf", conf)
 
 
-def test_killed_worker_task_is_retried_on_the_other_worker(production, capsys):
+def test_killed_worker_shard_is_retried_alone_on_the_other_worker(production, capsys):
     home, airflow_db = production["home"], production["airflow"]
     batch_size = 20_000
     run = trigger(production, "2026-03-02", batch_size)
-    # Once a worker runs batch_predict, kill that worker and its task outright.
+    # Once a worker runs a shard, kill that worker and its task outright.
     deadline = time.monotonic() + 60
     victims: list[str] = []
     while not victims and time.monotonic() < deadline:
-        _, celery_id = wait_for_batch_predict(airflow_db, run["dag_run_id"], "running")
+        shard, _, celery_id = wait_for_task(airflow_db, run["dag_run_id"], "running")
         victims = workers_that_received(home, celery_id)
     [victim] = victims
     killed_at = time.monotonic()
@@ -257,17 +304,23 @@ def test_killed_worker_task_is_retried_on_the_other_worker(production, capsys):
 
     assert wait_for_run(airflow_db, run["dag_run_id"], timeout=600) == "success"
     finished_in = time.monotonic() - killed_at
-    try_number, celery_id = wait_for_batch_predict(airflow_db, run["dag_run_id"], "success")
-    assert try_number >= 2
+    shards = shards_of(airflow_db, run["dag_run_id"])
+    state, try_number, celery_id = shards[shard]
+    assert state == "success" and try_number >= 2
     survivor = [w for w in WORKERS if w != victim]
     assert workers_that_received(home, celery_id) == survivor
+    # The other shards ran once: only the killed one was retried.
+    assert {i: tries for i, (_, tries, _) in shards.items() if i != shard} == dict.fromkeys(
+        set(shards) - {shard}, 1
+    )
     # Nothing lost, nothing written twice.
-    rows = predictions_rows(home, "2026-03-02")
-    assert rows == batch_size
+    scored = predictions(home, "2026-03-02")
+    assert len(scored) == batch_size and scored["id"].is_unique
     with capsys.disabled():
         print(
-            f"\nworker kill: {victim} killed during batch_predict try 1; try {try_number} ran on "
-            f"{survivor[0]}; run succeeded {finished_in:.0f} s after the kill; {rows} rows"
+            f"\nworker kill: {victim} killed while it ran shard {shard + 1} of {len(shards)}; "
+            f"try {try_number} of that shard alone ran on {survivor[0]}; the run succeeded "
+            f"{finished_in:.0f} s after the kill with {len(scored):,} rows"
         )
 
 
@@ -275,22 +328,26 @@ def test_mlflow_down_during_batch_predict_fails_clearly_then_retries(production,
     home, airflow_db = production["home"], production["airflow"]
     batch_size = 20_000
     run = trigger(production, "2026-03-03", batch_size)
-    wait_for_batch_predict(airflow_db, run["dag_run_id"], "running")
+    wait_for_task(airflow_db, run["dag_run_id"], "running")
     mlflow_group = component_group(production, "mlflow")
     os.killpg(mlflow_group, signal.SIGTERM)
     deadline = time.monotonic() + 30
     while stack.group_alive(mlflow_group) and time.monotonic() < deadline:
         time.sleep(0.2)
 
-    wait_for_batch_predict(airflow_db, run["dag_run_id"], "up_for_retry", timeout=180)
+    # Shards with the pinned model in the host's cache need no MLflow; the merge,
+    # which logs the day's run, does.
+    wait_for_task(airflow_db, run["dag_run_id"], "up_for_retry", "merge_shards", timeout=300)
     restarted = cli(production["env"], "stack", "up")
     # Starts what is down: MLflow, and a worker killed by an earlier test.
     assert "mlflow" in restarted["started"]
     assert wait_for_run(airflow_db, run["dag_run_id"], timeout=600) == "success"
-    try_number, _ = wait_for_batch_predict(airflow_db, run["dag_run_id"], "success")
+    _, try_number, _ = wait_for_task(airflow_db, run["dag_run_id"], "success", "merge_shards")
     assert try_number >= 2
+    # Every shard succeeded at its first try, MLflow down or not.
+    assert {tries for _, tries, _ in shards_of(airflow_db, run["dag_run_id"]).values()} == {1}
     [first_try_log] = (home / ".stack" / "logs" / "tasks").glob(
-        f"dag_id={BATCH_INFERENCE_DAG_ID}/run_id={run['dag_run_id']}/task_id=batch_predict/attempt=1.log"
+        f"dag_id={BATCH_INFERENCE_DAG_ID}/run_id={run['dag_run_id']}/task_id=merge_shards/attempt=1.log"
     )
     assert (
         "MLflow tracking server at http://127.0.0.1:5000 did not answer"
@@ -298,7 +355,10 @@ def test_mlflow_down_during_batch_predict_fails_clearly_then_retries(production,
     )
     assert predictions_rows(home, "2026-03-03") == batch_size
     with capsys.disabled():
-        print(f"\nMLflow down: try 1 failed with the clear message, try {try_number} succeeded")
+        print(
+            "\nMLflow down: every shard scored at its first try from the model cache; "
+            f"merge_shards try 1 failed with the clear message, try {try_number} succeeded"
+        )
 
 
 def test_a_worker_that_does_not_answer_is_not_called_healthy(production):

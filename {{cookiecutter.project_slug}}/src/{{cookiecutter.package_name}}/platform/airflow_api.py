@@ -90,5 +90,22 @@ def trigger(
         time.sleep(2)
         result["state"] = _call("GET", path, token)["state"]
     instances = _call("GET", f"{path}/taskInstances", token)["task_instances"]
-    result["tasks"] = {ti["task_id"]: ti["state"] for ti in instances}
+    result["tasks"] = task_states(instances)
     return result
+
+
+def task_states(instances: list[dict]) -> dict[str, str]:
+    """Each task's state; a mapped task (one instance per shard) shows its instances' states.
+
+    ``{"batch_predict": "success"}`` when every shard succeeded, else e.g.
+    ``"failed: 1, success: 3"``.
+    """
+    states: dict[str, list[str]] = {}
+    for instance in instances:
+        states.setdefault(instance["task_id"], []).append(str(instance["state"]))
+    return {
+        task: found[0]
+        if len(set(found)) == 1
+        else ", ".join(f"{state}: {found.count(state)}" for state in sorted(set(found)))
+        for task, found in states.items()
+    }
