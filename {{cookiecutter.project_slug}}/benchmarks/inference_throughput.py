@@ -589,11 +589,17 @@ def scaling(args, settings, home, env, package, bare_rates) -> None:
             result = plan_score_merge(package, run_env, home, day, workers)
             assert result["rows"] == rows, result
             points.append((count, workers, shard_rows, result))
-    design = np.array(
-        [[1.0, math.ceil(k / w), math.ceil(k / w) * size] for k, w, size, _ in points]
+    # With one worker every point scores all the rows, so a joint fit cannot tell
+    # plan+merge from per_row: fit the shard term on every shard task's own wall
+    # time (spawn to exit) against its rows, then plan+merge on what the walls leave.
+    tasks = [task for *_, result in points for task in result["tasks"]]
+    design = np.array([[1.0, task["rows"]] for task in tasks])
+    walls = np.array([task["wall"] for task in tasks])
+    (shard_fixed, per_row), *_ = np.linalg.lstsq(design, walls, rcond=None)
+    fixed_total = statistics.fmean(
+        result["wall"] - math.ceil(k / w) * (shard_fixed + size * per_row)
+        for k, w, size, result in points
     )
-    walls = np.array([result["wall"] for *_, result in points])
-    (fixed_total, shard_fixed, per_row), *_ = np.linalg.lstsq(design, walls, rcond=None)
 
     def model(count: int, workers: int, shard_rows: int) -> float:
         rounds = math.ceil(count / workers)
@@ -608,7 +614,8 @@ def scaling(args, settings, home, env, package, bare_rates) -> None:
             f" {model(count, workers, shard_rows):>8.2f}"
         )
     print(
-        f"Fitted (least squares over these {len(points)} points): wall = plan+merge"
+        f"Fitted (least squares over these {len(points)} runs' {len(tasks)} shard tasks, then"
+        f" their walls): wall = plan+merge"
         f" {fixed_total:.2f} s + ceil(k/W) x (shard_fixed {shard_fixed:.2f} s"
         f" + shard rows x {per_row * 1e6:.2f} s per million rows)"
     )
