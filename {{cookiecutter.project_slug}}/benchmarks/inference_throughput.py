@@ -22,7 +22,8 @@ inference workers) from /proc:
 
     uv run python benchmarks/inference_throughput.py [--sizes 10000 100000 1000000]
         [--memory-size 5000000] [--training-sizes 1000 10000 100000]
-        [--scaling-rows 1000000] [--scaling-shards 1 2 4] [--repeat 3]
+        [--scaling-rows 1000000] [--scaling-shards 1 2 4] [--repeat 2]
+        [--whole-task-sizes 1000000]
 
 Targets at 1,000,000 rows: in-process at least 1.8 x the bare rate, whole
 tasks at least 1.3 x; the memory size under 1 GB; training on 100,000 rows
@@ -233,13 +234,13 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--memory-size", type=int, default=5_000_000)
     parser.add_argument("--training-sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
-    parser.add_argument("--repeat", type=int, default=3, help="runs per size (medians)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per size (medians)")
     parser.add_argument(
         "--datasets", nargs="+", choices=sorted(DATASETS), default=list(DATASETS),
         help="which texts batch inference scores",
     )  # fmt: skip
     parser.add_argument(
-        "--whole-task-sizes", type=int, nargs="+", default=[100_000, 1_000_000],
+        "--whole-task-sizes", type=int, nargs="+", default=[1_000_000],
         help="sizes (of --sizes) also timed as whole tasks",
     )  # fmt: skip
     parser.add_argument("--scaling-rows", type=int, default=1_000_000, help="0 skips scaling")
