@@ -36,6 +36,9 @@ from {{ cookiecutter.package_name }}.orchestration import (
 )
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, PROJECT_SLUG, load_settings
 
+# Airflow renders this with its own Jinja; written in halves, because
+# cookiecutter's Jinja rendered this file and leaves no braces behind.
+SHARD_LABEL = "{" + "{ shard_label }" + "}"
 SETTINGS = load_settings()
 DEMO = SETTINGS.data.data_source == "demo"
 # Settings a run can override from its config (thresholds, batch size, demo drift).
@@ -106,8 +109,8 @@ def batch_inference():
 
         return PokeReturnValue(is_done=True, xcom_value=plan_shards(settings, ds))
 
-    # Mapped: one task per shard. The label names the shard in Airflow's UI.
-    @task(map_index_template="{{ '{{' }} shard_label {{ '}}' }}")
+    # Mapped: one task per shard, listed in Airflow's UI under the shard's label.
+    @task(map_index_template=SHARD_LABEL)
     def batch_predict(shard: dict, params: dict | None = None) -> dict:
         from {{ cookiecutter.package_name }}.steps.shards import predict_shard, shard_label
 

@@ -107,18 +107,16 @@ def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def blank(texts: pd.Series) -> np.ndarray:
     """Which texts are missing, empty or all whitespace.
 
-    A column read from Parquet is checked in Arrow, without the stripped copy
-    of every text that ``str.strip`` makes; Arrow's whitespace is Python's
-    (``str.isspace``), so both ways agree.
+    A column read from Parquet is checked in Arrow (pandas runs ``str.isspace``
+    of an Arrow-backed column as Arrow's ``utf8_is_space``), without the
+    stripped copy of every text that ``str.strip`` makes; Arrow's whitespace
+    is Python's, so both ways agree. No pyarrow import here: the pure modules
+    that import this one's column names must stay free of it.
     """
     dtype = texts.dtype
     if isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow":
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        values = pa.array(texts.array)
-        empty = pc.or_(pc.equal(pc.binary_length(values), 0), pc.utf8_is_space(values))
-        return pc.fill_null(empty, True).to_numpy(zero_copy_only=False)
+        empty = texts.isna() | (texts.str.len() == 0) | texts.str.isspace()
+        return empty.fillna(True).to_numpy(dtype=bool)
     text = texts.astype("string")
     return (text.isna() | (text.str.strip() == "")).to_numpy(dtype=bool)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +27,7 @@ from {{ cookiecutter.package_name }}.errors import DataValidationError, Pipeline
 from {{ cookiecutter.package_name }}.model.scoring import ChunkScores, available_cores, score_chunks
 from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion, load_pinned
+from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion, load_cached
 
 # Dictionary-encoded in the predictions file: trying it on mostly distinct
 # texts and ids costs time and saves no space.
@@ -75,7 +76,7 @@ def predict_shard(settings: Settings, shard: dict) -> dict:
         )
     pinned = PinnedVersion(**shard["model"])
     started = time.perf_counter()
-    model = load_pinned(settings, pinned)
+    model = load_model(settings, pinned)
     loaded = time.perf_counter()
 
     index = shard["shard"]
@@ -132,6 +133,17 @@ def predict_shard(settings: Settings, shard: dict) -> dict:
     )
     log.info("%s: %d rows scored in %.1f s", shard_label(shard), stats.rows, finished - loaded)
     return result
+
+
+def load_model(settings: Settings, pinned: PinnedVersion) -> Any:
+    """The pinned version: from this host's model cache, else from the registry."""
+    model = load_cached(settings, pinned)
+    if model is not None:
+        return model
+    # The version's first load on this host: the registry, and MLflow with it.
+    from {{ cookiecutter.package_name }}.tracking import registry
+
+    return registry.load_version(settings, pinned.version)
 
 
 def with_predictions(

@@ -40,14 +40,8 @@ class PinnedVersion:
         return asdict(self)
 
 
-def load_pinned(settings: Settings, pinned: PinnedVersion) -> Any:
-    """The pipeline of ``pinned``: from this host's model cache, else from the registry."""
+def load_cached(settings: Settings, pinned: PinnedVersion) -> Any | None:
+    """The pipeline of ``pinned`` from this host's model cache; None on a miss."""
     platform = settings.platform
     with model_cache.opened(platform.model_cache_dir, platform.tracking_uri, pinned.name) as cache:
-        model = cache.load(pinned) if cache is not None else None
-    if model is not None:
-        return model
-    # The version's first load on this host: the registry, and MLflow with it.
-    from {{ cookiecutter.package_name }}.tracking import registry
-
-    return registry.load_version(settings, pinned.version)
+        return cache.load(pinned) if cache is not None else None
