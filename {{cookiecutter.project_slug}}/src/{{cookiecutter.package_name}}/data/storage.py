@@ -84,13 +84,13 @@ def part_files(partition: Path, prefix: str = PART_PREFIX) -> list[Path]:
     return parts
 
 
-def read_parts(partition: Path, columns: list[str] | None = None) -> pd.DataFrame:
-    """Every part of a partition as one frame, rows in shard order."""
+def read_parts(partition: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+    """Every part of a partition as one frame, rows in shard order; None if it has none."""
     import pandas as pd
 
     parts = part_files(partition)
     if not parts:
-        raise FileNotFoundError(f"no predictions in {partition}")
+        return None
     frames = [pd.read_parquet(part, columns=columns) for part in parts]
     return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
 

@@ -34,12 +34,12 @@ def build_summary(settings: Settings, day: date | str) -> dict:
         storage.partition_dir(settings.data.data_dir, storage.MONITORING, day)
         / storage.MONITORING_REPORT_FILE
     )
-    if not storage.part_files(predictions_dir) or not report_path.is_file():
-        missing = report_path if storage.part_files(predictions_dir) else predictions_dir
-        raise PipelineError(f"{missing} is missing: run batch_predict and monitor_model for {day}.")
     predictions = storage.read_parts(
         predictions_dir, columns=["prediction", "confidence", "model_version"]
     )
+    if predictions is None or not report_path.is_file():
+        missing = predictions_dir if predictions is None else report_path
+        raise PipelineError(f"{missing} is missing: run batch_predict and monitor_model for {day}.")
     rejected = sum(
         storage.parquet_rows(part)
         for part in storage.part_files(predictions_dir, storage.REJECTS_PREFIX)

@@ -39,9 +39,10 @@ def ground_truth(settings: Settings, day: date, labels: pd.DataFrame) -> dict[st
     are joined to the day's predictions by id, however late they came.
     """
     partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-    if labels.empty or not storage.part_files(partition):
+    predictions = None if labels.empty else storage.read_parts(partition, [ID, "prediction"])
+    if predictions is None:
         return None
-    predictions = storage.read_parts(partition, [ID, "prediction"]).astype({ID: "string"})
+    predictions = predictions.astype({ID: "string"})
     joined = predictions.merge(labels, on=ID)
     if len(joined) < settings.data.min_labeled_rows:
         if len(joined):

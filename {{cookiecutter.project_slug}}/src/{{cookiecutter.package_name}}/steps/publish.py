@@ -25,9 +25,9 @@ OUTPUT_COLUMNS = [ID, "prediction", "confidence", "model_version"]
 def published_predictions(settings: Settings, day: date | str, run_id: str) -> pd.DataFrame:
     """The day's predictions in the delivered schema."""
     partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-    if not storage.part_files(partition):
-        raise PipelineError(f"no predictions in {partition}: run predict for {day} first.")
     frame = storage.read_parts(partition, OUTPUT_COLUMNS)
+    if frame is None:
+        raise PipelineError(f"no predictions in {partition}: run predict for {day} first.")
     return frame.astype({ID: "string", "prediction": "string", "model_version": "string"}).assign(
         logical_date=storage.as_date(day).isoformat(), run_id=run_id
     )

@@ -39,11 +39,11 @@ def trace_predictions(settings: Settings, day: date | str) -> dict:
     """The model versions behind a day's predictions, each with its training run and data."""
     day = storage.as_date(day)
     partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
-    if not storage.part_files(partition):
+    predictions = storage.read_parts(partition, ["model_version"])
+    if predictions is None:
         raise PipelineError(
             f"no predictions for {day} in {partition}: run the batch-inference DAG first."
         )
-    predictions = storage.read_parts(partition, ["model_version"])
     client = connect(settings)
     models = []
     for version in sorted(predictions["model_version"].astype(str).unique()):
