@@ -8,7 +8,6 @@ import sys
 
 import pytest
 from airflow.dag_processing.dagbag import DagBag
-from airflow.providers.standard.operators.bash import BashOperator
 from airflow.sdk import CronTriggerTimetable
 
 from {{ cookiecutter.package_name }}.orchestration import (
@@ -45,7 +44,6 @@ def test_tasks_and_edges(dagbag):
         ("monitor_model", "request_retraining"),
     }
     assert RETRAINING_REQUESTED in dag.get_task("request_retraining").outlets
-    assert isinstance(dag.get_task("cleanup_old_artifacts"), BashOperator)
 
 
 @pytest.mark.parametrize("source", ["files", "warehouse"])
@@ -108,8 +106,6 @@ ALLOWED_IMPORTS = (
     "__future__",
     "airflow.sdk",
     "datetime",
-    "shlex",
-    "sys",
     f"{PACKAGE_NAME}.orchestration",
     f"{PACKAGE_NAME}.settings",
     f"{PACKAGE_NAME}.steps.",
