@@ -114,7 +114,7 @@ def test_a_bad_training_file_is_one_line_and_never_moves_the_champion(
         (["cleanup", "--date", "2026-01-06garbage"], {}, r".*--date: '2026-01-06garbage' is not"),
         (["cleanup", "--date", "20260106"], {}, r".*--date: '20260106' is not a date"),
         (["cleanup", "--retention-days", "0"], {}, r".*--retention-days: '0' is not a number"),
-        (["cleanup", "--date", "2099-01-01"], {}, r"error: the cleanup date 2099-01-01 is in the future"),
+        (["cleanup", "--date", "2099-01-01"], {}, r"error: the cleanup date 2099-01-01 is in"),
         (["model", "promote", "abc", "--reason", "x"], {}, r".*'abc' is not a model version"),
         (["model", "promote", "999", "--reason", "x"], {}, r"error: .* has no version 999"),
         (["predict", "--input", "missing.jsonl"], {}, r"error: missing\.jsonl does not exist"),
