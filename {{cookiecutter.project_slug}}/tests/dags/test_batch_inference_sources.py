@@ -122,7 +122,8 @@ def test_files_batch_is_scored_delivered_and_judged_once_labels_arrive(
 def test_no_batch_fails_the_run_naming_the_folder_it_watched(
     airflow_db, champion_store, monkeypatch, capsys, caplog
 ):
-    configure(monkeypatch, "files")
+    # Two looks a second apart, then the sensor's own timeout.
+    configure(monkeypatch, "files", BATCH_WAIT_SECONDS="1")
     dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
 
     dag_run = dag.test(logical_date=datetime.fromisoformat("2026-09-05T00:00:00+00:00"))

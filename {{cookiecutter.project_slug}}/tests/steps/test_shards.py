@@ -131,33 +131,25 @@ def test_the_merge_counts_every_row_and_a_changed_snapshot_stops_its_shards(
     assert not (staging / "part-00000.parquet").exists()
 
 
-# A fresh process, as an Airflow task is: the shard first (it must not import
-# MLflow), then the champion by its alias (from the cache: skops not imported).
+# A fresh process, as an Airflow task is: with the pinned version in this
+# host's cache, a shard imports neither MLflow nor skops (the registry's loader).
 FRESH_TASK = """
 import json, sys
-import pandas as pd
 from PACKAGE.settings import load_settings
 from PACKAGE.steps.shards import predict_shard
-settings = load_settings()
-rows = predict_shard(settings, json.loads(sys.argv[1]))["rows"]
-mlflow = sorted(name for name in sys.modules if name.split(".")[0] == "mlflow")
-from PACKAGE.tracking import registry
-champion = registry.load_champion(settings)
-texts = pd.DataFrame({sys.argv[3]: json.loads(sys.argv[2])})
-print(json.dumps({"rows": rows, "mlflow": mlflow, "skops": "skops.io" in sys.modules,
-                  "probabilities": champion.model.predict_proba(texts).tolist()}))
+rows = predict_shard(load_settings(), json.loads(sys.argv[1]))["rows"]
+print(json.dumps({"rows": rows, "loaded": sorted({name.split(".")[0] for name in sys.modules})}))
 """.replace("PACKAGE", PACKAGE_NAME)
 
 
-def test_a_task_on_a_host_with_the_model_cached_needs_neither_mlflow_nor_skops(
+def test_a_shard_task_on_a_host_with_the_model_cached_needs_neither_mlflow_nor_skops(
     session_settings, batch
 ):
     # The first load of the champion on this host fills its model cache.
     inference.batch_predict(session_settings, DAY)
     [shard] = inference.plan_shards(session_settings, DAY)
-    texts = batch[TEXT].head(3).tolist()
     done = subprocess.run(
-        [sys.executable, "-c", FRESH_TASK, json.dumps(shard), json.dumps(texts), TEXT],
+        [sys.executable, "-c", FRESH_TASK, json.dumps(shard)],
         capture_output=True,
         text=True,
         timeout=300,
@@ -166,8 +158,11 @@ def test_a_task_on_a_host_with_the_model_cached_needs_neither_mlflow_nor_skops(
     assert done.returncode == 0, done.stderr[-2000:]
     assert "model cache" not in done.stderr
     task = json.loads(done.stdout.splitlines()[-1])
-    assert (task["rows"], task["mlflow"], task["skops"]) == (ROWS, [], False)
-    # The same model as the registry's own copy, loaded here with skops.
+    assert task["rows"] == ROWS
+    assert {"mlflow", "skops"}.isdisjoint(task["loaded"]) and "sklearn" in task["loaded"]
+    # Its part holds what the registry's own copy of the model, loaded with skops, predicts.
     registry_copy = registry.load_champion(session_settings.with_overrides(model_cache_dir=""))
-    expected = registry_copy.model.predict_proba(pd.DataFrame({TEXT: texts}))
-    assert np.allclose(task["probabilities"], expected)
+    staging = storage.staging_dir(partition(session_settings), shard["token"])
+    scored = pd.read_parquet(staging / storage.part_name(storage.PART_PREFIX, 0))
+    expected = registry_copy.model.predict_proba(batch[[TEXT]]).max(axis=1)
+    assert np.allclose(scored["confidence"], expected)
