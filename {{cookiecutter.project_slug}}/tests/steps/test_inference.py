@@ -19,11 +19,11 @@ def test_no_champion_says_to_train_first(isolated_store):
         inference.batch_predict(isolated_store, "2026-02-01")
 
 
-def test_missing_batch_says_which_step_to_run(isolated_store):
+def test_missing_batch_says_which_step_to_run(isolated_data):
     with pytest.raises(
         DataValidationError, match=r"no batch at .* run (generate-data|extract) for"
     ):
-        inference.batch_predict(isolated_store, "2026-02-01")
+        inference.batch_predict(isolated_data, "2026-02-01")
 
 
 def test_predict_writes_partition_logs_run_and_keeps_bad_rows_aside(session_settings, champion):
