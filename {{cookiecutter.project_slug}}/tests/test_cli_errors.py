@@ -197,7 +197,9 @@ def test_estimator_params_the_estimator_does_not_take_are_one_line_with_exit_cod
 
 
 @pytest.mark.parametrize(
-    ("argv", "message"), REFUSED_BY_THE_REGISTRY, ids=[argv_id(row[0]) for row in REFUSED_BY_THE_REGISTRY]
+    ("argv", "message"),
+    REFUSED_BY_THE_REGISTRY,
+    ids=[argv_id(argv) for argv, _ in REFUSED_BY_THE_REGISTRY],
 )
 def test_a_version_or_file_the_registry_cannot_serve_is_one_line_and_moves_nothing(
     champion_store, capsys, argv, message
