@@ -166,6 +166,11 @@ def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
     [model] = lineage["models"]
     assert model["model_version"] == str(champion) and model["training_datasets"]
 
+    monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "demo")
+    code, _, err = run(capsys, "publish", "--date", DAY)
+    assert code == 1
+    assert one_line_error(err) == "the demo keeps its predictions in the data directory only."
+
 
 def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
     isolated_data, capsys
