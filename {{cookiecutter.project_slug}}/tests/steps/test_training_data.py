@@ -40,9 +40,7 @@ def reviews(count):
     ],
     ids=["missing sentiment column", "one class", "too few rows", "all texts empty"],
 )
-def test_unusable_training_data_fails_with_a_clear_message(
-    isolated_data, tmp_path, frame, message
-):
+def test_unusable_training_data_fails_with_a_clear_message(isolated_data, tmp_path, frame, message):
     with pytest.raises(DataValidationError, match=message):
         extract_and_validate(isolated_data, tmp_path, frame)
 
