@@ -11,7 +11,11 @@ import pytest
 
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.platform import airflow_api
-from {{ cookiecutter.package_name }}.platform.stack import AIRFLOW_USER, password_file, stack_environment
+from {{ cookiecutter.package_name }}.platform.stack import (
+    AIRFLOW_USER,
+    password_file,
+    stack_environment,
+)
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
 
 PASSWORD = "pa55-word-of-the-stack"
