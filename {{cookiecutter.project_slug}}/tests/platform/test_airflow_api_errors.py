@@ -84,3 +84,18 @@ def test_a_refusal_names_the_call_and_its_status_without_the_password(settings, 
     message = str(raised.value)
     assert message.startswith("POST /auth/token answered 401: ")
     assert "invalid credentials" in message and PASSWORD not in message
+
+
+@pytest.mark.parametrize("content", ["[1, 2]", "{not json"])
+def test_a_password_file_that_is_not_airflow_s_says_to_remove_it(settings, content):
+    from {{ cookiecutter.package_name }}.platform import stack
+
+    path = write_passwords(settings, content)
+    with pytest.raises(PipelineError) as raised:
+        stack._airflow_passwords(stack_environment(settings))
+    kind = "ValueError" if content.startswith("[") else "JSONDecodeError"
+    assert str(raised.value) == (
+        f"{path} is not Airflow's password file ({kind}): "
+        "remove it, and `stack up` writes a new one."
+    )
+    assert path.read_text() == content  # left for the person to look at
