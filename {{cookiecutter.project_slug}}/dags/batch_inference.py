@@ -19,8 +19,6 @@ its body, so parsing this file stays cheap (no scikit-learn, MLflow or pandas).
 
 from __future__ import annotations
 
-import shlex
-import sys
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import PokeReturnValue, dag, get_current_context, task
@@ -34,7 +32,7 @@ from {{ cookiecutter.package_name }}.orchestration import (
     run_tags,
     stop_waiting_after,
 )
-from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME, PROJECT_SLUG, load_settings
+from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, load_settings
 
 # Airflow renders this with its own Jinja; written in halves, because
 # cookiecutter's Jinja rendered this file and leaves no braces behind.
@@ -143,11 +141,11 @@ def batch_inference():
         settings = run_settings(params)
         return publish(settings, predictions["logical_date"], run_id=predictions["run_id"])
 
-    @task.bash
-    def cleanup_old_artifacts(ds: str | None = None, params: dict | None = None) -> str:
-        # The worker's own interpreter, so the command finds this project's package.
-        command = [sys.executable, "-m", PACKAGE_NAME, "cleanup", "--date", ds]
-        return shlex.join([*command, "--retention-days", str(params["retention_days"])])
+    @task
+    def cleanup_old_artifacts(ds: str | None = None, params: dict | None = None) -> dict:
+        from {{ cookiecutter.package_name }}.steps.cleanup import delete_old_partitions
+
+        return delete_old_partitions(run_settings(params), ds, params["retention_days"])
 
     @task
     def generate_summary(monitoring: dict, params: dict | None = None) -> dict:

@@ -86,13 +86,42 @@ def tracking_uri_restored(monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def empty_mlflow_db() -> Path:
-    """An MLflow store with its schema migrated, made once: copying it takes milliseconds."""
-    from mlflow import MlflowClient
+def migrated_stores(request) -> Path:
+    """Where freshly migrated databases are kept between runs: pytest's own cache."""
+    cache = getattr(request.config, "cache", None)
+    return cache.mkdir("migrated-stores") if cache else SESSION_DIR / "migrated-stores"
 
-    path = SESSION_DIR / "empty-mlflow.db"
-    MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+
+def migrated_once(folder: Path, libraries: list[str], migrate) -> Path:
+    """An empty database that ``migrate`` made for these library versions, made on first use only.
+
+    A schema follows the library's version alone, so the copy is what the
+    migration would make again (Django's --keepdb idea); it saves seconds of
+    every run. ``pytest --cache-clear`` makes them anew.
+    """
+    from importlib.metadata import version
+
+    key = "-".join(f"{name}-{version(name)}" for name in libraries)
+    path = folder / f"{key}.db"
+    if not path.is_file():
+        folder.mkdir(parents=True, exist_ok=True)
+        scratch = folder / f".{key}.{os.getpid()}.db"
+        scratch.unlink(missing_ok=True)
+        migrate(scratch)
+        os.replace(scratch, path)  # parallel workers: the last one in wins, both whole
     return path
+
+
+@pytest.fixture(scope="session")
+def empty_mlflow_db(migrated_stores) -> Path:
+    """An MLflow store with its schema migrated: copying it takes milliseconds."""
+
+    def migrate(path: Path) -> None:
+        from mlflow import MlflowClient
+
+        MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
+
+    return migrated_once(migrated_stores, ["mlflow"], migrate)
 
 
 def _isolate(directory: Path, monkeypatch, mlflow_db: Path | None):
@@ -130,11 +159,15 @@ def isolated_data(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def session_settings():
+def session_settings(empty_mlflow_db):
     """Settings pointing at the session-wide store (shared with the DAG runs)."""
     from {{ cookiecutter.package_name }}.settings import load_settings
 
-    return load_settings()
+    settings = load_settings()
+    session_db = Path(settings.platform.tracking_uri.removeprefix("sqlite:///"))
+    if not session_db.exists():
+        shutil.copyfile(empty_mlflow_db, session_db)
+    return settings
 
 
 @pytest.fixture(scope="session")
@@ -160,15 +193,19 @@ def champion_store(tmp_path, monkeypatch, champion, session_settings):
 
 
 @pytest.fixture(scope="session")
-def airflow_db():
+def airflow_db(migrated_stores):
     """A migrated Airflow metadata database in the session's AIRFLOW_HOME."""
-    Path(os.environ["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"],
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+
+    def migrate(path: Path) -> None:
+        # Its own interpreter: `db migrate` configures Airflow for that database only.
+        environment = {**os.environ, "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{path}"}
+        command = [sys.executable, "-m", "airflow", "db", "migrate"]
+        subprocess.run(command, check=True, capture_output=True, text=True, env=environment)
+
+    AIRFLOW_HOME.mkdir(parents=True, exist_ok=True)
+    libraries = ["apache-airflow-core", "apache-airflow-providers-standard"]
+    # In place, as the migration itself wrote: a parse before this may have opened it.
+    shutil.copyfile(migrated_once(migrated_stores, libraries, migrate), AIRFLOW_HOME / "airflow.db")
     return os.environ["AIRFLOW_HOME"]
 
 

@@ -144,7 +144,7 @@ REFUSED_BEFORE_THE_STORE = [
     (["cleanup", "--date", "2026-01-06garbage"], {}, r".*--date: '2026-01-06garbage' is not"),
     (["cleanup", "--date", "20260106"], {}, r".*--date: '20260106' is not a date"),
     (["cleanup", "--retention-days", "0"], {}, r".*--retention-days: '0' is not a number"),
-    (["cleanup", "--date", "2099-01-01"], {}, r"error: --date 2099-01-01 is in the future"),
+    (["cleanup", "--date", "2099-01-01"], {}, r"error: the cleanup date 2099-01-01 is in"),
     (["model", "promote", "abc", "--reason", "x"], {}, r".*'abc' is not a model version"),
     (["evaluate", "--version", "x"], {}, r".*--version: 'x' is not a model version"),
     (["evaluate", "--data", "missing.csv"], {}, r"error: missing\.csv does not exist"),

@@ -183,29 +183,9 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    from datetime import date, timedelta
+    from {{ cookiecutter.package_name }}.steps.cleanup import delete_old_partitions
 
-    from {{ cookiecutter.package_name }}.data import storage
-    from {{ cookiecutter.package_name }}.tracking.registry import protected_training_days
-
-    settings = load_settings()
-    if date.fromisoformat(args.date) > date.fromisoformat(_today()) + timedelta(days=1):
-        raise UsageError(
-            f"--date {args.date} is in the future: cleanup keeps everything newer than "
-            "--date minus the retention, so a future date would delete today's data."
-        )
-    retention = args.retention_days or settings.data.retention_days
-    protected = protected_training_days(settings)
-    result = storage.delete_partitions_before(
-        settings.data.data_dir,
-        args.date,
-        retention,
-        keep={
-            storage.partition_dir(settings.data.data_dir, storage.TRAINING, day): why
-            for day, why in protected.items()
-        },
-    )
-    _print({"logical_date": args.date, "retention_days": retention, **result})
+    _print(delete_old_partitions(load_settings(), args.date, args.retention_days))
     return 0
 
 

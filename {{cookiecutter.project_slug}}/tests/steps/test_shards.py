@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -15,6 +16,7 @@ from {{ cookiecutter.package_name }}.data.schema import TEXT
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME
 from {{ cookiecutter.package_name }}.steps import inference, shards
+from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from tests.conftest import write_batch
 
@@ -129,24 +131,43 @@ def test_the_merge_counts_every_row_and_a_changed_snapshot_stops_its_shards(
     assert not (staging / "part-00000.parquet").exists()
 
 
-def test_a_shard_task_with_a_cached_model_imports_no_mlflow(session_settings, batch):
+# A fresh process, as an Airflow task is: the shard first (it must not import
+# MLflow), then the champion by its alias (from the cache: skops not imported).
+FRESH_TASK = """
+import json, sys
+import pandas as pd
+from PACKAGE.settings import load_settings
+from PACKAGE.steps.shards import predict_shard
+settings = load_settings()
+rows = predict_shard(settings, json.loads(sys.argv[1]))["rows"]
+mlflow = sorted(name for name in sys.modules if name.split(".")[0] == "mlflow")
+from PACKAGE.tracking import registry
+champion = registry.load_champion(settings)
+texts = pd.DataFrame({sys.argv[3]: json.loads(sys.argv[2])})
+print(json.dumps({"rows": rows, "mlflow": mlflow, "skops": "skops.io" in sys.modules,
+                  "probabilities": champion.model.predict_proba(texts).tolist()}))
+""".replace("PACKAGE", PACKAGE_NAME)
+
+
+def test_a_task_on_a_host_with_the_model_cached_needs_neither_mlflow_nor_skops(
+    session_settings, batch
+):
     # The first load of the champion on this host fills its model cache.
     inference.batch_predict(session_settings, DAY)
     [shard] = inference.plan_shards(session_settings, DAY)
-    code = (
-        "import json, sys\n"
-        f"from {PACKAGE_NAME}.settings import load_settings\n"
-        f"from {PACKAGE_NAME}.steps.shards import predict_shard\n"
-        "result = predict_shard(load_settings(), json.loads(sys.argv[1]))\n"
-        "loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'mlflow')\n"
-        "print(json.dumps({'rows': result['rows'], 'mlflow': loaded}))\n"
-    )
+    texts = batch[TEXT].head(3).tolist()
     done = subprocess.run(
-        [sys.executable, "-c", code, json.dumps(shard)],
+        [sys.executable, "-c", FRESH_TASK, json.dumps(shard), json.dumps(texts), TEXT],
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.splitlines()[-1]) == {"rows": ROWS, "mlflow": []}
+    assert "model cache" not in done.stderr
+    task = json.loads(done.stdout.splitlines()[-1])
+    assert (task["rows"], task["mlflow"], task["skops"]) == (ROWS, [], False)
+    # The same model as the registry's own copy, loaded here with skops.
+    registry_copy = registry.load_champion(session_settings.with_overrides(model_cache_dir=""))
+    expected = registry_copy.model.predict_proba(pd.DataFrame({TEXT: texts}))
+    assert np.allclose(task["probabilities"], expected)
