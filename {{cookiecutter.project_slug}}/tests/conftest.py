@@ -124,9 +124,10 @@ def empty_mlflow_db(migrated_stores) -> Path:
     return migrated_once(migrated_stores, ["mlflow"], migrate)
 
 
-def _isolate(directory: Path, monkeypatch, mlflow_db: Path):
+def _isolate(directory: Path, monkeypatch, mlflow_db: Path | None):
     """Point MLflow, the data and the warehouse at ``directory``, starting from ``mlflow_db``."""
-    shutil.copyfile(mlflow_db, directory / "mlflow.db")
+    if mlflow_db is not None:
+        shutil.copyfile(mlflow_db, directory / "mlflow.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{directory / 'mlflow.db'}")
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_DIR", str(directory / "data"))
     for place in ("incoming", "feedback", "outgoing"):
@@ -143,6 +144,18 @@ def _isolate(directory: Path, monkeypatch, mlflow_db: Path):
 def isolated_store(tmp_path, monkeypatch, empty_mlflow_db):
     """An empty MLflow store and data directory of this test's own."""
     return _isolate(tmp_path, monkeypatch, empty_mlflow_db)
+
+
+@pytest.fixture
+def isolated_data(tmp_path, monkeypatch):
+    """Data directories and warehouse of this test's own, for a test that never opens MLflow.
+
+    The tracking URI names a database nobody creates: a test that opens the
+    store after all fails here, so it asks for ``isolated_store`` instead.
+    """
+    settings = _isolate(tmp_path, monkeypatch, None)
+    yield settings
+    assert not (tmp_path / "mlflow.db").exists(), "this test opened the MLflow store"
 
 
 @pytest.fixture(scope="session")

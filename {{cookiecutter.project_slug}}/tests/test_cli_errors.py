@@ -83,19 +83,42 @@ def first_error_line(capsys) -> str:
     return err.splitlines()[0]
 
 
-@pytest.mark.parametrize(
-    ("name", "content", "code", "message"), TRAINING_FILES, ids=[row[0] for row in TRAINING_FILES]
-)
-def test_a_bad_training_file_is_one_line_and_never_moves_the_champion(
-    champion_store, tmp_path, capsys, name, content, code, message
-):
-    path = tmp_path / name
+def write(path, content) -> None:
     if isinstance(content, bytes):
         path.write_bytes(content)
-    elif name.endswith(".parquet"):
+    elif path.suffix == ".parquet":
         content().to_parquet(path)
     else:
         content().to_csv(path, index=False)
+
+
+UNREADABLE = [row for row in TRAINING_FILES if row[2] == 2]
+CONTRADICTING = [row for row in TRAINING_FILES if row[2] == 3]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "message"), UNREADABLE, ids=[row[0] for row in UNREADABLE]
+)
+def test_a_bad_training_file_is_one_line_and_never_reaches_the_registry(
+    isolated_data, tmp_path, capsys, name, content, code, message
+):
+    path = tmp_path / name
+    write(path, content)
+
+    assert cli.main(["train", "--data", str(path)]) == code
+
+    assert re.match(f"error: {message}", first_error_line(capsys))
+    # isolated_data fails the test if the store was opened: nothing can have been registered.
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "code", "message"), CONTRADICTING, ids=[row[0] for row in CONTRADICTING]
+)
+def test_contradicting_labels_are_one_line_and_never_move_the_champion(
+    champion_store, tmp_path, capsys, name, content, code, message
+):
+    path = tmp_path / name
+    write(path, content)
     client = connect(champion_store)
     champion = registry.champion_version(client, champion_store).version
     before = versions(champion_store)
@@ -107,52 +130,90 @@ def test_a_bad_training_file_is_one_line_and_never_moves_the_champion(
     assert versions(champion_store) == before  # refused before anything was registered
 
 
-@pytest.mark.parametrize(
-    ("argv", "env", "message"),
-    [
-        (["train", "--data", "nowhere.csv"], {}, r"error: nowhere\.csv does not exist"),
-        (["cleanup", "--date", "2026-01-06garbage"], {}, r".*--date: '2026-01-06garbage' is not"),
-        (["cleanup", "--date", "20260106"], {}, r".*--date: '20260106' is not a date"),
-        (["cleanup", "--retention-days", "0"], {}, r".*--retention-days: '0' is not a number"),
-        (["cleanup", "--date", "2099-01-01"], {}, r"error: the cleanup date 2099-01-01 is in"),
-        (["model", "promote", "abc", "--reason", "x"], {}, r".*'abc' is not a model version"),
-        (["model", "promote", "999", "--reason", "x"], {}, r"error: .* has no version 999"),
-        (["predict", "--input", "missing.jsonl"], {}, r"error: missing\.jsonl does not exist"),
-        (["evaluate", "--version", "999"], {}, r"error: .* has no version 999"),
-        (["evaluate", "--version", "x"], {}, r".*--version: 'x' is not a model version"),
-        (["evaluate", "--data", "missing.csv"], {}, r"error: missing\.csv does not exist"),
-        (["evaluate", "--alias", "nobody"], {}, r"error: no version of .* has the alias 'nobody'"),
-        (["tune", "--trials", "0"], {}, r".*--trials: '0' is not a whole number"),
-        (["tune", "--budget-seconds", "-5"], {}, r".*--budget-seconds: '-5' is not a number"),
-        (["tune", "--model", "forest"], {}, r".*--model: invalid choice: 'forest'"),
-        (["train"], {"ESTIMATOR_PARAMS": "C"}, r"error: .*ESTIMATOR_PARAMS='C' is not valid"),
-        (["train"], {"ESTIMATOR_PARAMS": "gamma=1"}, r"error: estimator_params names gamma"),
-        (["train"], {"DRIFT_START": "2026-02-30"}, r"error: .*DRIFT_START='2026-02-30'"),
-        (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
-        (["monitor"], {"DRIFT_PSI_THRESHOLD": "nan"}, r"error: .*DRIFT_PSI_THRESHOLD=nan"),
-        (["predict"], {"INFERENCE_WORKERS": "4000"}, r"error: .*INFERENCE_WORKERS=4000"),
-    ],
-    ids=lambda value: " ".join(value) if isinstance(value, list) else None,
-)
+def exit_code(argv: list[str]) -> int:
+    try:
+        return cli.main(argv)
+    except SystemExit as exit_:  # argparse refuses before any command runs
+        return exit_.code
+
+
+# Refused while parsing the arguments or the settings, or reading the file
+# named: before any command opens the tracking store (isolated_data checks it).
+REFUSED_BEFORE_THE_STORE = [
+    (["train", "--data", "nowhere.csv"], {}, r"error: nowhere\.csv does not exist"),
+    (["cleanup", "--date", "2026-01-06garbage"], {}, r".*--date: '2026-01-06garbage' is not"),
+    (["cleanup", "--date", "20260106"], {}, r".*--date: '20260106' is not a date"),
+    (["cleanup", "--retention-days", "0"], {}, r".*--retention-days: '0' is not a number"),
+    (["cleanup", "--date", "2099-01-01"], {}, r"error: the cleanup date 2099-01-01 is in"),
+    (["model", "promote", "abc", "--reason", "x"], {}, r".*'abc' is not a model version"),
+    (["evaluate", "--version", "x"], {}, r".*--version: 'x' is not a model version"),
+    (["evaluate", "--data", "missing.csv"], {}, r"error: missing\.csv does not exist"),
+    (["tune", "--trials", "0"], {}, r".*--trials: '0' is not a whole number"),
+    (["tune", "--budget-seconds", "-5"], {}, r".*--budget-seconds: '-5' is not a number"),
+    (["tune", "--model", "forest"], {}, r".*--model: invalid choice: 'forest'"),
+    (["serve", "--refresh-seconds", "0"], {}, r".*--refresh-seconds: '0' is not a refresh"),
+    (["predict", "--output", "x.csv"], {}, r"error: --output goes with --input"),
+    (["train"], {"ESTIMATOR_PARAMS": "C"}, r"error: .*ESTIMATOR_PARAMS='C' is not valid"),
+    (["train"], {"DRIFT_START": "2026-02-30"}, r"error: .*DRIFT_START='2026-02-30'"),
+    (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
+    (["monitor"], {"DRIFT_PSI_THRESHOLD": "nan"}, r"error: .*DRIFT_PSI_THRESHOLD=nan"),
+    (["predict"], {"INFERENCE_WORKERS": "4000"}, r"error: .*INFERENCE_WORKERS=4000"),
+]
+# Refused by what the registry holds: these need the champion's store.
+REFUSED_BY_THE_REGISTRY = [
+    (["model", "promote", "999", "--reason", "x"], r"error: .* has no version 999"),
+    (["predict", "--input", "missing.jsonl"], r"error: missing\.jsonl does not exist"),
+    (["evaluate", "--version", "999"], r"error: .* has no version 999"),
+    (["evaluate", "--alias", "nobody"], r"error: no version of .* has the alias 'nobody'"),
+]
+
+
+def argv_id(value):
+    return " ".join(value) if isinstance(value, list) else None
+
+
+@pytest.mark.parametrize(("argv", "env", "message"), REFUSED_BEFORE_THE_STORE, ids=argv_id)
 def test_a_bad_argument_or_setting_is_one_line_with_exit_code_2(
-    champion_store, monkeypatch, capsys, argv, env, message
+    isolated_data, monkeypatch, capsys, argv, env, message
 ):
     for name, value in env.items():
         monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
+
+    assert exit_code(argv) == 2
+
+    assert re.match(message, first_error_line(capsys))
+    assert not isolated_data.data.data_dir.exists()  # nothing written
+
+
+def test_estimator_params_the_estimator_does_not_take_are_one_line_with_exit_code_2(
+    isolated_store, monkeypatch, capsys
+):
+    monkeypatch.setenv(f"{ENV_PREFIX}ESTIMATOR_PARAMS", "gamma=1")
+
+    assert exit_code(["train"]) == 2
+
+    assert re.match(r"error: estimator_params names gamma", first_error_line(capsys))
+    assert versions(isolated_store) == set()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    REFUSED_BY_THE_REGISTRY,
+    ids=[argv_id(argv) for argv, _ in REFUSED_BY_THE_REGISTRY],
+)
+def test_a_version_or_file_the_registry_cannot_serve_is_one_line_and_moves_nothing(
+    champion_store, capsys, argv, message
+):
     client = connect(champion_store)
     champion = registry.champion_version(client, champion_store).version
 
-    try:
-        code = cli.main(argv)
-    except SystemExit as exit_:  # argparse refuses before any command runs
-        code = exit_.code
+    assert exit_code(argv) == 2
 
-    assert code == 2
     assert re.match(message, first_error_line(capsys))
     assert registry.champion_version(client, champion_store).version == champion
 
 
-def test_evaluate_on_a_bad_file_is_one_line_with_exit_code_2(champion_store, tmp_path, capsys):
+def test_evaluate_on_a_bad_file_is_one_line_with_exit_code_2(isolated_data, tmp_path, capsys):
     path = tmp_path / "no-label.csv"
     path.write_text("text\nlovely\n")
 
@@ -160,7 +221,7 @@ def test_evaluate_on_a_bad_file_is_one_line_with_exit_code_2(champion_store, tmp
     assert re.match(r"error: .*no-label\.csv: .*lacks column", first_error_line(capsys))
 
 
-def test_an_unexpected_error_is_still_one_line(isolated_store, monkeypatch, capsys):
+def test_an_unexpected_error_is_still_one_line(isolated_data, monkeypatch, capsys):
     from {{ cookiecutter.package_name }}.steps import summary
 
     def broken(*args, **kwargs):

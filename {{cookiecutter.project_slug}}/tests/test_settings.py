@@ -1,23 +1,45 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from {{ cookiecutter.package_name }}.errors import SettingsError
 from {{ cookiecutter.package_name }}.settings import (
     ENV_PREFIX,
+    FIELD_GROUPS,
+    DataSettings,
+    ModelSettings,
+    MonitoringSettings,
+    PlatformSettings,
+    Settings,
     airflow_environment,
     is_valid_schedule,
     load_settings,
 )
 
 
-def test_defaults_are_the_template_answers():
-    settings = load_settings()
-    assert settings.model.estimator == "{{ cookiecutter.model }}"
-    assert settings.platform.inference_schedule == "{{ cookiecutter.inference_schedule }}"
-    assert settings.data.batch_size == {{ cookiecutter.batch_size | int }}
-    assert settings.model.min_accuracy == {{ cookiecutter.min_accuracy | float }}
-    assert settings.model.registered_model_name == "{{ cookiecutter.registered_model_name }}"
+def as_variable(value: object) -> str:
+    """How a person writes ``value`` in an environment variable."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_the_rendered_defaults_are_valid_and_each_round_trips_through_its_variable(
+    monkeypatch, tmp_path
+):
+    for name in [name for name in os.environ if name.startswith(ENV_PREFIX)]:
+        monkeypatch.delenv(name)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    # A checkout's own tuned.toml would stand between the defaults and the environment.
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tmp_path / "absent.toml"))
+    # The generation's answers, before any place is resolved, pass their own validation.
+    Settings(ModelSettings(), DataSettings(), MonitoringSettings(), PlatformSettings()).validate()
+    defaults = load_settings()
+
+    for name in FIELD_GROUPS.keys() - {"project_root"}:
+        monkeypatch.setenv(f"{ENV_PREFIX}{name.upper()}", as_variable(defaults.value(name)))
+
+    assert load_settings() == defaults
 
 
 def test_environment_overrides_a_default(monkeypatch):
@@ -39,38 +61,97 @@ def test_embedded_tracking_store_when_unset(monkeypatch):
     assert platform.tracking_uri == f"sqlite:///{platform.project_root / 'mlflow.db'}"
 
 
-@pytest.mark.parametrize(
-    ("name", "value"),
-    [
-        ("BATCH_SIZE", "many"),
-        ("BATCH_SIZE", "0"),
-        ("LOW_CONFIDENCE_THRESHOLD", "0.95"),
-        ("INFERENCE_SCHEDULE", "@sometimes"),
-        ("ESTIMATOR", "random_forest"),
-        ("DRIFT_PSI_THRESHOLD", "nan"),
-        ("DRIFT_PSI_THRESHOLD", "inf"),
-        ("WEBHOOK_TIMEOUT_SECONDS", "-1"),
-        ("TRAIN_ON_FEEDBACK", "flase"),
-        ("DATA_DIR", ""),
-        ("DRIFT_START", "2026-02-30"),
-        ("TRAIN_ON_FEEDBACK", "on"),
-        ("RETENTION_DAYS", "0"),
-        ("INFERENCE_WORKERS", "1000"),
-        ("CELERY_WORKERS", "500"),
-        ("MAX_FEATURES", "2000000000"),
-        ("NGRAM_MAX", "4"),
-        ("WEBHOOK_TIMEOUT_SECONDS", "3600"),
-        ("REFERENCE_TOLERANCE", "-0.1"),
-        ("INCOMING_DIR", " "),
-        ("BATCH_TABLE", "reviews; DROP TABLE users"),
-        ("BATCH_QUERY", "SELECT id, text FROM t"),
-        ("DATA_SOURCE", "bundled"),
-    ],
-)
+# A value for every setting's variable that must be refused, and more for the
+# settings whose checks have several parts.
+BAD_VALUES = [
+    ("ESTIMATOR", "random_forest"),
+    ("MAX_FEATURES", "2000000000"),
+    ("MAX_FEATURES", "many"),
+    ("NGRAM_MAX", "4"),
+    ("ESTIMATOR_PARAMS", "C"),
+    ("ESTIMATOR_PARAMS", "C=inf"),
+    ("MLFLOW_EVALUATOR", "maybe"),
+    ("RANDOM_SEED", "-1"),
+    ("REGISTERED_MODEL_NAME", "team/sentiment"),
+    ("REGISTERED_MODEL_NAME", " "),
+    ("MIN_ACCURACY", "1.5"),
+    ("MIN_IMPROVEMENT", "-0.1"),
+    ("MIN_TRAINING_ROWS", "0"),
+    ("REFERENCE_TOLERANCE", "-0.1"),
+    ("LABEL_AGREEMENT_TOLERANCE", "2"),
+    ("SKLEARN_VERSION_POLICY", "ignore"),
+    ("DATA_DIR", ""),
+    ("DATA_SOURCE", "bundled"),
+    ("DATA_SOURCE", "s3"),
+    ("TRAINING_FILES", " "),
+    ("INCOMING_DIR", " "),
+    ("FEEDBACK_DIR", ""),
+    ("OUTGOING_DIR", " "),
+    ("WAREHOUSE_URL", "warehouse.db"),
+    ("TRAINING_TABLE", "reviews; DROP TABLE users"),
+    ("BATCH_TABLE", "reviews; DROP TABLE users"),
+    ("BATCH_TIMESTAMP_COLUMN", "created at"),
+    ("BATCH_QUERY", "SELECT id, text FROM t"),
+    ("LABELS_TABLE", "1labels"),
+    ("PREDICTIONS_TABLE", "a.b.c"),
+    ("BATCH_POKE_SECONDS", "0"),
+    ("BATCH_WAIT_SECONDS", "1e9"),
+    ("MIN_LABELED_ROWS", "0"),
+    ("RETENTION_DAYS", "0"),
+    ("BATCH_SIZE", "many"),
+    ("BATCH_SIZE", "0"),
+    ("LABEL_DELAY_DAYS", "366"),
+    ("TRAIN_ON_FEEDBACK", "flase"),
+    ("TRAIN_ON_FEEDBACK", "on"),
+    ("DRIFT_START", "2026-02-30"),
+    ("INFERENCE_CHUNK_ROWS", "0"),
+    ("INFERENCE_WORKERS", "1000"),
+    ("SHARD_ROWS", "0"),
+    ("LOW_CONFIDENCE_THRESHOLD", "0.95"),
+    ("HIGH_CONFIDENCE_THRESHOLD", "1"),
+    ("LOW_CONFIDENCE_ALERT_PCT", "101"),
+    ("MONITORING_WINDOW_DAYS", "1"),
+    ("TREND_TOLERANCE", "nan"),
+    ("DRIFT_PSI_THRESHOLD", "nan"),
+    ("DRIFT_PSI_THRESHOLD", "inf"),
+    ("DRIFT_PSI_THRESHOLD", "0"),
+    ("OOV_INCREASE_THRESHOLD", "-1"),
+    ("CLASS_SHIFT_THRESHOLD", "0"),
+    ("ALERT_WEBHOOK_URL", "hooks.slack.com/services/T0"),
+    ("WEBHOOK_TIMEOUT_SECONDS", "-1"),
+    ("WEBHOOK_TIMEOUT_SECONDS", "3600"),
+    ("TRACKING_URI", " "),
+    ("ARTIFACT_ROOT", ""),
+    ("STACK_DIR", ""),
+    ("TUNED_SETTINGS_FILE", ""),
+    ("INFERENCE_SCHEDULE", "@sometimes"),
+    ("RETRAIN_SCHEDULE", "0 6 * *"),
+    ("RETRY_DELAY_SECONDS", "0"),
+    ("PROFILE", "staging"),
+    ("EXECUTOR", "kubernetes"),
+    ("CELERY_WORKERS", "500"),
+]
+# Settings that take any text: there is no wrong value to refuse.
+FREE_FORM = {
+    "project_root",  # not read from the environment (<PREFIX>HOME sets it)
+    "model_cache_dir",  # any directory; empty turns the cache off
+    "alert_connection_id",  # an Airflow connection id; a missing one means no delivery
+}
+
+
+def test_every_setting_has_a_bad_value_in_the_table():
+    tested = {name.lower() for name, _ in BAD_VALUES}
+    assert tested | FREE_FORM == set(FIELD_GROUPS)
+
+
+@pytest.mark.parametrize(("name", "value"), BAD_VALUES)
 def test_bad_override_names_the_variable(monkeypatch, name, value):
     monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
-    with pytest.raises(SettingsError, match=f"{ENV_PREFIX}{name}"):
+    with pytest.raises(SettingsError) as raised:
         load_settings()
+    message = str(raised.value)
+    assert message.startswith(f"{ENV_PREFIX}{name}") and "\n" not in message
+    assert " is not valid: expected " in message or " is empty: " in message
 
 
 def test_every_bad_value_is_reported_at_once(monkeypatch):

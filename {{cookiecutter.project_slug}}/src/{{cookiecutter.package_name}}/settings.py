@@ -331,6 +331,21 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     for name in ("inference_schedule", "retrain_schedule"):
         if not is_valid_schedule(value(name)):
             problems.append((name, value(name), "an Airflow preset or 5-field cron"))
+    # Caught here rather than as MLflow's, SQLAlchemy's or a glob's error deep in a run.
+    model_name = value("registered_model_name")
+    if not model_name.strip() or "/" in model_name or ":" in model_name:
+        problems.append(("registered_model_name", model_name, "a name without '/' or ':'"))
+    if not value("tracking_uri").strip():
+        problems.append(("tracking_uri", value("tracking_uri"), "a URI, e.g. sqlite:///mlflow.db"))
+    if not is_url(value("warehouse_url")):
+        problems.append(
+            ("warehouse_url", value("warehouse_url"), "a SQLAlchemy URL, e.g. sqlite:///w.db")
+        )
+    webhook = value("alert_webhook_url")
+    if webhook and not webhook.startswith(("http://", "https://")):
+        problems.append(("alert_webhook_url", webhook, "an http(s) URL, or empty"))
+    if not value("training_files").strip():
+        problems.append(("training_files", value("training_files"), "a file glob"))
     return problems
 
 

@@ -131,7 +131,8 @@ def test_no_batch_fails_the_run_naming_the_folder_it_watched(
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
     assert dag_run.state == "failed" and states["extract_batch"] == "failed"
     assert states["batch_predict"] == "upstream_failed"
-    logged = capsys.readouterr().out + capsys.readouterr().err + caplog.text
+    captured = capsys.readouterr()
+    logged = captured.out + captured.err + caplog.text
     folder = Path(load_settings().data.incoming_dir) / "ds=2026-09-05"
     assert f"no batch arrived at {folder}" in logged
 

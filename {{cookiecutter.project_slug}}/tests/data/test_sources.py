@@ -26,19 +26,19 @@ def read_all(chunks) -> pd.DataFrame:
     return pd.concat(list(chunks), ignore_index=True)
 
 
-def test_training_files_matching_a_glob_are_read_together(isolated_store, tmp_path):
+def test_training_files_matching_a_glob_are_read_together(isolated_data, tmp_path):
     sample = read_table(bundled_dataset_path())
     (tmp_path / "labeled").mkdir()
     sample.iloc[:1300].to_csv(tmp_path / "labeled" / "part-1.csv", index=False)
     sample.iloc[1300:].to_parquet(tmp_path / "labeled" / "part-2.parquet", index=False)
-    settings = isolated_store.with_overrides(
+    settings = isolated_data.with_overrides(
         data_source="files", training_files=str(tmp_path / "labeled" / "part-*")
     )
     assert len(source_for(settings).read_training()) == len(sample)
 
 
-def test_files_source_without_training_files_says_where_to_put_them(isolated_store, tmp_path):
-    settings = isolated_store.with_overrides(
+def test_files_source_without_training_files_says_where_to_put_them(isolated_data, tmp_path):
+    settings = isolated_data.with_overrides(
         data_source="files", training_files=str(tmp_path / "*.csv")
     )
     with pytest.raises(DataValidationError, match=r"no training file matches"):
@@ -113,8 +113,8 @@ def test_a_labels_file_without_the_columns_is_named(tmp_path):
 
 
 @pytest.fixture
-def warehouse(isolated_store):
-    return isolated_store.with_overrides(data_source="warehouse")
+def warehouse(isolated_data):
+    return isolated_data.with_overrides(data_source="warehouse")
 
 
 def tables(settings) -> set[str]:

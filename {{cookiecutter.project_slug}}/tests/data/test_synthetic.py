@@ -18,8 +18,8 @@ def test_synthetic_batches_are_deterministic_per_date():
     assert set(first["sentiment"]) <= {"positive", "negative"}
 
 
-def test_the_demo_writes_the_snapshot_and_late_labels_and_a_rerun_replaces_them(isolated_store):
-    settings = isolated_store.with_overrides(data_source="demo", batch_size=40)
+def test_the_demo_writes_the_snapshot_and_late_labels_and_a_rerun_replaces_them(isolated_data):
+    settings = isolated_data.with_overrides(data_source="demo", batch_size=40)
     result = generate_data(settings, "2026-03-04")
     again = generate_data(settings, "2026-03-04")
 
@@ -35,6 +35,6 @@ def test_the_demo_writes_the_snapshot_and_late_labels_and_a_rerun_replaces_them(
     assert str(settings.data.feedback_dir) in result["labels_path"]
 
 
-def test_the_generator_refuses_to_write_into_a_real_source(isolated_store):
+def test_the_generator_refuses_to_write_into_a_real_source(isolated_data):
     with pytest.raises(PipelineError, match="invented reviews, and data_source is files"):
-        generate_data(isolated_store.with_overrides(data_source="files"), "2026-03-04")
+        generate_data(isolated_data.with_overrides(data_source="files"), "2026-03-04")

@@ -15,8 +15,8 @@ DAY = "2026-03-20"
 
 
 @pytest.fixture
-def files(isolated_store):
-    return isolated_store.with_overrides(data_source="files")
+def files(isolated_data):
+    return isolated_data.with_overrides(data_source="files")
 
 
 def incoming(settings, day: str = DAY):
@@ -62,9 +62,9 @@ def test_a_file_without_a_text_column_is_named(files):
         extract_batch(files, DAY)
 
 
-def test_the_demo_has_no_batch_to_extract(isolated_store):
+def test_the_demo_has_no_batch_to_extract(isolated_data):
     with pytest.raises(PipelineError, match=r"the demo invents its batches"):
-        extract_batch(isolated_store.with_overrides(data_source="demo"), DAY)
+        extract_batch(isolated_data.with_overrides(data_source="demo"), DAY)
 
 
 def test_an_empty_data_interval_means_the_logical_day():

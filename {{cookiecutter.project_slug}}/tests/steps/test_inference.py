@@ -8,6 +8,7 @@ import pytest
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data import synthetic as data
 from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError, DataValidationError
+from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG
 from {{ cookiecutter.package_name }}.steps import inference
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from tests.conftest import demo_batch, write_batch
@@ -15,15 +16,20 @@ from tests.conftest import demo_batch, write_batch
 
 def test_no_champion_says_to_train_first(isolated_store):
     demo_batch(isolated_store, "2026-02-01", 10)
-    with pytest.raises(ChampionNotFoundError, match=r"train"):
+    with pytest.raises(ChampionNotFoundError) as raised:
         inference.batch_predict(isolated_store, "2026-02-01")
+    name = isolated_store.model.registered_model_name
+    assert str(raised.value) == (
+        f"no model version of '{name}' has the alias 'champion' in "
+        f"{isolated_store.platform.tracking_uri}: run `{PROJECT_SLUG} train` first."
+    )
 
 
-def test_missing_batch_says_which_step_to_run(isolated_store):
+def test_missing_batch_says_which_step_to_run(isolated_data):
     with pytest.raises(
         DataValidationError, match=r"no batch at .* run (generate-data|extract) for"
     ):
-        inference.batch_predict(isolated_store, "2026-02-01")
+        inference.batch_predict(isolated_data, "2026-02-01")
 
 
 def test_predict_writes_partition_logs_run_and_keeps_bad_rows_aside(session_settings, champion):

@@ -33,9 +33,9 @@ def test_summary_is_built_from_the_day_outputs(session_settings, champion):
     assert "Predictions: 60" in text
 
 
-def test_summary_without_outputs_says_what_to_run(isolated_store):
+def test_summary_without_outputs_says_what_to_run(isolated_data):
     with pytest.raises(PipelineError, match="batch_predict"):
-        reporting.write_summary(isolated_store, DAY)
+        reporting.write_summary(isolated_data, DAY)
 
 
 def test_html_report_for_a_day_with_alerts_and_one_without(session_settings, champion):

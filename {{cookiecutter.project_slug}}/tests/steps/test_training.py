@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from html import escape
 from pathlib import Path
 
@@ -114,7 +115,8 @@ def test_the_first_champion_s_hold_out_becomes_the_reference_set(session_setting
     assert current is not None and champion["reference_run_id"] == current.run_id
     assert len(current.rows) == champion["holdout_rows"]
     run = client.get_run(current.run_id)
-    assert run.data.tags["set_by"] and "first champion" in run.data.tags["reason"]
+    assert run.data.tags["set_by"] == getpass.getuser()  # who ran the session's training
+    assert "first champion" in run.data.tags["reason"]
 
 
 def test_inverted_labels_past_the_agreement_check_are_stopped_by_the_reference_set(

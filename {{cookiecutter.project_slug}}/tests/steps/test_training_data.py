@@ -40,24 +40,22 @@ def reviews(count):
     ],
     ids=["missing sentiment column", "one class", "too few rows", "all texts empty"],
 )
-def test_unusable_training_data_fails_with_a_clear_message(
-    isolated_store, tmp_path, frame, message
-):
+def test_unusable_training_data_fails_with_a_clear_message(isolated_data, tmp_path, frame, message):
     with pytest.raises(DataValidationError, match=message):
-        extract_and_validate(isolated_store, tmp_path, frame)
+        extract_and_validate(isolated_data, tmp_path, frame)
 
 
-def test_bad_rows_are_counted_and_kept_aside(isolated_store, tmp_path):
+def test_bad_rows_are_counted_and_kept_aside(isolated_data, tmp_path):
     frame = reviews(200)
     frame.loc[0:4, "text"] = ""
     frame.loc[5:7, "text"] = None
     frame.loc[8:9, "sentiment"] = "neutral"
 
-    result = extract_and_validate(isolated_store, tmp_path, frame)
+    result = extract_and_validate(isolated_data, tmp_path, frame)
 
     assert result["rows"] == 190
     assert result["rejected_by_reason"] == {"empty text": 8, "unknown label": 2}
-    partition = storage.partition_dir(isolated_store.data.data_dir, storage.TRAINING, DAY)
+    partition = storage.partition_dir(isolated_data.data.data_dir, storage.TRAINING, DAY)
     rejects = pd.read_parquet(partition / storage.REJECTS_FILE)
     assert len(rejects) == 10
     assert set(rejects["reason"]) == {"empty text", "unknown label"}

@@ -26,11 +26,36 @@ def test_batch_predict_says_the_server_did_not_answer(monkeypatch, tmp_path):
         batch_predict(settings, "2026-02-01")
 
 
-def test_other_mlflow_errors_pass_through(isolated_store):
+@pytest.mark.parametrize(
+    "cause",
+    [
+        "API request to http://127.0.0.1:1/api/2.0/mlflow/runs failed: Max retries exceeded",
+        "[Errno 111] Connection refused",
+    ],
+)
+def test_a_server_that_does_not_answer_becomes_one_error_without_the_password(cause):
+    from mlflow.exceptions import MlflowException
+
+    settings = load_settings().with_overrides(tracking_uri="http://ops:s3cret@127.0.0.1:1")
+    failure = MlflowException(cause) if "Max retries" in cause else ConnectionRefusedError(cause)
+
+    with (
+        pytest.raises(TrackingServerUnavailableError) as raised,
+        tracking_server_required(settings),
+    ):
+        raise failure
+
+    message = str(raised.value)
+    assert message.startswith("the MLflow tracking server at http://ops:***@127.0.0.1:1 did not")
+    assert "stack up" in message and "s3cret" not in message
+    assert raised.value.__cause__ is failure  # the traceback, for -v, still has the cause
+
+
+def test_other_mlflow_errors_pass_through():
     from mlflow.exceptions import MlflowException
 
     with (
-        pytest.raises(MlflowException, match="no such"),
-        tracking_server_required(isolated_store),
+        pytest.raises(MlflowException, match="no such model"),
+        tracking_server_required(load_settings()),
     ):
         raise MlflowException("no such model")

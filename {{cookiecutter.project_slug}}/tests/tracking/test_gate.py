@@ -8,20 +8,20 @@ from {{ cookiecutter.package_name }}.tracking.gate import labels_disagree, promo
 
 
 @pytest.mark.parametrize(
-    ("challenger", "champion", "min_improvement", "promoted"),
+    ("challenger", "champion", "min_improvement", "promoted", "reason"),
     [
-        (0.80, None, 0.0, True),
-        (0.70, None, 0.0, False),
-        (0.82, 0.80, 0.0, True),
-        (0.80, 0.80, 0.0, True),
-        (0.81, 0.80, 0.02, False),
-        (0.79, 0.80, 0.0, False),
+        (0.80, None, 0.0, True, "first model: hold-out accuracy 0.8000 >= min_accuracy 0.7500"),
+        (0.70, None, 0.0, False, "hold-out accuracy 0.7000 < min_accuracy 0.7500"),
+        (0.82, 0.80, 0.0, True, "hold-out accuracy 0.8200 beats the champion's 0.8000 by at"),
+        (0.80, 0.80, 0.0, True, "hold-out accuracy 0.8000 beats the champion's 0.8000 by at"),
+        (0.81, 0.80, 0.02, False, "0.8100 does not beat the champion's 0.8000 by min_improvement"),
+        (0.79, 0.80, 0.0, False, "0.7900 does not beat the champion's 0.8000 by min_improvement"),
     ],
 )
-def test_promotion_gate(challenger, champion, min_improvement, promoted):
-    decision, reason = promotion_decision(challenger, champion, 0.75, min_improvement)
+def test_promotion_gate(challenger, champion, min_improvement, promoted, reason):
+    decision, why = promotion_decision(challenger, champion, 0.75, min_improvement)
     assert decision is promoted
-    assert reason
+    assert reason in why
 
 
 def test_a_challenger_worse_on_the_reference_set_is_refused_whatever_its_hold_out():
