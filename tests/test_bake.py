@@ -151,8 +151,10 @@ def test_license_choice(bake, license_name):
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_pre_commit_passes_on_a_fresh_project(bake):
+def test_pre_commit_passes_on_a_fresh_project(bake, monkeypatch):
     project = bake()
+    # Its lint-imports hook installs the project with `uv run`: wheels, not just the metadata a lock reads.
+    monkeypatch.delenv("UV_OFFLINE", raising=False)
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     subprocess.run(["git", "add", "-A"], cwd=project, check=True)
     result = subprocess.run(
