@@ -266,7 +266,6 @@ def estimator_tests(project: Path) -> list[str]:
         for path in sorted((project / "tests").rglob("*.py"))
     }
     by_module = {test_file.module: test_file for test_file in files.values()}
-    memo: dict[tuple[str, str], bool] = {}
 
     def conftests(test_file: TestFile) -> list[TestFile]:
         """The conftest.py files pytest consults for this file, nearest first."""
@@ -279,35 +278,52 @@ def estimator_tests(project: Path) -> list[str]:
                 break
         return found
 
-    def fixture(test_file: TestFile, name: str) -> bool:
-        for place in [test_file, *conftests(test_file)]:
+    def fixture_binding(test_file: TestFile, name: str, *, beyond: bool = False) -> tuple | None:
+        """Where pytest finds fixture ``name`` for this file (``beyond``: a fixture overriding itself)."""
+        for place in conftests(test_file) if beyond else [test_file, *conftests(test_file)]:
             if name in place.fixtures:
-                return binding(place, place.fixtures[name])
-        return False  # a fixture of pytest or a plugin: none of them builds a classifier
+                return place.module, place.fixtures[name]
+        return None  # a fixture of pytest or a plugin: none of them builds a classifier
 
-    def module_target(target: str) -> bool:
-        if reaches(target, dependent):
-            return True
-        module, _, attribute = target.rpartition(".")
-        if module in by_module:  # e.g. `from tests.conftest import run_dag`
-            return binding(by_module[module], attribute)
-        return target in by_module and any(binding(by_module[target], b) for b in by_module[target].bindings)
+    def uses(test_file: TestFile, name: str) -> Iterator[tuple[str, str] | bool]:
+        """What binding ``name`` of ``test_file`` depends on: other bindings, or True at once."""
+        scope = test_file.bindings[name]
+        yield scope.names_an_estimator
+        yield scope.parses_dags and parsing_depends
+        yield scope.runs_dags and running_depends
+        for target in scope.modules:
+            yield reaches(target, dependent)
+            module, _, attribute = target.rpartition(".")
+            if module in by_module and attribute in by_module[module].bindings:
+                yield module, attribute  # e.g. `from tests.conftest import run_dag`
+            elif target in by_module:
+                yield from ((target, other) for other in by_module[target].bindings)
+        for used in scope.names:
+            if used != name and used in test_file.bindings:
+                yield test_file.module, used
+        own = next((f for f, b in test_file.fixtures.items() if b == name), None)
+        for used in scope.fixtures:
+            found = fixture_binding(test_file, used, beyond=used == own)
+            if found is not None:
+                yield found
 
-    def binding(test_file: TestFile, name: str) -> bool:
-        key = (test_file.module, name)
-        if key in memo:
-            return memo[key]
-        memo[key] = False  # a cycle adds nothing
-        scope = test_file.bindings.get(name)
-        memo[key] = scope is not None and (
-            scope.names_an_estimator
-            or (scope.parses_dags and parsing_depends)
-            or (scope.runs_dags and running_depends)
-            or any(module_target(module) for module in scope.modules)
-            or any(binding(test_file, used) for used in scope.names if used != name)
-            or any(fixture(test_file, used) for used in scope.fixtures if used != name)
-        )
-        return memo[key]
+    # A fixpoint, so that a cycle of helpers cannot hide a dependency.
+    dependencies = {
+        (test_file.module, name): list(uses(test_file, name))
+        for test_file in files.values()
+        for name in test_file.bindings
+    }
+    tainted = {node for node, depends in dependencies.items() if True in depends}
+    changed = True
+    while changed:
+        changed = False
+        for node, depends in dependencies.items():
+            if node not in tainted and any(d in tainted for d in depends if not isinstance(d, bool)):
+                tainted.add(node)
+                changed = True
+
+    def fixture(test_file: TestFile, name: str) -> bool:
+        return fixture_binding(test_file, name) in tainted
 
     selected = []
     for path, test_file in files.items():
@@ -317,7 +333,7 @@ def estimator_tests(project: Path) -> list[str]:
             fixture(test_file, name) for name in test_file.top_level.fixtures | test_file.autouse
         ) or any(fixture(c, name) for c in conftests(test_file) for name in c.autouse)
         for node_id, name in test_file.tests:
-            if everywhere or binding(test_file, name):
+            if everywhere or (test_file.module, name) in tainted:
                 selected.append(f"{path.relative_to(project).as_posix()}::{node_id}")
     return selected
 
