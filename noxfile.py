@@ -188,8 +188,11 @@ def generated(session: nox.Session, model: str) -> None:
             selected = found.split()
             if not selected:
                 session.error("scripts/estimator_tests.py found no test that depends on the estimator")
-            session.log(f"{len(selected)} tests depend on the estimator setting")
-            session.run("uv", "run", "pytest", *selected, *session.posargs, external=True, env=PROJECT_ENV)
+            listing = Path(session.create_tmp()) / "estimator-tests.txt"
+            listing.write_text("\n".join(selected) + "\n")
+            session.log(f"{len(selected)} tests depend on the estimator setting: {listing}")
+            arguments = f"@{listing}"  # pytest reads its arguments from the file named after "@"
+            session.run("uv", "run", "pytest", arguments, *session.posargs, external=True, env=PROJECT_ENV)
             return
         session.run("uv", "run", "pytest", *session.posargs, external=True, env=PROJECT_ENV)
         session.run("uv", "run", "pytest", "-m", "scenario", *session.posargs, external=True, env=PROJECT_ENV)
