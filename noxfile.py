@@ -176,7 +176,8 @@ def generated(session: nox.Session, model: str) -> None:
     they run the tests scripts/estimator_tests.py finds can depend on it (the
     trainings, both dag.test() runs, everything that scores with the champion).
     """
-    project = render(session, Path(session.create_tmp()) / f"project-{model}", f"model={model}")
+    tmp = Path(session.create_tmp()).resolve()  # create_tmp is relative to where nox started
+    project = render(session, tmp / f"project-{model}", f"model={model}")
     with session.chdir(project):
         session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
         session.run("uv", "run", "nox", "-s", "lint", external=True, env=PROJECT_ENV)
@@ -188,7 +189,7 @@ def generated(session: nox.Session, model: str) -> None:
             selected = found.split()
             if not selected:
                 session.error("scripts/estimator_tests.py found no test that depends on the estimator")
-            listing = Path(session.create_tmp()) / "estimator-tests.txt"
+            listing = tmp / "estimator-tests.txt"
             listing.write_text("\n".join(selected) + "\n")
             session.log(f"{len(selected)} tests depend on the estimator setting: {listing}")
             arguments = f"@{listing}"  # pytest reads its arguments from the file named after "@"
