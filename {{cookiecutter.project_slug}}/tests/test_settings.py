@@ -223,9 +223,10 @@ def test_the_tuned_settings_file_sits_between_the_defaults_and_the_environment(
     monkeypatch, tmp_path
 ):
     tuned = tmp_path / "tuned.toml"
-    tuned.write_text('[settings]\nmax_features = 5000\nestimator_params = "C=2.5"\n')
+    tuned.write_text('[settings]\nmax_features = 3000\nestimator_params = "C=2.5"\n')
     monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
-    assert load_settings().model.max_features == 5000
+    monkeypatch.delenv(f"{ENV_PREFIX}MAX_FEATURES")  # the suite's own, in conftest.py
+    assert load_settings().model.max_features == 3000
     assert load_settings().model.estimator_params == "C=2.5"
 
     monkeypatch.setenv(f"{ENV_PREFIX}MAX_FEATURES", "7000")

@@ -37,13 +37,27 @@ def test_first_training_logs_registers_promotes_and_records_lineage(session_sett
     )
     assert version.run_id == champion["run_id"]
     assert version.tags["promotion"] == "promoted"
-    # The training data; MLflow's evaluator adds the hold-out it scored.
     contexts = {item.dataset.name: item.tags[0].value for item in run.inputs.dataset_inputs}
-    assert contexts == {"training-data": "training", "holdout-set": "holdout_"}
+    assert contexts == {"training-data": "training"}
     [dataset] = [item for item in run.inputs.dataset_inputs if item.dataset.name == "training-data"]
     assert version.tags["training_data_digest"] == dataset.dataset.digest
     assert version.tags["logical_date"] == "2026-01-01"
     assert version.tags["trigger"] == "test-session"
+
+
+def test_mlflow_s_evaluator_scores_the_hold_out_on_the_training_run(champion_store, champion):
+    settings = champion_store.with_overrides(mlflow_evaluator=True, min_accuracy=0.5, **QUICK)
+    second = run_training(settings, DAY)
+
+    run = connect(champion_store).get_run(second["run_id"])
+    # The training data, and the hold-out MLflow's evaluator scored, under its prefix.
+    contexts = {item.dataset.name: item.tags[0].value for item in run.inputs.dataset_inputs}
+    assert contexts == {"training-data": "training", "holdout-set": "holdout_"}
+    assert run.data.metrics["holdout_accuracy_score"] == pytest.approx(
+        second["challenger"]["accuracy"]
+    )
+    plots = {item.path for item in connect(champion_store).list_artifacts(second["run_id"])}
+    assert any("confusion_matrix" in path for path in plots), plots
 
 
 def test_weaker_challenger_is_registered_but_not_promoted(champion_store, champion):
