@@ -40,6 +40,7 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
 from pydantic import BaseModel
 
 from {{ cookiecutter.package_name }}.data.synthetic import synthesize_reviews
@@ -309,13 +310,26 @@ def _round(port: int, bodies: list[bytes], requests: int, clients: int, recorder
     return time.perf_counter() - started
 
 
-def compare(ports: dict[str, int], sizes: dict[int, int], clients: int, rounds: int) -> dict:
-    """For each request size: both servers' throughput and latency, in alternating rounds.
+def compare(
+    servers: dict[str, tuple[int, psutil.Process]],
+    sizes: dict[int, int],
+    clients: int,
+    rounds: int,
+) -> dict:
+    """For each request size: both servers' throughput, latency and CPU, in alternating rounds.
 
     Each round sends the same share of requests to one server and then the
     other, the order swapped every round, so drift in the machine's speed
     falls on both; the ratio of each round pair is kept to show the spread.
+    The server's own CPU time per request (all its threads) moves less than
+    wall time when other work shares the machine.
     """
+    ports = {name: port for name, (port, _) in servers.items()}
+
+    def cpu_seconds(name: str) -> float:
+        times = servers[name][1].cpu_times()
+        return times.user + times.system
+
     result = {}
     for size, requests in sizes.items():
         bodies = _bodies(size, 200)
@@ -323,13 +337,16 @@ def compare(ports: dict[str, int], sizes: dict[int, int], clients: int, rounds: 
             _round(port, bodies, clients * 4, clients, Recorder())
         recorders = {name: Recorder() for name in ports}
         seconds = dict.fromkeys(ports, 0.0)
+        cpu = dict.fromkeys(ports, 0.0)
         pair_ratios = []
         for number in range(rounds):
             share = requests // rounds + (number < requests % rounds)
             order = list(ports) if number % 2 == 0 else list(reversed(ports))
             took = {}
             for name in order:
+                before = cpu_seconds(name)
                 took[name] = _round(ports[name], bodies, share, clients, recorders[name])
+                cpu[name] += cpu_seconds(name) - before
                 seconds[name] += took[name]
             pair_ratios.append(took["bare"] / took["serve"])
         summaries = {}
@@ -338,6 +355,7 @@ def compare(ports: dict[str, int], sizes: dict[int, int], clients: int, rounds: 
             summaries[name] = {
                 "requests_per_second": round(summary["requests"] / seconds[name], 1),
                 **{key: summary[key] for key in ("requests", "errors", "p50_ms", "p99_ms")},
+                "cpu_ms_per_request": round(1000 * cpu[name] / max(1, summary["requests"]), 2),
                 "first_errors": summary["first_errors"],
             }
         pair_ratios.sort()
@@ -354,7 +372,10 @@ def compare(ports: dict[str, int], sizes: dict[int, int], clients: int, rounds: 
 
 
 def _print_table(result: dict) -> None:
-    print(f"{'texts':>5}  {'app':<6}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}")
+    print(
+        f"{'texts':>5}  {'app':<6}{'requests/s':>11}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'CPU ms/request':>16}{'errors':>8}"
+    )
     for key, row in result.items():
         if not key.endswith("_text"):
             continue
@@ -363,7 +384,8 @@ def _print_table(result: dict) -> None:
             figures = row[name]
             print(
                 f"{size:>5}  {name:<6}{figures['requests_per_second']:>11}"
-                f"{figures['p50_ms']:>9}{figures['p99_ms']:>9}{figures['errors']:>8}"
+                f"{figures['p50_ms']:>9}{figures['p99_ms']:>9}"
+                f"{figures['cpu_ms_per_request']:>16}{figures['errors']:>8}"
             )
         for name in ("serve", "bare"):
             for error in row[name]["first_errors"]:
@@ -378,8 +400,7 @@ def _print_table(result: dict) -> None:
 
 
 def run_compare(args: argparse.Namespace, directory: Path, env: dict[str, str]) -> dict:
-    import psutil
-
+    """Start `serve` and the bare app on the store ``env`` names, compare them, stop both."""
     commands = {
         "serve": None,
         "bare": [sys.executable, str(Path(__file__).resolve()), "--bare-server"],
@@ -391,11 +412,13 @@ def run_compare(args: argparse.Namespace, directory: Path, env: dict[str, str]) 
             log = directory / f"{name}.log"
             servers[name] = (port, _start_server(env, port, log, command))
         sizes = {1: args.requests or 3000, 100: args.batch_requests}
-        ports = {name: port for name, (port, _) in servers.items()}
-        result = compare(ports, sizes, args.clients, args.rounds)
+        processes = {
+            name: (port, psutil.Process(server.pid)) for name, (port, server) in servers.items()
+        }
+        result = compare(processes, sizes, args.clients, args.rounds)
         result["rss_mb"] = {
-            name: round(psutil.Process(server.pid).memory_info().rss / 2**20, 1)
-            for name, (_, server) in servers.items()
+            name: round(process.memory_info().rss / 2**20, 1)
+            for name, (_, process) in processes.items()
         }
     finally:
         for _, server in servers.values():
