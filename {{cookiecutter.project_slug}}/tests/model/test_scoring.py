@@ -74,6 +74,14 @@ def test_the_model_gets_python_strings_and_scores_as_from_arrow(model, reviews):
     assert np.array_equal(confidence, probabilities.max(axis=1))
 
 
+def test_a_list_of_texts_scores_as_the_same_rows_of_a_batch(model, reviews):
+    labels, confidence = scoring.predict_texts(model, reviews[TEXT].tolist())
+    best, expected = top_class(model, reviews.astype({TEXT: "str"}))
+    assert labels == np.asarray(model.classes_)[best].tolist()
+    assert all(type(label) is str for label in labels)  # JSON-ready, not NumPy scalars
+    assert confidence == expected.tolist()
+
+
 def _score_in_daemon(model, chunks, results) -> None:
     scored = scoring.score_chunks(model, chunks, workers=2)
     results.put(np.concatenate([scores.confidence for _, scores in scored]))

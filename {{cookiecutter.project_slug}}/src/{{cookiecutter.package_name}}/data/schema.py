@@ -21,6 +21,8 @@ from {{ cookiecutter.package_name }}.settings import LABELS
 TEXT = "text"
 LABEL = "sentiment"
 ID = "id"
+# Why a row without a usable text is set aside: batch inference and `serve` both say this.
+EMPTY_TEXT = "empty text"
 # A stratified 20 % hold-out and 5 cross-validation folds need this many rows of each label.
 MIN_ROWS_PER_CLASS = 10
 
@@ -100,12 +102,17 @@ def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     if not empty.any():  # the usual case: no copy of the batch
         return batch, batch.iloc[:0].assign(reason=pd.Series(dtype="string"))
     text = batch[TEXT].astype("string")
-    rejects = batch.loc[empty].assign(**{TEXT: text[empty], "reason": "empty text"})
+    rejects = batch.loc[empty].assign(**{TEXT: text[empty], "reason": EMPTY_TEXT})
     return batch.loc[~empty].reset_index(drop=True), rejects
 
 
+def is_blank(text: str) -> bool:
+    """Whether a text is empty or all whitespace: the rule ``blank`` applies to a column."""
+    return not text or text.isspace()
+
+
 def blank(texts: pd.Series) -> np.ndarray:
-    """Which texts are missing, empty or all whitespace.
+    """Which texts are missing, or blank by ``is_blank``; the same answer, column at a time.
 
     A column read from Parquet is checked in Arrow (pandas runs ``str.isspace``
     of an Arrow-backed column as Arrow's ``utf8_is_space``), without the
@@ -141,9 +148,9 @@ class BatchValidator:
         reason = reason.mask(duplicate, "duplicate id")
         reason = reason.mask(ids.isna() | (ids.str.strip() == ""), "missing id")
         blank = is_string & (text.astype("string").str.strip() == "").fillna(True).to_numpy(bool)
-        reason = reason.mask(blank, "empty text")
+        reason = reason.mask(blank, EMPTY_TEXT)
         reason = reason.mask(~is_string, "text is not a string")
-        reason = reason.mask(text.isna(), "empty text")
+        reason = reason.mask(text.isna(), EMPTY_TEXT)
         keep = reason.isna().to_numpy(dtype=bool)
         valid = pd.DataFrame({ID: ids[keep], TEXT: text[keep].astype("string")}).reset_index(
             drop=True

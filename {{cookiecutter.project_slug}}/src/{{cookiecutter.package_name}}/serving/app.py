@@ -20,7 +20,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from {{ cookiecutter.package_name }}.model.scoring import predict_frame
+from {{ cookiecutter.package_name }}.model.scoring import predict_texts
 from {{ cookiecutter.package_name }}.serving.champion import (
     ChampionRefresher,
     bounded_mlflow_requests,
@@ -39,13 +39,13 @@ from {{ cookiecutter.package_name }}.tracking.registry import Champion
 def _answer(champion: Champion, body: bytes) -> Response:
     """Parse, score and encode one request (in a worker thread: all of it is CPU)."""
     try:
-        frame = parse_texts(body)
+        texts = parse_texts(body)
     except BadPayload as error:
         return JSONResponse({"error": f"{error}; send {PAYLOAD_FORM}"}, status_code=400)
-    scored = predict_frame(champion.model, frame)
+    labels, confidences = predict_texts(champion.model, texts)
     predictions = [
-        {"label": str(label), "confidence": float(confidence)}
-        for label, confidence in zip(scored["prediction"], scored["confidence"], strict=True)
+        {"label": label, "confidence": confidence}
+        for label, confidence in zip(labels, confidences, strict=True)
     ]
     content = json.dumps({"model_version": champion.version, "predictions": predictions})
     return Response(content, media_type="application/json")

@@ -1,17 +1,17 @@
 """What ``POST /predict`` accepts, and the one-line reason a body is refused.
 
 A text is refused by the same rule, and with the same reason, as a batch row
-(``data/schema.py``'s ``split_rejects``), so the server never scores what
-batch inference sets aside.
+(``data/schema.py``'s ``is_blank``, the rule ``split_rejects`` applies to a
+column), so the server never scores what batch inference sets aside. It is
+checked text by text: on a pandas frame, the check took a quarter of a
+one-text request.
 """
 
 from __future__ import annotations
 
 import json
 
-import pandas as pd
-
-from {{ cookiecutter.package_name }}.data.schema import TEXT, split_rejects
+from {{ cookiecutter.package_name }}.data.schema import EMPTY_TEXT, is_blank
 
 PAYLOAD_FORM = 'a JSON object {"texts": ["first review", "second review"]}'
 MAX_TEXTS = 10_000
@@ -27,8 +27,8 @@ class BadPayload(ValueError):
     """A body ``/predict`` cannot score; the message says what is wrong with it."""
 
 
-def parse_texts(body: bytes) -> pd.DataFrame:
-    """The body's texts as a one-column frame ready to score, or BadPayload."""
+def parse_texts(body: bytes) -> list[str]:
+    """The body's texts, each one fit to score, or BadPayload."""
     try:
         document = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -46,6 +46,7 @@ def parse_texts(body: bytes) -> pd.DataFrame:
         raise BadPayload("'texts' must be a non-empty list")
     if len(texts) > MAX_TEXTS:
         raise BadPayload(f"'texts' holds {len(texts)} items, more than {MAX_TEXTS}")
+    blank = []
     for index, text in enumerate(texts):
         if not isinstance(text, str):
             raise BadPayload(f"texts[{index}] is {type(text).__name__}, not a string")
@@ -59,12 +60,11 @@ def parse_texts(body: bytes) -> pd.DataFrame:
                     f"texts[{index}] is not valid Unicode (a lone surrogate at character "
                     f"{error.start})"
                 ) from None
-    frame = pd.DataFrame({TEXT: texts})
-    valid, rejected = split_rejects(frame)
-    if len(rejected):
-        first, reason = rejected.index[0], rejected["reason"].iloc[0]
+        if is_blank(text):
+            blank.append(index)
+    if blank:
         raise BadPayload(
-            f"texts[{first}] is rejected as '{reason}', as batch inference rejects such rows "
-            f"({len(rejected)} of {len(frame)} texts)"
+            f"texts[{blank[0]}] is rejected as '{EMPTY_TEXT}', as batch inference rejects such "
+            f"rows ({len(blank)} of {len(texts)} texts)"
         )
-    return valid
+    return texts
