@@ -449,30 +449,46 @@ def _startable(settings: Settings, env: dict[str, str], names: list[str] | None)
             )
     for sub in ("pids", "logs"):
         _private_dir(stack_dir(settings) / sub)
+    return todo
+
+
+def _prepare_airflow(settings: Settings, env: dict[str, str], todo: list[Component]) -> None:
+    """Airflow's home, password file and migrated database, before any Airflow component starts."""
     if any(c.name != "mlflow" for c in todo):
         Path(env["AIRFLOW_HOME"]).mkdir(mode=0o700, parents=True, exist_ok=True)
         _airflow_passwords(env)
-        migrate = subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            umask=PRIVATE_UMASK,
-        )
-        if migrate.returncode != 0:
-            database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
-            lines = [line.strip() for line in (migrate.stderr or migrate.stdout).splitlines()]
-            # The exception's line, not SQLAlchemy's "(Background on this error at: ...)".
-            raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
-            cause = (raised or [line for line in lines if line])[-1:]
-            raise PipelineError(
-                redact(
-                    f"`airflow db migrate` failed on {database}: {' '.join(cause)}. "
-                    "Check that the database exists and is reachable.",
-                    _secret_values(env),
-                )
+        _migrate_airflow(settings, env)
+
+
+def _migrate_airflow(settings: Settings, env: dict[str, str]) -> None:
+    """`airflow db migrate`, unless an Airflow component of this stack runs (its start migrated).
+
+    Restarting one crashed worker or MLflow then costs no second migration
+    (seconds of Airflow imports), which a task's retry delay may be waiting on.
+    """
+    airflow_names = [c.name for c in components(settings, env) if c.name != "mlflow"]
+    if any(running_pid(settings, name) for name in airflow_names):
+        return
+    migrate = subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        umask=PRIVATE_UMASK,
+    )
+    if migrate.returncode != 0:
+        database = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        lines = [line.strip() for line in (migrate.stderr or migrate.stdout).splitlines()]
+        # The exception's line, not SQLAlchemy's "(Background on this error at: ...)".
+        raised = [line for line in lines if re.match(r"[\w.]+(Error|Exception)\b", line)]
+        cause = (raised or [line for line in lines if line])[-1:]
+        raise PipelineError(
+            redact(
+                f"`airflow db migrate` failed on {database}: {' '.join(cause)}. "
+                "Check that the database exists and is reachable.",
+                _secret_values(env),
             )
-    return todo
+        )
 
 
 def _secret_values(env: dict[str, str]) -> list[str]:
@@ -541,16 +557,30 @@ def _settle(settings: Settings, names: list[str]) -> None:
                 write_private(path, settled.as_json())
 
 
+def _start_logged(settings: Settings, component: Component, env: dict[str, str]) -> int:
+    log_fd = _open_private_log(_log_file(settings, component.name))
+    try:
+        return _start(settings, component, env, log_fd)
+    finally:
+        os.close(log_fd)
+
+
 def up(settings: Settings) -> dict:
     """Start every component not yet running, wait until all are healthy."""
     env = stack_environment(settings)
     todo = _startable(settings, env, None)
+    # MLflow needs nothing from Airflow: its start (its own schema migrations
+    # included) overlaps Airflow's migration instead of waiting for it.
+    mlflow = [_start_logged(settings, c, env) for c in todo if c.name == "mlflow"]
+    try:
+        _prepare_airflow(settings, env, todo)
+    except PipelineError:
+        _stop_groups(mlflow)
+        _pid_file(settings, "mlflow").unlink(missing_ok=True)
+        raise
     for component in todo:
-        log_fd = _open_private_log(_log_file(settings, component.name))
-        try:
-            _start(settings, component, env, log_fd)
-        finally:
-            os.close(log_fd)
+        if component.name != "mlflow":
+            _start_logged(settings, component, env)
     started = time.monotonic()
     while True:
         states = health(settings)
@@ -568,7 +598,8 @@ def up(settings: Settings) -> dict:
                 f"the stack is not healthy after {HEALTH_TIMEOUT_SECONDS} s ({states}): "
                 f"see the logs in {stack_dir(settings) / 'logs'}."
             )
-        time.sleep(1)
+        # Fast polls, the same deadline: each costs two refused connections and a broker ping.
+        time.sleep(0.25)
     return {
         "started": [c.name for c in todo],
         "already_running": [c.name for c in components(settings, env) if c not in todo],
@@ -595,6 +626,7 @@ def run_foreground(settings: Settings, names: list[str] | None = None) -> int:
     todo = _startable(settings, env, names)
     if len(todo) < len(names):
         raise PipelineError("part of the stack is already running: see `stack status`.")
+    _prepare_airflow(settings, env, todo)
     pids = [_start(settings, component, env, None) for component in todo]
     if "mlflow" in names:
         print(f"MLflow UI: http://127.0.0.1:{MLFLOW_PORT}", flush=True)
