@@ -53,11 +53,13 @@ def test_mlflow_s_evaluator_scores_the_hold_out_on_the_training_run(champion_sto
     # The training data, and the hold-out MLflow's evaluator scored, under its prefix.
     contexts = {item.dataset.name: item.tags[0].value for item in run.inputs.dataset_inputs}
     assert contexts == {"training-data": "training", "holdout-set": "holdout_"}
+    # On the rows of the project's own report, which the gate judged.
     assert run.data.metrics["holdout_accuracy_score"] == pytest.approx(
-        second["challenger"]["accuracy"]
+        run.data.metrics["holdout_accuracy"]
     )
+    assert run.data.metrics["holdout_accuracy"] == pytest.approx(second["challenger"]["accuracy"])
     plots = {item.path for item in connect(champion_store).list_artifacts(second["run_id"])}
-    assert any("confusion_matrix" in path for path in plots), plots
+    assert {"holdout_confusion_matrix.png", "holdout_roc_curve_plot.png"} <= plots
 
 
 def test_weaker_challenger_is_registered_but_not_promoted(champion_store, champion):
