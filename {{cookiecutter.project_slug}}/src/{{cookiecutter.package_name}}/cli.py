@@ -138,9 +138,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return 0
     if args.output is not None:
         raise UsageError("--output goes with --input: a date's predictions go to its partition.")
-    from {{ cookiecutter.package_name }}.steps.inference import batch_predict
+    settings = load_settings()
+    # Started before the imports below: the sidecar imports MLflow while this
+    # process imports pandas and scikit-learn and scores, and logs the run at the end.
+    from functools import partial
 
-    _print(batch_predict(load_settings(), args.date))
+    from {{ cookiecutter.package_name }}.tracking import inference_run, sidecar
+
+    with sidecar.started(partial(inference_run.prepare, settings)) as mlflow_side:
+        from {{ cookiecutter.package_name }}.steps.inference import batch_predict
+
+        _print(batch_predict(settings, args.date, mlflow_side=mlflow_side))
     return 0
 
 
