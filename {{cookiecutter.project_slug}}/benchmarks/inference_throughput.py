@@ -177,6 +177,8 @@ elif task == "phases":
     spent["validate"] -= spent["read"]
     out = {"clock": clock, "spent": spent, "warmed": warmed.result(), "rows": result["rows"],
            "load": result["metrics"]["model_load_seconds"]}
+    import gc
+    gc.freeze()  # as the CLI does before its process exits
 elif task in ("plan", "merge", "predict"):
     from PACKAGE.settings import load_settings
     from PACKAGE.steps import inference

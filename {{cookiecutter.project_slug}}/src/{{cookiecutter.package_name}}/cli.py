@@ -8,6 +8,7 @@ needs them, so `--help` and `env` answer at once. The local platform commands
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import importlib.util
 import json
@@ -707,6 +708,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    finally:
+        if argv is None:
+            # Run as a program, so the process ends next: spare the collector
+            # walking every object of pandas, scikit-learn and MLflow once more
+            # on the way out (most of a second of exit, measured on 2 cores).
+            gc.freeze()
 
 
 def _fail(error: Exception, code: int) -> int:
