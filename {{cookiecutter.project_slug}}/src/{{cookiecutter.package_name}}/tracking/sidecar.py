@@ -133,7 +133,8 @@ def started(warm_up: Callable[[], object]) -> Iterator[Sidecar | InProcess]:
     With MLflow loaded here (a test session, a long-lived host), a sidecar
     would only import it a second time. On an error the sidecar is ended at once.
     """
-    if "mlflow" in sys.modules:
+    # The socket is handed to the sidecar by descriptor, which needs POSIX.
+    if "mlflow" in sys.modules or os.name != "posix":
         yield InProcess()
         return
     sidecar = Sidecar(warm_up)
