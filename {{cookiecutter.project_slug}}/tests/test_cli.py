@@ -18,6 +18,9 @@ from {{ cookiecutter.package_name }}.settings import (
     PACKAGE_NAME,
     PROJECT_SLUG,
 )
+from {{ cookiecutter.package_name }}.tracking import registry
+from {{ cookiecutter.package_name }}.tracking.client import connect
+from tests.conftest import write_batch
 
 
 def test_cleanup_command_deletes_old_partitions(isolated_store, capsys):
@@ -140,6 +143,35 @@ def test_predict_output_format_follows_its_name(champion_store, tmp_path, capsys
     assert cli.main(["predict", "--input", str(path), "--output", str(output)]) == 0
     assert len(pd.read_parquet(output)) == 1
     assert not (tmp_path / "out" / "scored.rejects.parquet").exists()
+
+
+def test_predict_date_scores_without_mlflow_while_a_sidecar_pins_and_logs(champion_store, champion):
+    day = "2026-02-09"
+    texts = ["I would buy it again", "Fell apart within a week", "Lovely"]
+    write_batch(champion_store, day, pd.DataFrame({"id": ["a", "b", "c"], "text": texts}))
+    registry.load_champion(champion_store)  # its first load on this host fills the model cache
+    code = (
+        "import json, sys\n"
+        f"from {PACKAGE_NAME}.cli import main\n"
+        "code = main(['predict', '--date', sys.argv[1]])\n"
+        "loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'mlflow')\n"
+        "print(json.dumps({'code': code, 'mlflow': loaded}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, day], capture_output=True, text=True, timeout=300, check=False
+    )
+
+    assert done.returncode == 0, done.stderr[-2000:]
+    *printed, last = done.stdout.strip().splitlines()
+    assert json.loads(last) == {"code": 0, "mlflow": []}  # MLflow stayed in the sidecar
+    result = json.loads("\n".join(printed))
+    version = champion["model_version"]
+    assert (result["rows"], result["model_version"]) == (3, version)
+    assert (storage.read_parts(result["path"])["model_version"] == version).all()
+    run = connect(champion_store).get_run(result["run_id"])
+    assert (run.data.tags["model_version"], run.data.tags["logical_date"]) == (version, day)
+    assert "confidence_psi" in run.data.metrics  # the sidecar fetched the drift reference
+    assert run.inputs.dataset_inputs[0].dataset.name == f"batch-{day}"
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ needs them, so `--help` and `env` answer at once. The local platform commands
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import importlib.util
 import json
@@ -138,9 +139,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return 0
     if args.output is not None:
         raise UsageError("--output goes with --input: a date's predictions go to its partition.")
-    from {{ cookiecutter.package_name }}.steps.inference import batch_predict
+    settings = load_settings()
+    # Started before the imports below: the sidecar imports MLflow while this
+    # process imports pandas and scikit-learn and scores, and logs the run at the end.
+    from functools import partial
 
-    _print(batch_predict(load_settings(), args.date))
+    from {{ cookiecutter.package_name }}.tracking import inference_run, sidecar
+
+    with sidecar.started(partial(inference_run.prepare, settings)) as mlflow_side:
+        from {{ cookiecutter.package_name }}.steps.inference import batch_predict
+
+        _print(batch_predict(settings, args.date, mlflow_side=mlflow_side))
     return 0
 
 
@@ -679,6 +688,12 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    finally:
+        if argv is None:
+            # Run as a program, so the process ends next: spare the collector
+            # walking every object of pandas, scikit-learn and MLflow once more
+            # on the way out (most of a second of exit, measured on 2 cores).
+            gc.freeze()
 
 
 def _fail(error: Exception, code: int) -> int:

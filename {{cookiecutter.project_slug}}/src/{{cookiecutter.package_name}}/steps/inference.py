@@ -4,7 +4,9 @@
 each is scored by ``steps/shards.py`` (in Airflow, one mapped task per
 shard, on any worker); ``merge_shards`` checks that every row was accounted
 for, puts the parts in place of the day's predictions and logs the run.
-``batch_predict`` does all three in this process (``<slug> predict --date``).
+``batch_predict`` does all three in this process (``<slug> predict --date``);
+given a sidecar, it sends MLflow's part there, so importing MLflow overlaps
+with reading and scoring. Nothing here imports MLflow at module level.
 
 Also scores any file on demand (``predict_file``, behind ``<slug> predict --input``).
 """
@@ -15,19 +17,19 @@ import logging
 import secrets
 import shutil
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pyarrow as pa
-from mlflow.data.meta_dataset import MetaDataset
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.digest import BatchDigest
 from {{ cookiecutter.package_name }}.data.readers import read_chunks, table_format
 from {{ cookiecutter.package_name }}.data.schema import TEXT
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
+from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline
 from {{ cookiecutter.package_name }}.model.scoring import score_chunks
 from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats, batch_drift
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -37,9 +39,9 @@ from {{ cookiecutter.package_name }}.steps.shards import (
     validated,
     with_predictions,
 )
-from {{ cookiecutter.package_name }}.tracking import registry, runs
-from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment, tracking_server_required
-from {{ cookiecutter.package_name }}.tracking.lineage import dataset_source_object
+from {{ cookiecutter.package_name }}.tracking import inference_run
+from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion
+from {{ cookiecutter.package_name }}.tracking.sidecar import InProcess, Sidecar
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +53,26 @@ def batch_predict(
     day: date | str,
     *,
     tags: dict[str, str] | None = None,
+    mlflow_side: Sidecar | InProcess | None = None,
 ) -> dict:
-    """Score the batch of ``day`` with the champion, shard after shard, in this process."""
-    shards = plan_shards(settings, day)
-    return merge_shards(settings, [predict_shard(settings, shard) for shard in shards], tags=tags)
+    """Score the batch of ``day`` with the champion, shard after shard, in this process.
+
+    MLflow's calls (pin the champion, fetch its drift reference, log the run)
+    go to ``mlflow_side``, a sidecar process; by default they run here.
+    """
+    side = mlflow_side or InProcess()
+    day = storage.as_date(day)
+    _require_snapshot(settings, day)
+    pinning = side.submit(inference_run.pin_champion, settings)
+    # Meanwhile, import the scikit-learn modules loading the model needs (about
+    # 1 s): with a sidecar, its MLflow import and this one run side by side.
+    build_pipeline(settings.model)
+    pinned = pinning.result()
+    # Fetched while the shards are scored; needed only by the merge.
+    profile = side.submit(inference_run.reference_profile, settings, pinned)
+    shards = _plan(settings, day, pinned)
+    merged = _merged(settings, [predict_shard(settings, shard) for shard in shards])
+    return _log_and_publish(settings, merged, profile.result(), side, tags)
 
 
 def plan_shards(settings: Settings, day: date | str) -> list[dict]:
@@ -64,14 +82,23 @@ def plan_shards(settings: Settings, day: date | str) -> list[dict]:
     new staging directory; those that earlier, unfinished runs left go.
     """
     day = storage.as_date(day)
+    _require_snapshot(settings, day)
+    return _plan(settings, day, inference_run.pin_champion(settings))
+
+
+def _require_snapshot(settings: Settings, day: date) -> None:
     snapshot = (
         storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.BATCH_FILE
     )
     if not snapshot.is_file():
         first = "generate-data" if settings.data.data_source == "demo" else "extract"
         raise DataValidationError(f"no batch at {snapshot}: run {first} for {day} first.")
-    with tracking_server_required(settings):
-        pinned = registry.pinned_champion(settings)
+
+
+def _plan(settings: Settings, day: date, pinned: PinnedVersion) -> list[dict]:
+    snapshot = (
+        storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.BATCH_FILE
+    )
     rows = storage.parquet_rows(snapshot)
     count = max(1, -(-rows // settings.data.shard_rows))
     bounds = [rows * index // count for index in range(count + 1)]
@@ -104,11 +131,29 @@ def merge_shards(
     shards account for every row of the snapshot. A retry after the parts
     went in place finds them there.
     """
-    with tracking_server_required(settings):
-        return _merge_shards(settings, list(results), tags)
+    merged = _merged(settings, list(results))
+    profile = inference_run.reference_profile(settings, merged.pinned)
+    return _log_and_publish(settings, merged, profile, InProcess(), tags)
 
 
-def _merge_shards(settings: Settings, results: list[dict], tags: dict[str, str] | None) -> dict:
+@dataclass(frozen=True)
+class _Merged:
+    """The shards of one run of a day, checked and counted; not yet logged or in place."""
+
+    day: date
+    partition: Path
+    staging: Path
+    folder: Path  # staging, or the partition when a retry finds the parts in place
+    shards: int
+    pinned: PinnedVersion
+    stats: BatchStats
+    digest: BatchDigest
+    rejected: int
+    location: str
+    metrics: dict[str, float]
+
+
+def _merged(settings: Settings, results: list[dict]) -> _Merged:
     if not results:
         raise PipelineError("no shard results to merge: batch_predict scored no shard.")
     day = storage.as_date(results[0]["logical_date"])
@@ -156,7 +201,6 @@ def _merge_shards(settings: Settings, results: list[dict], tags: dict[str, str] 
     if rejected:
         log.warning("%d rows of %s rejected: see %s", rejected, location, partition)
 
-    pinned = plan["model"]
     metrics = stats.metrics()
     metrics["rejected_rows"] = float(rejected)
     # Rows extract_batch set aside before the snapshot (see its rejects.parquet).
@@ -165,48 +209,63 @@ def _merge_shards(settings: Settings, results: list[dict], tags: dict[str, str] 
     # Where the time goes: loading the model is fixed per shard, scoring grows with the batch.
     metrics["model_load_seconds"] = max(loads)
     metrics["scoring_seconds"] = scoring
-    champion = registry.Champion(model=None, version=pinned["version"], run_id=pinned["run_id"])
-    profile = registry.reference_profile(champion)
+    return _Merged(
+        day=day,
+        partition=partition,
+        staging=staging,
+        folder=folder,
+        shards=plan["shards"],
+        pinned=PinnedVersion(**plan["model"]),
+        stats=stats,
+        digest=digest,
+        rejected=rejected,
+        location=location,
+        metrics=metrics,
+    )
+
+
+def _log_and_publish(
+    settings: Settings,
+    merged: _Merged,
+    profile: dict | None,
+    side: Sidecar | InProcess,
+    tags: dict[str, str] | None,
+) -> dict:
+    """Add the drift metrics, log the day's run, then put the parts in place."""
+    metrics = dict(merged.metrics)
     if profile is None:
         log.warning(
-            "model version %s has no %s: drift metrics skipped",
-            champion.version,
-            runs.PROFILE_ARTIFACT,
+            "model version %s has no reference profile: drift metrics skipped",
+            merged.pinned.version,
         )
     else:
-        metrics.update(batch_drift(profile, stats))
-    client = connect(settings)
-    experiment_id = ensure_experiment(client, settings, settings.inference_experiment)
-    name = runs.run_name(runs.INFERENCE, day)
-    runs.delete_runs_named(client, settings.inference_experiment, name)
-    run_tags = {
-        **(tags or {}),
-        "logical_date": day.isoformat(),
-        "model_version": champion.version,
-        "model_run_id": champion.run_id or "",
-    }
-    low, high = stats.low_threshold, stats.high_threshold
-    with mlflow.start_run(experiment_id=experiment_id, run_name=name, tags=run_tags) as run:
-        mlflow.log_params({"low_confidence_threshold": low, "high_confidence_threshold": high})
-        mlflow.log_metrics(metrics)
-        # Digested shard by shard as the chunks went by: the batch is never
-        # whole in memory to hand to mlflow.data.from_pandas.
-        dataset = MetaDataset(
-            dataset_source_object(location),
-            name=f"batch-{day.isoformat()}",
-            digest=digest.hexdigest(),
-        )
-        mlflow.log_input(dataset, context="inference")
-    if folder == staging:
-        storage.replace_dir(staging, partition)
+        metrics.update(batch_drift(profile, merged.stats))
+    stats = merged.stats
+    run_id = side.submit(
+        inference_run.log_run,
+        settings,
+        merged.day,
+        pinned=merged.pinned,
+        params={
+            "low_confidence_threshold": stats.low_threshold,
+            "high_confidence_threshold": stats.high_threshold,
+        },
+        metrics=metrics,
+        source=merged.location,
+        digest=merged.digest.hexdigest(),
+        tags=tags,
+    ).result()
+    # Only a logged run's predictions go in place: a failure above publishes nothing.
+    if merged.folder == merged.staging:
+        storage.replace_dir(merged.staging, merged.partition)
     return {
-        "logical_date": day.isoformat(),
-        "path": str(partition),
+        "logical_date": merged.day.isoformat(),
+        "path": str(merged.partition),
         "rows": stats.rows,
-        "rejected_rows": rejected,
-        "shards": plan["shards"],
-        "model_version": champion.version,
-        "run_id": run.info.run_id,
+        "rejected_rows": merged.rejected,
+        "shards": merged.shards,
+        "model_version": merged.pinned.version,
+        "run_id": run_id,
         "metrics": metrics,
     }
 
@@ -226,6 +285,8 @@ def predict_file(settings: Settings, path: Path, output: Path | None = None) -> 
     output = output or default_output(path)
     kinds = table_format(path), table_format(output)
     rejects_path = output.with_name(f"{output.stem}.rejects{output.suffix}")
+    from {{ cookiecutter.package_name }}.tracking import registry
+
     champion = registry.load_champion(settings)
     labels = pa.array([str(label) for label in champion.model.classes_])
     chunks = _with_text(read_chunks(path, settings.data.inference_chunk_rows), path)

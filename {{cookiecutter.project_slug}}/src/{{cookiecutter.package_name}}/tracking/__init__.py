@@ -7,5 +7,7 @@
 - ``lineage.py``: dataset sources, and tracing predictions back to their model and data.
 - ``model_cache.py``: this host's cache of versions already loaded and checked.
 - ``pinned.py``: a version pinned by value, so a shard loads it from the cache without MLflow.
+- ``inference_run.py``: batch inference's calls to MLflow (pin, drift reference, the day's run).
+- ``sidecar.py``: a process beside ``predict --date`` that imports MLflow and answers those calls.
 - ``evaluation.py``: MLflow's classifier evaluator and the evaluation report on a run.
 """

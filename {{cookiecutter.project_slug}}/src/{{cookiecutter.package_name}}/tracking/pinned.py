@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from {{ cookiecutter.package_name }}.settings import Settings
-from {{ cookiecutter.package_name }}.tracking import model_cache
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,9 @@ class PinnedVersion:
 
 def load_cached(settings: Settings, pinned: PinnedVersion) -> Any | None:
     """The pipeline of ``pinned`` from this host's model cache; None on a miss."""
+    # Here, not above: the MLflow sidecar passes versions by value and needs no scikit-learn.
+    from {{ cookiecutter.package_name }}.tracking import model_cache
+
     platform = settings.platform
     with model_cache.opened(platform.model_cache_dir, platform.tracking_uri, pinned.name) as cache:
         return cache.load(pinned) if cache is not None else None

@@ -16,7 +16,6 @@ from typing import Any
 
 import mlflow
 import mlflow.artifacts
-import sklearn
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -35,7 +34,6 @@ from {{ cookiecutter.package_name }}.settings import (
     PROJECT_SLUG,
     Settings,
 )
-from {{ cookiecutter.package_name }}.tracking import model_cache
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion
 from {{ cookiecutter.package_name }}.tracking.runs import PROFILE_ARTIFACT
@@ -87,6 +85,8 @@ def check_sklearn_version(settings: Settings, model_uri: str, requirements_file:
     A mismatch raises ModelEnvironmentError, or with the "warn" policy logs and
     returns False.
     """
+    import sklearn
+
     requirements = requirements_file.read_text() if requirements_file.is_file() else ""
     match = re.search(r"^scikit-learn==(\S+)", requirements, flags=re.MULTILINE)
     if match is None:
@@ -113,6 +113,9 @@ def load_version(settings: Settings, version: str) -> Any:
 
 def _load(settings: Settings, model_version: Any) -> Any:
     """The model of an MLflow ``ModelVersion``: from this host's cache, else the registry."""
+    # Imported here, with scikit-learn: the MLflow sidecar of `predict --date` loads no model.
+    from {{ cookiecutter.package_name }}.tracking import model_cache
+
     platform = settings.platform
     with model_cache.opened(
         platform.model_cache_dir, platform.tracking_uri, model_version.name
