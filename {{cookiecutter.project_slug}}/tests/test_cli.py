@@ -145,6 +145,8 @@ def test_predict_output_format_follows_its_name(champion_store, tmp_path, capsys
     assert not (tmp_path / "out" / "scored.rejects.parquet").exists()
 
 
+# A whole process with its sidecar and scoring workers: about 13 s of CPU, so a scenario.
+@pytest.mark.scenario
 def test_predict_date_scores_without_mlflow_while_a_sidecar_pins_and_logs(champion_store, champion):
     day = "2026-02-09"
     texts = ["I would buy it again", "Fell apart within a week", "Lovely"]

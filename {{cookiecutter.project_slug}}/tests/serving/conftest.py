@@ -129,7 +129,12 @@ class TrackingServer:
             start_new_session=True,
             env={**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{self.database}"},
         )
-        wait_until_listening(self.port, 90, self.process)
+        try:
+            wait_until_listening(self.port, 90, self.process)
+        except BaseException:
+            # A server that never answered is still running: its group would outlive the test.
+            self.stop()
+            raise
 
     def signal(self, number: int) -> None:
         assert self.process is not None
