@@ -97,7 +97,7 @@ def next_steps() -> str:
     """The README's quick start, so the first thing a user reads agrees with it."""
     steps = [  # (command, comment); an empty command is a blank line
         (f"cd {SLUG}", ""),
-        ("uv sync --locked", "Python 3.11+; installs everything into .venv"),
+        ("uv sync --locked --compile-bytecode", "Python 3.11+; installs everything into .venv"),
         (f"uv run {SLUG} train", "train, register, promote a champion"),
         (f"uv run {SLUG} stack up", "MLflow on :5000, Airflow on :8080 (user admin)"),
         (f"uv run {SLUG} trigger {PACKAGE}_batch_inference --wait", ""),

@@ -38,7 +38,7 @@ def stack(session: nox.Session) -> None:
 @nox.session(venv_backend="none")
 def production(session: nox.Session) -> None:
     """The production profile on PostgreSQL and Redis (PRODUCTION_TEST_POSTGRES/_REDIS)."""
-    session.run("uv", "sync", "--extra", "production", external=True)
+    session.run("uv", "sync", "--extra", "production", "--compile-bytecode", external=True)
     session.run(
         "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
         *session.posargs, external=True,
