@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from {{ cookiecutter.package_name }}.data.seen_ids import SeenIds, id_hashes
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import LABELS
 
@@ -136,7 +137,7 @@ class BatchValidator:
     """
 
     def __init__(self) -> None:
-        self._seen: set[str] = set()
+        self._seen = SeenIds()  # linear in the batch's rows, however many chunks
 
     def split(self, chunk: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         """(valid rows as ``id``, ``text`` strings; rejected rows with ``reason``)."""
@@ -144,7 +145,8 @@ class BatchValidator:
         is_string = text.map(lambda value: isinstance(value, str)).to_numpy(dtype=bool)
         ids = chunk[ID].astype("string")
         reason = pd.Series(pd.NA, index=chunk.index, dtype="string")
-        duplicate = ids.duplicated().to_numpy(dtype=bool) | ids.isin(self._seen).to_numpy(bool)
+        hashes = id_hashes(ids)
+        duplicate = ids.duplicated().to_numpy(dtype=bool) | self._seen.contains(hashes)
         reason = reason.mask(duplicate, "duplicate id")
         reason = reason.mask(ids.isna() | (ids.str.strip() == ""), "missing id")
         blank = is_string & (text.astype("string").str.strip() == "").fillna(True).to_numpy(bool)
@@ -155,7 +157,7 @@ class BatchValidator:
         valid = pd.DataFrame({ID: ids[keep], TEXT: text[keep].astype("string")}).reset_index(
             drop=True
         )
-        self._seen.update(valid[ID])
+        self._seen.add(hashes[keep])
         rejected = pd.DataFrame(
             {
                 ID: ids[~keep],
