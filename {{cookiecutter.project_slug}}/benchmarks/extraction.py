@@ -86,6 +86,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 2_000_000, 5_000_000])
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines as they come
     home = Path(tempfile.mkdtemp(prefix="extraction-bench-"))
     env = {
         **os.environ,
@@ -110,11 +111,11 @@ def main() -> int:
             extract = timed(["extract", "--date", day], env)
             predict = timed(["predict", "--date", day], env)
             rows.append((size, extract, predict))
-            print(f"{size:,} rows: extract {extract[0]:.1f} s, predict {predict[0]:.1f} s", flush=True)
+            print(f"{size:,} rows: extract {extract[0]:.1f} s, predict {predict[0]:.1f} s")
     finally:
         shutil.rmtree(home, ignore_errors=True)
     print(f"\n`{PROJECT_SLUG} extract` and `predict --date`, whole processes, one run each:\n")
-    print("| rows | extract s | extract peak MiB | predict s | predict peak MiB | extract / predict |")
+    print("| rows | extract s | extract MiB | predict s | predict MiB | extract / predict |")
     print("| ---: | ---: | ---: | ---: | ---: | ---: |")
     for size, (extract_s, extract_mb), (predict_s, predict_mb) in rows:
         print(

@@ -41,6 +41,8 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
+# Commands that write a date's partitions: one process a date (data/date_lock.py).
+DATE_WRITERS = {"generate-data", "extract", "predict", "publish", "monitor", "summarize", "report"}
 # Exit codes: 2 the input was wrong, 3 the gate refused the model, 1 anything else.
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REJECTED = 1, 2, 3
 HAS_PLATFORM = importlib.util.find_spec(f"{PACKAGE_NAME}.platform") is not None
@@ -137,8 +139,6 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
         _print(predict_file(load_settings(), args.input, args.output))
         return 0
-    if args.output is not None:
-        raise UsageError("--output goes with --input: a date's predictions go to its partition.")
     settings = load_settings()
     # Started before the imports below: the sidecar imports MLflow while this
     # process imports pandas and scikit-learn and scores, and logs the run at the end.
@@ -668,7 +668,15 @@ def main(argv: list[str] | None = None) -> int:
     # No MLflow loader unpickles here: registry.py loads skops models with our own types.
     os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
     try:
-        return args.handler(args)
+        _check_arguments(args)
+        key = _date_lock_key(args)
+        if key is None:
+            return args.handler(args)
+        from {{ cookiecutter.package_name }}.data import date_lock
+
+        command = f"{PROJECT_SLUG} {args.command} --date {args.date}"
+        with date_lock.holding(load_settings().data.data_dir, key, command):
+            return args.handler(args)
     except PromotionRejectedError as error:
         return _fail(error, EXIT_REJECTED)
     except (SettingsError, DataValidationError, UsageError) as error:
@@ -694,6 +702,26 @@ def main(argv: list[str] | None = None) -> int:
             # walking every object of pandas, scikit-learn and MLflow once more
             # on the way out (most of a second of exit, measured on 2 cores).
             gc.freeze()
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    """Arguments that only make sense together, refused before anything is locked or written."""
+    if args.command == "predict" and args.output is not None and args.input is None:
+        raise UsageError("--output goes with --input: a date's predictions go to its partition.")
+
+
+def _date_lock_key(args: argparse.Namespace) -> str | None:
+    """The lock a command holds while it runs: its date's, when it writes that date's partitions.
+
+    A run-dag of the batch DAG holds the date, as its steps would; of another
+    DAG, a lock of that DAG and date (two runs of one would clash in Airflow).
+    """
+    if args.command == "run-dag":
+        prefix = "" if args.dag == BATCH_INFERENCE_DAG else f"{args.dag}."
+        return f"{prefix}ds={args.date}"
+    if args.command in DATE_WRITERS and getattr(args, "input", None) is None:
+        return f"ds={args.date}"
+    return None
 
 
 def _fail(error: Exception, code: int) -> int:
