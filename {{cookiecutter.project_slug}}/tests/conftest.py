@@ -41,6 +41,8 @@ os.environ.update(
         # accuracy 0.844 against 0.846) and fit in a quarter of the time; the model
         # saves (skops) in a third. Every training of the suite uses it.
         f"{ENV_PREFIX}MAX_FEATURES": "5000",
+        # Files the tests write are complete at once; tests/data/test_settle.py waits.
+        f"{ENV_PREFIX}BATCH_SETTLE_SECONDS": "0",
         f"{ENV_PREFIX}DATA_DIR": str(SESSION_DIR / "data"),
         f"{ENV_PREFIX}INCOMING_DIR": str(SESSION_DIR / "data" / "incoming"),
         f"{ENV_PREFIX}FEEDBACK_DIR": str(SESSION_DIR / "data" / "feedback"),
@@ -75,6 +77,7 @@ KEEP = {
         "TUNED_SETTINGS_FILE",
         "MLFLOW_EVALUATOR",
         "MAX_FEATURES",
+        "BATCH_SETTLE_SECONDS",
     )
 }
 for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in KEEP]:

@@ -96,6 +96,7 @@ BAD_VALUES = [
     ("PREDICTIONS_TABLE", "a.b.c"),
     ("BATCH_POKE_SECONDS", "0"),
     ("BATCH_WAIT_SECONDS", "1e9"),
+    ("BATCH_SETTLE_SECONDS", "-1"),
     ("MIN_LABELED_ROWS", "0"),
     ("RETENTION_DAYS", "0"),
     ("BATCH_SIZE", "many"),

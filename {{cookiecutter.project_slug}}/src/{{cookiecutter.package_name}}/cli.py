@@ -120,15 +120,12 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.steps.extraction import batch_location, extract_batch
+    from {{ cookiecutter.package_name }}.steps.extraction import extract_batch, not_ready
 
     settings = load_settings()
     result = extract_batch(settings, args.date)
     if result is None:
-        raise PipelineError(
-            f"no batch for {args.date} at {batch_location(settings, args.date)}: "
-            "put the day's data there first."
-        )
+        raise PipelineError(not_ready(settings, args.date))
     _print(result)
     return 0
 

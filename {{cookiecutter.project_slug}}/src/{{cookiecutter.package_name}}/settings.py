@@ -61,6 +61,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "label_delay_days": (0, 365),
     "batch_poke_seconds": (1, 86_400),
     "batch_wait_seconds": (1, 7 * 86_400),
+    "batch_settle_seconds": (0, 86_400),
     "min_labeled_rows": (1, 10_000_000),
     "inference_chunk_rows": (1, 10_000_000),
     "inference_workers": (0, 256),
@@ -132,6 +133,9 @@ class DataSettings:
     # How often the first task looks for the day's batch, and for how long.
     batch_poke_seconds: int = 300
     batch_wait_seconds: int = 6 * 3600
+    # A day's files are read once none has changed for this long, or once the
+    # folder holds a _SUCCESS marker (Spark's and Hadoop's convention). 0: at once.
+    batch_settle_seconds: int = 30
     # Accuracy of a prediction date is logged once this many of its rows have labels.
     min_labeled_rows: int = 20
     retention_days: int = {{ cookiecutter.retention_days | int }}

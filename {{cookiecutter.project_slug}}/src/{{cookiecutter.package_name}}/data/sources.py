@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import glob
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -40,6 +41,8 @@ from {{ cookiecutter.package_name }}.settings import Settings, is_url
 log = logging.getLogger(__name__)
 # Rows of a day's batch from the warehouse, or of one incoming file, at a time.
 READ_CHUNK_ROWS = 50_000
+# Written last by Spark, Hadoop and many exporters: the folder is complete.
+SUCCESS_MARKER = "_SUCCESS"
 
 
 def _fs(location: str):
@@ -65,6 +68,44 @@ def _data_files(location: str) -> list[str]:
         )
     )
     return [fs.unstrip_protocol(path) if is_url(location) else path for path in files]
+
+
+def _stamp(fs, path: str) -> tuple[int | None, float | None, str | None]:
+    """(size, modification time as a Unix time, ETag) of a file, as its filesystem knows them."""
+    info = fs.info(path)
+    modified = None
+    for key in ("mtime", "LastModified", "updated", "last_modified", "created"):
+        value = info.get(key)
+        if isinstance(value, int | float):
+            modified = float(value)
+        elif isinstance(value, datetime):
+            modified = value.timestamp()
+        elif isinstance(value, str):
+            try:
+                modified = datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            except ValueError:
+                continue
+        if modified is not None:
+            break
+    return info.get("size"), modified, info.get("ETag") or info.get("etag")
+
+
+def _unchanged_while_read(
+    location: str, files: list[str], chunks: Iterator[pd.DataFrame]
+) -> Iterator[pd.DataFrame]:
+    """``chunks``, then a failure if a file changed or arrived while they were read.
+
+    The failure comes before the snapshot is put in place (storage.parquet_stream),
+    so a half-read batch is never scored.
+    """
+    fs, _ = _fs(location)
+    before = [_stamp(fs, path) for path in files]
+    yield from chunks
+    if _data_files(location) != files or [_stamp(fs, path) for path in files] != before:
+        raise DataValidationError(
+            f"{location} changed while it was read: upload under a hidden name (.x or _x) "
+            f"and rename when complete, or write {SUCCESS_MARKER} last; then rerun the date."
+        )
 
 
 @dataclass(frozen=True)
@@ -104,6 +145,7 @@ class FileSource(FeedbackFiles):
 
     pattern: str = ""
     incoming_dir: str = ""
+    settle_seconds: int = 0
 
     def training_location(self) -> str:
         return self.pattern
@@ -127,12 +169,39 @@ class FileSource(FeedbackFiles):
         return _data_files(self.batch_location(day))
 
     def read_batch(self, day, start: datetime, end: datetime) -> Iterator[pd.DataFrame] | None:
-        """The day's files as chunks of ``id``, ``text``; None while no file has arrived.
+        """The day's files as chunks of ``id``, ``text``; None until they are complete.
 
         A file without an ``id`` column gets stable ids from its name and rows.
         """
         files = self.batch_files(day)
-        return self._chunks(day, files) if files else None
+        if not files:
+            return None
+        waiting = self.still_written(day, files)
+        if waiting:
+            log.info("not read yet: %s", waiting)
+            return None
+        return _unchanged_while_read(self.batch_location(day), files, self._chunks(day, files))
+
+    def still_written(self, day, files: list[str] | None = None) -> str | None:
+        """Why the day's files may still be growing, or None once they are complete.
+
+        Complete: the folder holds ``_SUCCESS``, or no file has changed for
+        ``settle_seconds``. An object store shows an object only once its upload
+        is whole; its modification time settles as a local file's does.
+        """
+        files = self.batch_files(day) if files is None else files
+        location = self.batch_location(day)
+        fs, root = _fs(location)
+        if not files or self.settle_seconds == 0 or fs.exists(f"{root}/{SUCCESS_MARKER}"):
+            return None
+        changed = max((_stamp(fs, path)[1] or 0.0) for path in files)
+        quiet = time.time() - changed
+        if quiet >= self.settle_seconds:
+            return None
+        return (
+            f"{location} changed {quiet:.0f} s ago: it is read once unchanged for "
+            f"{self.settle_seconds} s (batch_settle_seconds), or once {SUCCESS_MARKER} is there"
+        )
 
     def _chunks(self, day, files: list[str]) -> Iterator[pd.DataFrame]:
         for path in files:
@@ -334,6 +403,7 @@ def source_for(settings: Settings) -> Source:
             feedback_dir=data.feedback_dir,
             pattern=data.training_files,
             incoming_dir=data.incoming_dir,
+            settle_seconds=data.batch_settle_seconds,
         )
     if data.data_source == "warehouse":
         return WarehouseSource(

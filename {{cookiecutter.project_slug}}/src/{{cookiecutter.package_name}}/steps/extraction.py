@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import BatchValidator
-from {{ cookiecutter.package_name }}.data.sources import DemoSource, source_for
+from {{ cookiecutter.package_name }}.data.sources import DemoSource, FileSource, source_for
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
 from {{ cookiecutter.package_name }}.settings import Settings
 
@@ -36,6 +36,14 @@ def batch_window(
 def batch_location(settings: Settings, day: date | str) -> str:
     """Where the day's batch is looked for, for messages."""
     return source_for(settings).batch_location(day)
+
+
+def not_ready(settings: Settings, day: date | str) -> str:
+    """Why the day's batch cannot be read yet, and what to do: absent, or still being written."""
+    source = source_for(settings)
+    if isinstance(source, FileSource) and (writing := source.still_written(day)):
+        return f"{writing}; run it again then."
+    return f"no batch for {day} at {source.batch_location(day)}: put the day's data there first."
 
 
 def extract_batch(
