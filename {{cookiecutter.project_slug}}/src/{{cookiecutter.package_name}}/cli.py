@@ -245,13 +245,16 @@ def cmd_model_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_model_reference(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.data.readers import read_table
-    from {{ cookiecutter.package_name }}.data.schema import validate_labeled
+    from {{ cookiecutter.package_name }}.data.schema import refuse_unknown_labels, validate_labeled
+    from {{ cookiecutter.package_name }}.data.sources import training_source
     from {{ cookiecutter.package_name }}.tracking import reference
     from {{ cookiecutter.package_name }}.tracking.client import connect
 
     settings = load_settings()
-    rows = validate_labeled(read_table(args.data), min_rows=settings.model.min_training_rows)
+    frame = training_source(settings, args.data).read_training()
+    rows = refuse_unknown_labels(
+        validate_labeled(frame, min_rows=settings.model.min_training_rows), str(args.data)
+    )
     run_id = reference.replace(
         connect(settings),
         settings,

@@ -27,7 +27,12 @@ from sklearn.model_selection import (
 )
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, validate_labeled
+from {{ cookiecutter.package_name }}.data.schema import (
+    LABEL,
+    TEXT,
+    refuse_unknown_labels,
+    validate_labeled,
+)
 from {{ cookiecutter.package_name }}.data.sources import read_feedback, training_source
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.model.estimators import hyperparameters, search_space
@@ -93,7 +98,8 @@ def _training_rows(settings: Settings, data: Path | None):
         if feedback is not None and len(feedback):
             frame = pd.concat([frame, feedback], ignore_index=True)
     try:
-        valid = validate_labeled(frame, min_rows=settings.model.min_training_rows).valid
+        validated = validate_labeled(frame, min_rows=settings.model.min_training_rows)
+        valid = refuse_unknown_labels(validated, "training data").valid
     except DataValidationError as error:
         raise DataValidationError(f"{source.training_location()}: {error}") from None
     train_rows, _ = train_test_split(
