@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -109,12 +110,27 @@ def _training_rows(settings: Settings, data: Path | None):
 
 
 def write_tuned_settings(path: Path, values: dict, comment: str) -> Path:
-    """The ``[settings]`` table the settings module reads, with a comment on where it came from."""
+    """The ``[settings]`` table the settings module reads, with a comment on where it came from.
+
+    Settings the file already holds and ``values`` does not name (a team's
+    columns and ``label_map``, say) stay as they were.
+    """
+    path = Path(path)
+    try:
+        kept = tomllib.loads(path.read_text(encoding="utf-8")).get("settings", {})
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        kept = {}
+    merged = {**kept, **values}
     lines = [f"# {line}" for line in comment.splitlines()]
     lines += ["[settings]"]
-    for key, value in values.items():
-        lines.append(f"{key} = {json.dumps(value)}")
-    return storage.write_text("\n".join(lines) + "\n", Path(path))
+    tables = {key: value for key, value in merged.items() if isinstance(value, dict)}
+    for key, value in merged.items():
+        if key not in tables:
+            lines.append(f"{key} = {json.dumps(value)}")
+    for key, table in tables.items():
+        lines += ["", f"[settings.{key}]"]
+        lines += [f"{json.dumps(str(name))} = {json.dumps(value)}" for name, value in table.items()]
+    return storage.write_text("\n".join(lines) + "\n", path)
 
 
 def tune(
