@@ -467,8 +467,9 @@ def _add_pipeline(commands: _Commands) -> None:
     train.add_argument(
         "--data",
         type=Path,
-        help="train on exactly this CSV, Parquet or JSON Lines file of text,sentiment "
-        "(default: the data source, plus arrived labels while train_on_feedback is on)",
+        help="train on exactly this CSV, Parquet or JSON Lines file of texts and labels "
+        "(text_column, label_column; default: the data source, plus arrived labels while "
+        "train_on_feedback is on)",
     )
     train.add_argument(
         "--with-feedback",
@@ -603,7 +604,7 @@ def _add_registry(commands: _Commands) -> None:
         "reference", help="replace the reference evaluation set the gate scores every model on"
     )
     reference.set_defaults(handler=cmd_model_reference)
-    reference.add_argument("--data", type=Path, required=True, help="labeled text,sentiment file")
+    reference.add_argument("--data", type=Path, required=True, help="file of texts and labels")
     reference.add_argument("--reason", required=True, help="why, recorded with the set")
     lineage = actions.add_parser("lineage", help="the model and data behind a date's predictions")
     lineage.set_defaults(handler=cmd_model_lineage)
