@@ -124,8 +124,10 @@ def describe_unknown_labels(counts: dict[str, int], rows: str) -> str:
     if len(counts) > SHOWN_UNKNOWN:
         shown += f" and {len(counts) - SHOWN_UNKNOWN} more values"
     example = json.dumps({next((value for value in counts if value), "<value>"): "<label>"})
+    total = sum(counts.values())
+    counted = f"{total} {rows} have" if total != 1 else f"1 {rows.removesuffix('s')} has"
     return (
-        f"{sum(counts.values())} {rows} have a label that is not one of {', '.join(LABELS)}: "
+        f"{counted} a label that is not one of {', '.join(LABELS)}: "
         f"{shown}; map each value to a label with the label_map setting "
         f"({ENV_PREFIX}LABEL_MAP='{example}', or a [settings.label_map] table in tuned.toml), "
         "or remove those rows"
