@@ -229,6 +229,12 @@ def test_warehouse_tables_in_the_team_s_columns(team):
     batch = pd.concat(list(source.read_batch(DAY, START, END)))
     assert batch.to_dict("records") == [{"id": "b1", "text": "Lovely"}]
     assert source.read_labels().to_dict("records") == [{"id": "b1", "sentiment": HIGH}]
+    query = (
+        "SELECT review_id, review_body FROM review_batches "
+        "WHERE created_at >= :start AND created_at < :end"
+    )
+    queried = source_for(warehouse.with_overrides(batch_query=query))
+    assert pd.concat(list(queried.read_batch(DAY, START, END)))["id"].tolist() == ["b1"]
 
     renamed = source_for(warehouse.with_overrides(label_column="stars"))
     with pytest.raises(DataValidationError, match=r"^table review_labels has no column stars "):
