@@ -64,7 +64,12 @@ def training():
         from {{ cookiecutter.package_name }}.steps.training import validate
 
         return {
-            **validate(run_settings(params), extracted["logical_date"], source=extracted["source"]),
+            **validate(
+                run_settings(params),
+                extracted["logical_date"],
+                source=extracted["source"],
+                refuse_unknown=True,
+            ),
             "source": extracted["source"],
         }
 

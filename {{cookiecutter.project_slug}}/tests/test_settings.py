@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -108,6 +109,14 @@ BAD_VALUES = [
     ("INFERENCE_CHUNK_ROWS", "0"),
     ("INFERENCE_WORKERS", "1000"),
     ("SHARD_ROWS", "0"),
+    ("TEXT_COLUMN", " "),
+    ("LABEL_COLUMN", "text"),
+    ("ID_COLUMN", "prediction"),
+    ("LABEL_MAP", "1=negative"),
+    ("LABEL_MAP", '["negative"]'),
+    ("LABEL_MAP", '{"1": "not a label"}'),
+    ("LABEL_MAP", '{"1": 1}'),
+    ("LABEL_MAP", '{"NEG": "negative", " neg": "positive"}'),
     ("LOW_CONFIDENCE_THRESHOLD", "0.95"),
     ("HIGH_CONFIDENCE_THRESHOLD", "1"),
     ("LOW_CONFIDENCE_ALERT_PCT", "101"),
@@ -247,4 +256,57 @@ def test_a_bad_tuned_settings_file_is_named(monkeypatch, tmp_path, content, mess
     tuned.write_text(content)
     monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
     with pytest.raises(SettingsError, match=message):
+        load_settings()
+
+
+def test_columns_and_label_map_from_the_tuned_file_or_the_environment(monkeypatch, tmp_path):
+    from {{ cookiecutter.package_name }}.data.columns import Columns
+    from {{ cookiecutter.package_name }}.settings import LABELS
+
+    low, high = LABELS[0], LABELS[-1]
+    tuned = tmp_path / "tuned.toml"
+    tuned.write_text(
+        '[settings]\ntext_column = "review_body"\nlabel_column = "star_rating"\n\n'
+        f'[settings.label_map]\n1 = "{low}"\n" NEG " = "{low.upper()}"\n5 = "{high}"\n'
+    )
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
+    data = load_settings().data
+    assert (data.text_column, data.label_column, data.id_column) == (
+        "review_body",
+        "star_rating",
+        "id",
+    )
+    # Compared as labels are: case and spaces ignored, and a float's 5.0 is 5.
+    assert Columns.of(load_settings()).label_map == {"1": low, "neg": low, "5": high}
+
+    monkeypatch.setenv(f"{ENV_PREFIX}LABEL_MAP", json.dumps({"0": low, "1": high}))
+    assert load_settings().data.label_map == {"0": low, "1": high}
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"label_map": {"3": "so-so"}}, r"LABEL_MAP='\{\"3\": \"so-so\"\}' is not valid: "),
+        ({"label_map": {"": "x"}}, r"LABEL_MAP=.* is not valid"),
+        ({"id_column": "text"}, r"ID_COLUMN='text' is not valid: expected a column name other "),
+        (
+            {"data_source": "warehouse", "label_column": "star rating"},
+            r"LABEL_COLUMN='star rating' is not valid: expected a plain SQL column name",
+        ),
+    ],
+)
+def test_a_bad_column_or_label_map_is_one_settings_line(overrides, message):
+    with pytest.raises(SettingsError, match=f"^{ENV_PREFIX}{message}") as raised:
+        load_settings().with_overrides(**overrides)
+    assert "\n" not in str(raised.value)
+
+
+def test_a_label_map_in_a_tuned_file_that_is_not_a_table_is_one_line(monkeypatch, tmp_path):
+    tuned = tmp_path / "tuned.toml"
+    tuned.write_text('[settings]\nlabel_map = "1=negative"\n\n[settings.batch_size]\nx = 1\n')
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
+    with pytest.raises(SettingsError, match=r"LABEL_MAP='1=negative' is not valid: expected a"):
+        load_settings()
+    tuned.write_text("[settings.batch_size]\nx = 1\n")
+    with pytest.raises(SettingsError, match=r"BATCH_SIZE=.* expected one value, not a table"):
         load_settings()

@@ -242,13 +242,16 @@ def cmd_model_rollback(args: argparse.Namespace) -> int:
 
 
 def cmd_model_reference(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.data.readers import read_table
-    from {{ cookiecutter.package_name }}.data.schema import validate_labeled
+    from {{ cookiecutter.package_name }}.data.schema import refuse_unknown_labels, validate_labeled
+    from {{ cookiecutter.package_name }}.data.sources import training_source
     from {{ cookiecutter.package_name }}.tracking import reference
     from {{ cookiecutter.package_name }}.tracking.client import connect
 
     settings = load_settings()
-    rows = validate_labeled(read_table(args.data), min_rows=settings.model.min_training_rows)
+    frame = training_source(settings, args.data).read_training()
+    rows = refuse_unknown_labels(
+        validate_labeled(frame, min_rows=settings.model.min_training_rows), str(args.data)
+    )
     run_id = reference.replace(
         connect(settings),
         settings,
@@ -461,8 +464,9 @@ def _add_pipeline(commands: _Commands) -> None:
     train.add_argument(
         "--data",
         type=Path,
-        help="train on exactly this CSV, Parquet or JSON Lines file of text,sentiment "
-        "(default: the data source, plus arrived labels while train_on_feedback is on)",
+        help="train on exactly this CSV, Parquet or JSON Lines file of texts and labels "
+        "(text_column, label_column; default: the data source, plus arrived labels while "
+        "train_on_feedback is on)",
     )
     train.add_argument(
         "--with-feedback",
@@ -597,7 +601,7 @@ def _add_registry(commands: _Commands) -> None:
         "reference", help="replace the reference evaluation set the gate scores every model on"
     )
     reference.set_defaults(handler=cmd_model_reference)
-    reference.add_argument("--data", type=Path, required=True, help="labeled text,sentiment file")
+    reference.add_argument("--data", type=Path, required=True, help="file of texts and labels")
     reference.add_argument("--reason", required=True, help="why, recorded with the set")
     lineage = actions.add_parser("lineage", help="the model and data behind a date's predictions")
     lineage.set_defaults(handler=cmd_model_lineage)

@@ -6,17 +6,20 @@ writes it), then by an environment variable named ``{{ cookiecutter.package_name
 (for example ``{{ cookiecutter.package_name.upper() }}_BATCH_SIZE=1000``), and per DAG run
 through ``Settings.with_overrides``. The tracking store also honours MLflow's
 own ``MLFLOW_TRACKING_URI``, and Airflow honours ``AIRFLOW_HOME`` and ``AIRFLOW__*``.
+``label_map`` is a table of its own in the file (``[settings.label_map]``) and
+a JSON object in its variable.
 
 Standard library only: DAG files import this at parse time.
 """
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.errors import SettingsError
@@ -46,6 +49,13 @@ SQL_IDENTIFIERS = (
 )
 # Places that may be a local directory or an fsspec URL such as s3://bucket/prefix.
 LOCATION_FIELDS = ("incoming_dir", "feedback_dir", "outgoing_dir")
+# Where the team's files and tables keep the texts, labels and ids.
+COLUMN_FIELDS = ("text_column", "label_column", "id_column")
+# Columns the pipeline adds to what it writes out: no team column may be named so.
+OUTPUT_COLUMNS = ("prediction", "confidence", "model_version", "logical_date", "run_id")
+LABEL_MAP_EXAMPLE = '{"1": "negative"}'
+# A whole number written with a zero fraction, as a float column of star ratings reads.
+LABEL_NUMBER = r"^([+-]?\d+)\.0*$"
 _TRUE, _FALSE = {"1", "true", "yes"}, {"0", "false", "no"}
 # Inclusive bounds of the numeric settings. The upper ones catch a typo (an
 # extra zero, a pasted id) before it costs a machine or a week.
@@ -156,6 +166,18 @@ class DataSettings:
     # by its own Airflow task (on any worker); the default keeps a laptop-sized
     # day in one shard. docs/production.md says how to size it.
     shard_rows: int = 2_000_000
+    # The names of the columns in the team's training files, batches, label
+    # files, `predict --input` files and warehouse tables; predictions are
+    # delivered with their id under id_column.
+    text_column: str = "text"
+    label_column: str = "sentiment"
+    id_column: str = "id"
+    # Source label values that are not label names, e.g. star ratings
+    # {"1": "negative", "5": "positive"}: a [settings.label_map] table in
+    # tuned.toml, or JSON in the environment. Case and surrounding spaces are
+    # ignored, and 4.0 reads as 4. Training refuses a label neither a label
+    # name nor mapped to one.
+    label_map: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -350,6 +372,65 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         problems.append(("alert_webhook_url", webhook, "an http(s) URL, or empty"))
     if not value("training_files").strip():
         problems.append(("training_files", value("training_files"), "a file glob"))
+    problems += _column_problems(settings)
+    problems += _label_map_problems(value("label_map"))
+    return problems
+
+
+def _column_problems(settings: Settings) -> list[tuple[str, object, str]]:
+    """Column names: non-empty, distinct, not one the pipeline adds; plain names for SQL."""
+    problems: list[tuple[str, object, str]] = []
+    seen: dict[str, str] = {}
+    for name in COLUMN_FIELDS:
+        column = settings.value(name)
+        if not column.strip() or column != column.strip():
+            problems.append((name, column, "a column name without surrounding spaces"))
+        elif column in OUTPUT_COLUMNS:
+            problems.append((name, column, "a column name other than " + ", ".join(OUTPUT_COLUMNS)))
+        elif column in seen:
+            problems.append((name, column, f"a column name other than {seen[column]}'s"))
+        elif settings.data.data_source == "warehouse" and not re.fullmatch(
+            r"[A-Za-z_][A-Za-z0-9_]*", column
+        ):
+            problems.append((name, column, "a plain SQL column name for the warehouse"))
+        seen.setdefault(column, name)
+    return problems
+
+
+def label_key(value: str) -> str:
+    """A source label as it is compared: case and surrounding spaces ignored, ``4.0`` as ``4``."""
+    return re.sub(LABEL_NUMBER, r"\1", value.strip().lower())
+
+
+def _label_map_problems(mapping: object) -> list[tuple[str, object, str]]:
+    """The label map: source values (strings) to configured labels, one meaning per value."""
+    if not isinstance(mapping, dict) or not all(
+        isinstance(key, str) and isinstance(label, str) for key, label in mapping.items()
+    ):
+        expected = f"a JSON object of source value to label, e.g. {LABEL_MAP_EXAMPLE}"
+        return [("label_map", mapping, expected)]
+    shown = json.dumps(mapping, ensure_ascii=False)
+    problems: list[tuple[str, object, str]] = []
+    unknown = sorted({label for label in mapping.values() if label_key(label) not in LABELS})
+    if unknown:
+        problems.append(
+            (
+                "label_map",
+                shown,
+                f"every value one of the labels {', '.join(LABELS)} "
+                f"(not {', '.join(map(repr, unknown))})",
+            )
+        )
+    meanings: dict[str, set[str]] = {}
+    for key, label in mapping.items():
+        meanings.setdefault(label_key(key), set()).add(label_key(label))
+    if "" in meanings:
+        problems.append(("label_map", shown, "no empty source value"))
+    clashes = sorted(key for key, labels in meanings.items() if len(labels) > 1)
+    if clashes:
+        problems.append(
+            ("label_map", shown, f"one label per source value (not two for {clashes[0]!r})")
+        )
     return problems
 
 
@@ -390,6 +471,8 @@ def is_valid_schedule(value: str) -> bool:
 
 def _convert(name: str, raw: str) -> object:
     kind = FIELD_TYPES[name]
+    if kind.startswith("dict"):
+        return _json_object(name, raw)
     expected = {
         "int": "an integer",
         "float": "a number",
@@ -414,6 +497,21 @@ def _convert(name: str, raw: str) -> object:
     if not raw.strip():
         raise SettingsError(f"{ENV_PREFIX}{name.upper()} is empty: unset it or give a directory.")
     return Path(raw).resolve()
+
+
+def _json_object(name: str, raw: str) -> dict:
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise SettingsError(
+            redact(
+                f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected a JSON object "
+                f"of source value to label, e.g. {LABEL_MAP_EXAMPLE}."
+            )
+        )
+    return value
 
 
 def is_url(location: str) -> bool:
@@ -475,10 +573,18 @@ def read_tuned_settings(path: Path) -> dict[str, object]:
         raise SettingsError(
             f"{path} sets unknown setting(s) {', '.join(unknown)}: see the fields of settings.py."
         )
-    return {
-        name: _convert(name, str(raw).lower() if isinstance(raw, bool) else str(raw))
-        for name, raw in table.items()
-    }
+    return {name: _from_toml(name, raw) for name, raw in table.items()}
+
+
+def _from_toml(name: str, raw: object) -> object:
+    """A value of the tuned-settings file: a table as it is, the rest as environment text."""
+    if isinstance(raw, dict):
+        if not FIELD_TYPES[name].startswith("dict"):
+            raise SettingsError(
+                f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected one value, not a table."
+            )
+        return dict(raw)
+    return _convert(name, str(raw).lower() if isinstance(raw, bool) else str(raw))
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -91,3 +91,23 @@ def test_the_budget_stops_tuning_between_trials(isolated_store, small_training_f
     assert parent.data.metrics["trials_run"] == 1
     assert parent.data.tags["stop_reason"].startswith("budget of 0.001 s spent after 1 trial")
     assert "[settings]" in isolated_store.platform.tuned_settings_file.read_text()
+
+
+def test_tune_keeps_what_else_the_tuned_file_says(tmp_path):
+    from {{ cookiecutter.package_name }}.settings import read_tuned_settings
+    from {{ cookiecutter.package_name }}.steps.tuning import write_tuned_settings
+
+    path = tmp_path / "tuned.toml"
+    path.write_text(
+        '[settings]\nmax_features = 3000\ntext_column = "review_body"\n\n'
+        '[settings.label_map]\n"1" = "negative"\n'
+    )
+    write_tuned_settings(path, {"max_features": 8000, "ngram_max": 1}, "tuned again")
+
+    assert read_tuned_settings(path) == {
+        "max_features": 8000,
+        "text_column": "review_body",
+        "label_map": {"1": "negative"},
+        "ngram_max": 1,
+    }
+    assert path.read_text().startswith("# tuned again\n[settings]\n")

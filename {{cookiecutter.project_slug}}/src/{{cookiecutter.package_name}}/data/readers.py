@@ -6,7 +6,7 @@ One reader for training files, batch files, label files and ``predict
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
 
 import pandas as pd
@@ -15,6 +15,8 @@ from {{ cookiecutter.package_name }}.data.schema import ID, LABEL, TEXT
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import is_url
 
+# Columns read as strings unless the caller names others (data/columns.py's ``strings``).
+STRING_COLUMNS = (TEXT, LABEL, ID)
 # File name endings the readers understand.
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -29,22 +31,24 @@ def table_format(path: Path | str) -> str:
     return FORMATS[suffix]
 
 
-def read_table(path: Path | str) -> pd.DataFrame:
+def read_table(path: Path | str, strings: Iterable[str] = STRING_COLUMNS) -> pd.DataFrame:
     """Read one CSV, Parquet or JSON Lines file, or say in one line why it cannot be read."""
-    return pd.concat(list(read_chunks(path, chunk_rows=None)), ignore_index=True)
+    return pd.concat(list(read_chunks(path, chunk_rows=None, strings=strings)), ignore_index=True)
 
 
-def read_chunks(path: Path | str, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
+def read_chunks(
+    path: Path | str, chunk_rows: int | None, strings: Iterable[str] = STRING_COLUMNS
+) -> Iterator[pd.DataFrame]:
     """The file in frames of at most ``chunk_rows`` rows (None: one frame).
 
-    Text columns stay strings (an id such as ``007`` keeps its zeros); a local
-    path or an fsspec URL. Every reading error names the file.
+    The ``strings`` columns of a CSV stay strings (an id such as ``007`` keeps
+    its zeros); a local path or an fsspec URL. Every reading error names the file.
     """
     kind = table_format(path)
     if not is_url(str(path)) and not Path(path).is_file():
         raise DataValidationError(f"{path} does not exist: pass a CSV, Parquet or JSON Lines file.")
     try:
-        yield from _chunks(str(path), kind, chunk_rows)
+        yield from _chunks(str(path), kind, chunk_rows, dict.fromkeys(strings, "string"))
     except DataValidationError:
         raise
     except (ValueError, OSError, UnicodeDecodeError, ImportError) as error:
@@ -54,8 +58,9 @@ def read_chunks(path: Path | str, chunk_rows: int | None) -> Iterator[pd.DataFra
         raise DataValidationError(f"cannot read {path} as {kind}: {first_line}") from None
 
 
-def _chunks(path: str, kind: str, chunk_rows: int | None) -> Iterator[pd.DataFrame]:
-    strings = {TEXT: "string", LABEL: "string", ID: "string"}
+def _chunks(
+    path: str, kind: str, chunk_rows: int | None, strings: dict[str, str]
+) -> Iterator[pd.DataFrame]:
     if kind == "parquet":
         import pyarrow.parquet as pq
 

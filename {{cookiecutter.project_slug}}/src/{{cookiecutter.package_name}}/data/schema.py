@@ -2,12 +2,16 @@
 
 Training data has columns ``text`` and ``sentiment``; batches carry ``text``
 and optionally ``id``; true labels carry ``id`` and ``sentiment``. Reading
-files is ``data/readers.py``; this module only looks at frames.
+files is ``data/readers.py``; a team's own column names and label values
+become these as they are read (``data/columns.py``); this module only looks
+at frames.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -17,13 +21,18 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data.seen_ids import SeenIds, id_hashes
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import LABELS
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, LABEL_NUMBER, LABELS
+
+log = logging.getLogger(__name__)
 
 TEXT = "text"
 LABEL = "sentiment"
 ID = "id"
 # Why a row without a usable text is set aside: batch inference and `serve` both say this.
 EMPTY_TEXT = "empty text"
+UNKNOWN_LABEL = "unknown label"
+# Unknown label values a message names; it counts the rest.
+SHOWN_UNKNOWN = 10
 # A stratified 20 % hold-out and 5 cross-validation folds need this many rows of each label.
 MIN_ROWS_PER_CLASS = 10
 
@@ -57,6 +66,11 @@ class ValidatedData:
     valid: pd.DataFrame
     rejected: pd.DataFrame
 
+    def unknown_labels(self) -> dict[str, int]:
+        """The label values set aside as unknown, as compared, with their row counts."""
+        rows = self.rejected[self.rejected["reason"] == UNKNOWN_LABEL]
+        return unknown_labels(rows[LABEL]) if len(rows) else {}
+
 
 def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedData:
     """Keep rows with a non-empty text and a known label; fail if too little is left.
@@ -66,17 +80,19 @@ def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedDat
     """
     _require_columns(frame, (TEXT, LABEL), "training data")
     text = frame[TEXT].astype("string").str.strip()
-    label = _normalized_labels(frame[LABEL])
+    label = normalized_labels(frame[LABEL])
     reason = pd.Series(pd.NA, index=frame.index, dtype="string")
-    reason = reason.mask(~label.isin(LABELS).fillna(False), "unknown label")
+    reason = reason.mask(~label.isin(LABELS).fillna(False), UNKNOWN_LABEL)
     reason = reason.mask(text.isna() | (text == ""), "empty text")
     keep = reason.isna()
     valid = pd.DataFrame({TEXT: text[keep], LABEL: label[keep]}).reset_index(drop=True)
     rejected = frame.loc[~keep].assign(reason=reason[~keep]).reset_index(drop=True)
     if len(valid) < min_rows:
+        unknown = ValidatedData(valid, rejected).unknown_labels()
         raise DataValidationError(
             f"only {len(valid)} usable training rows (need at least {min_rows}); "
-            f"{len(rejected)} rows were rejected for an empty text or an unknown label."
+            f"{len(rejected)} rows were rejected for an empty text or an unknown label"
+            + (f": {describe_unknown_labels(unknown, 'rows')}." if unknown else ".")
         )
     counts = valid[LABEL].value_counts()
     if len(counts) < 2:
@@ -91,6 +107,44 @@ def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedDat
             "cross-validation folds; add rows of that class."
         )
     return ValidatedData(valid=valid, rejected=rejected)
+
+
+def unknown_labels(labels: pd.Series) -> dict[str, int]:
+    """Values of ``labels`` that are no label name, as compared, with their counts, most first."""
+    keys = normalized_labels(labels).fillna("")
+    counts = keys[~keys.isin(LABELS)].value_counts()
+    return {str(value): int(count) for value, count in counts.items()}
+
+
+def describe_unknown_labels(counts: dict[str, int], rows: str) -> str:
+    """One sentence: how many ``rows`` have which unknown labels, and the setting that maps them."""
+    shown = ", ".join(
+        f"{value!r} ({count})" if value else f"(empty) ({count})"
+        for value, count in list(counts.items())[:SHOWN_UNKNOWN]
+    )
+    if len(counts) > SHOWN_UNKNOWN:
+        shown += f" and {len(counts) - SHOWN_UNKNOWN} more values"
+    example = json.dumps({next((value for value in counts if value), "<value>"): "<label>"})
+    total = sum(counts.values())
+    counted = f"{total} {rows} have" if total != 1 else f"1 {rows.removesuffix('s')} has"
+    return (
+        f"{counted} a label that is not one of {', '.join(LABELS)}: "
+        f"{shown}; map each value to a label with the label_map setting "
+        f"({ENV_PREFIX}LABEL_MAP='{example}', or a [settings.label_map] table in tuned.toml), "
+        "or remove those rows"
+    )
+
+
+def refuse_unknown_labels(validated: ValidatedData, where: str) -> ValidatedData:
+    """``validated``, unless some rows were set aside for a label that is no label name.
+
+    Training, tuning, evaluation and the reference set refuse such data in
+    one line, rather than learn from what is left without a word.
+    """
+    unknown = validated.unknown_labels()
+    if unknown:
+        raise DataValidationError(f"{where}: {describe_unknown_labels(unknown, 'rows')}.")
+    return validated
 
 
 def split_rejects(batch: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -169,11 +223,19 @@ class BatchValidator:
 
 
 def validate_labels(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
-    """The rows of a labels file with an id and a known label, as ``id``, ``sentiment``."""
+    """The rows of a labels file with an id and a known label, as ``id``, ``sentiment``.
+
+    Rows whose label is no label name are skipped with one warning line that
+    counts them by value.
+    """
     _require_columns(frame, (ID, LABEL), origin)
     ids = frame[ID].astype("string").str.strip()
-    label = _normalized_labels(frame[LABEL])
-    keep = (ids.notna() & (ids != "") & label.isin(LABELS)).fillna(False).to_numpy(bool)
+    label = normalized_labels(frame[LABEL])
+    known = label.isin(LABELS).fillna(False)
+    if not known.all():
+        unknown = unknown_labels(frame[LABEL][~known.to_numpy(bool)])
+        log.warning("%s: skipped: %s.", origin, describe_unknown_labels(unknown, "label rows"))
+    keep = (ids.notna() & (ids != "") & known).fillna(False).to_numpy(bool)
     return pd.DataFrame({ID: ids[keep], LABEL: label[keep]}).reset_index(drop=True)
 
 
@@ -186,6 +248,11 @@ def _require_columns(frame: pd.DataFrame, columns: tuple[str, str], what: str) -
         )
 
 
-def _normalized_labels(labels: pd.Series) -> pd.Series:
-    """Labels as the pipeline compares them: case and surrounding spaces ignored."""
-    return labels.astype("string").str.strip().str.lower()
+def normalized_labels(labels: pd.Series) -> pd.Series:
+    """Labels as the pipeline compares them: case and surrounding spaces ignored, 4.0 as 4.
+
+    The column at a time of ``settings.label_key``, which compares the keys of ``label_map``.
+    """
+    return (
+        labels.astype("string").str.strip().str.lower().str.replace(LABEL_NUMBER, r"\1", regex=True)
+    )

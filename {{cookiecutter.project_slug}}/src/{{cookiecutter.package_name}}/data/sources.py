@@ -9,7 +9,9 @@
   pipeline never creates them: ``<slug> warehouse init`` does, on request.
 
 Every source answers the same questions: the training data, the day's batch
-(or None while it has not arrived), and the labels that have arrived so far.
+(or None while it has not arrived), and the labels that have arrived so far,
+in the pipeline's own columns. The ``files`` and ``warehouse`` sources read a
+team's columns and label values as the settings name them (data/columns.py).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import glob
 import logging
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -26,6 +28,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.columns import Columns
 from {{ cookiecutter.package_name }}.data.readers import FORMATS, read_chunks, read_table
 from {{ cookiecutter.package_name }}.data.schema import (
     ID,
@@ -110,19 +113,24 @@ def _unchanged_while_read(
 
 @dataclass(frozen=True)
 class FeedbackFiles:
-    """True labels as files of ``id``, ``sentiment`` under one directory, in any number."""
+    """True labels as files of ids and labels under one directory, in any number."""
 
     feedback_dir: str
+    columns: Columns = field(default_factory=Columns)
 
     def read_labels(self) -> pd.DataFrame:
-        """Every label that has arrived; where two files label one id, the later file wins."""
+        """Every label that has arrived, as ``id``, ``sentiment``; the later of two files wins."""
         frames = [
-            validate_labels(read_table(path), path) for path in _data_files(self.feedback_dir)
+            validate_labels(self.columns.labels(self._read(path), path), path)
+            for path in _data_files(self.feedback_dir)
         ]
         if not frames:
             return pd.DataFrame({ID: pd.Series(dtype="string"), LABEL: pd.Series(dtype="string")})
         labels = pd.concat(frames, ignore_index=True)
         return labels.drop_duplicates(ID, keep="last").reset_index(drop=True)
+
+    def _read(self, path: str) -> pd.DataFrame:
+        return read_table(path, strings=self.columns.strings)
 
 
 @dataclass(frozen=True)
@@ -151,15 +159,20 @@ class FileSource(FeedbackFiles):
         return self.pattern
 
     def read_training(self) -> pd.DataFrame:
+        """The rows of every matching file as ``text``, ``sentiment`` (labels mapped)."""
         if not glob.has_magic(self.pattern):
-            return read_table(self.pattern)  # one file: its own error says what is wrong
+            return self._training_file(self.pattern)  # one file: its own error says what is wrong
         paths = [path for path in sorted(glob.glob(self.pattern)) if Path(path).is_file()]
         if not paths:
             raise DataValidationError(
                 f"no training file matches {self.pattern!r}: put CSV or Parquet files with "
-                f"columns {TEXT},{LABEL} there, or set the training_files setting."
+                f"columns {self.columns.text},{self.columns.label} there, or set the "
+                "training_files setting."
             )
-        return pd.concat([read_table(path) for path in paths], ignore_index=True)
+        return pd.concat([self._training_file(path) for path in paths], ignore_index=True)
+
+    def _training_file(self, path: str) -> pd.DataFrame:
+        return self.columns.labeled(self._read(path), f"{path}: training data")
 
     def batch_location(self, day) -> str:
         day = storage.as_date(day).isoformat()
@@ -207,17 +220,22 @@ class FileSource(FeedbackFiles):
         for path in files:
             origin = f"{storage.as_date(day).isoformat()}/{PurePosixPath(path).name}"
             offset = 0
-            for chunk in read_chunks(path, READ_CHUNK_ROWS):
-                if TEXT not in chunk.columns:
+            text, id_ = self.columns.text, self.columns.id
+            for chunk in read_chunks(path, READ_CHUNK_ROWS, strings=self.columns.strings):
+                if text not in chunk.columns:
                     raise DataValidationError(
-                        f"{path} has no '{TEXT}' column (columns: {list(chunk.columns)}): "
-                        f"a batch file needs '{TEXT}' and may have '{ID}'."
+                        f"{path} has no '{text}' column (columns: {list(chunk.columns)}): "
+                        f"a batch file needs '{text}' and may have '{id_}' "
+                        "(the text_column and id_column settings)."
                     )
-                if ID not in chunk.columns:
-                    ids = stable_ids(chunk.reset_index(drop=True), origin, start=offset)
-                    chunk = chunk.assign(**{ID: ids.to_numpy()})
-                offset += len(chunk)
-                yield chunk[[ID, TEXT]]
+                batch = pd.DataFrame({TEXT: chunk[text]})
+                if id_ in chunk.columns:
+                    batch.insert(0, ID, chunk[id_])
+                else:
+                    ids = stable_ids(batch.reset_index(drop=True), origin, start=offset)
+                    batch.insert(0, ID, ids.to_numpy())
+                offset += len(batch)
+                yield batch
 
 
 @dataclass(frozen=True)
@@ -231,6 +249,7 @@ class WarehouseSource:
     batch_query: str
     labels_table: str
     predictions_table: str
+    columns: Columns = field(default_factory=Columns)
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
@@ -238,26 +257,41 @@ class WarehouseSource:
     def _where(self, table: str) -> str:
         return f"{sa.make_url(self.url).render_as_string(hide_password=True)}#{table}"
 
-    def _require(self, engine: sa.Engine, *tables: str) -> None:
-        """Fail in one line when a table is missing: the pipeline never creates one itself."""
+    def _require(self, engine: sa.Engine, table: str, **columns: str) -> None:
+        """Fail in one line when a table or a column is missing: the pipeline never creates one.
+
+        ``columns`` maps each column setting to the name it gives.
+        """
         inspector = sa.inspect(engine)
-        for table in tables:
-            schema, _, name = table.rpartition(".")
-            if not inspector.has_table(name, schema=schema or None):
-                raise DataValidationError(
-                    f"table {table} does not exist in {self._where(table).split('#')[0]}: "
-                    "create it (`warehouse init` creates every table the pipeline uses)."
-                )
+        schema, _, name = table.rpartition(".")
+        if not inspector.has_table(name, schema=schema or None):
+            raise DataValidationError(
+                f"table {table} does not exist in {self._where(table).split('#')[0]}: "
+                "create it (`warehouse init` creates every table the pipeline uses)."
+            )
+        if not columns:
+            return
+        present = {column["name"] for column in inspector.get_columns(name, schema=schema or None)}
+        missing = {setting: column for setting, column in columns.items() if column not in present}
+        if missing:
+            raise DataValidationError(
+                f"table {table} has no column "
+                + ", ".join(f"{column} ({setting})" for setting, column in missing.items())
+                + f" (columns: {', '.join(sorted(present))}): set the setting to the name it uses."
+            )
 
     def training_location(self) -> str:
         return self._where(self.training_table)
 
     def read_training(self) -> pd.DataFrame:
+        """The training table as ``text``, ``sentiment`` (labels mapped)."""
         engine = self.engine()
-        self._require(engine, self.training_table)
-        query = sa.text(f"SELECT {TEXT}, {LABEL} FROM {self.training_table}")
+        text, label = self.columns.text, self.columns.label
+        self._require(engine, self.training_table, text_column=text, label_column=label)
+        query = sa.text(f"SELECT {text}, {label} FROM {self.training_table}")
         with engine.connect() as connection:
-            return pd.read_sql_query(query, connection, dtype={TEXT: "string", LABEL: "string"})
+            rows = pd.read_sql_query(query, connection, dtype={text: "string", label: "string"})
+        return self.columns.labeled(rows, self._where(self.training_table))
 
     def batch_location(self, day) -> str:
         return self._where("batch_query" if self.batch_query else self.batch_table)
@@ -267,7 +301,7 @@ class WarehouseSource:
             return self.batch_query
         column = self.timestamp_column
         return (
-            f"SELECT {ID}, {TEXT} FROM {self.batch_table} "
+            f"SELECT {self.columns.id}, {self.columns.text} FROM {self.batch_table} "
             f"WHERE {column} >= :start AND {column} < :end"
         )
 
@@ -275,7 +309,9 @@ class WarehouseSource:
         """The rows of the window as chunks of ``id``, ``text``; None while it has none."""
         engine = self.engine()
         if not self.batch_query:
-            self._require(engine, self.batch_table)
+            self._require(
+                engine, self.batch_table, id_column=self.columns.id, text_column=self.columns.text
+            )
         window = {"start": _naive(start), "end": _naive(end)}
         # One row says the batch has arrived: a COUNT would scan it.
         first_row = sa.text(f"SELECT 1 FROM ({self._batch_sql()}) AS batch LIMIT 1")
@@ -285,29 +321,42 @@ class WarehouseSource:
         return self._chunks(engine, window)
 
     def _chunks(self, engine: sa.Engine, window: dict) -> Iterator[pd.DataFrame]:
-        query = sa.text(f"SELECT * FROM ({self._batch_sql()}) AS batch ORDER BY {ID}")
+        id_, text = self.columns.id, self.columns.text
+        query = sa.text(f"SELECT * FROM ({self._batch_sql()}) AS batch ORDER BY {id_}")
         # A server-side cursor: the database sends rows as the chunks are read.
         with engine.connect().execution_options(stream_results=True) as connection:
             for chunk in pd.read_sql_query(
                 query, connection, params=window, chunksize=READ_CHUNK_ROWS
             ):
-                yield chunk[[ID, TEXT]].astype({ID: "string"})
+                if id_ not in chunk.columns or text not in chunk.columns:
+                    raise DataValidationError(
+                        f"the batch from {self.batch_location(None)} has columns "
+                        f"{list(chunk.columns)}: it needs '{id_}' (id_column) and "
+                        f"'{text}' (text_column)."
+                    )
+                batch = pd.DataFrame({ID: chunk[id_], TEXT: chunk[text]})
+                yield batch.astype({ID: "string"})
 
     def read_labels(self) -> pd.DataFrame:
+        """The labels table as ``id``, ``sentiment`` (labels mapped, unknown ones skipped)."""
         engine = self.engine()
-        self._require(engine, self.labels_table)
-        query = sa.text(f"SELECT {ID}, {LABEL} FROM {self.labels_table}")
+        id_, label = self.columns.id, self.columns.label
+        self._require(engine, self.labels_table, id_column=id_, label_column=label)
+        query = sa.text(f"SELECT {id_}, {label} FROM {self.labels_table}")
         with engine.connect() as connection:
-            labels = pd.read_sql_query(query, connection, dtype={ID: "string", LABEL: "string"})
-        return validate_labels(labels, self._where(self.labels_table)).drop_duplicates(
-            ID, keep="last"
-        )
+            rows = pd.read_sql_query(query, connection, dtype={id_: "string", label: "string"})
+        where = self._where(self.labels_table)
+        labels = validate_labels(self.columns.labels(rows, where), where)
+        return labels.drop_duplicates(ID, keep="last")
 
     def predictions_location(self) -> str:
         return self._where(self.predictions_table)
 
     def write_predictions(self, day, predictions: pd.DataFrame) -> int:
-        """Replace the predictions of ``day`` in the output table, in one transaction."""
+        """Replace the predictions of ``day`` in the output table, in one transaction.
+
+        ``predictions`` carries its ids under the team's ``id_column`` already.
+        """
         day = storage.as_date(day).isoformat()
         engine = self.engine()
         self._require(engine, self.predictions_table)
@@ -340,22 +389,23 @@ class WarehouseSource:
             schema, _, name = qualified.rpartition(".")
             return sa.Table(name, metadata, *columns, schema=schema or None)
 
-        table(self.training_table, sa.Column(TEXT, sa.Text), sa.Column(LABEL, sa.String(32)))
+        text, label, id_ = self.columns.text, self.columns.label, self.columns.id
+        table(self.training_table, sa.Column(text, sa.Text), sa.Column(label, sa.String(32)))
         if not self.batch_query:
             table(
                 self.batch_table,
-                sa.Column(ID, sa.String(128), primary_key=True),
-                sa.Column(TEXT, sa.Text),
+                sa.Column(id_, sa.String(128), primary_key=True),
+                sa.Column(text, sa.Text),
                 sa.Column(self.timestamp_column, sa.DateTime, index=True, nullable=False),
             )
         table(
             self.labels_table,
-            sa.Column(ID, sa.String(128), primary_key=True),
-            sa.Column(LABEL, sa.String(32), nullable=False),
+            sa.Column(id_, sa.String(128), primary_key=True),
+            sa.Column(label, sa.String(32), nullable=False),
         )
         table(
             self.predictions_table,
-            sa.Column(ID, sa.String(128), nullable=False),
+            sa.Column(id_, sa.String(128), nullable=False),
             sa.Column("prediction", sa.String(32), nullable=False),
             sa.Column("confidence", sa.Float, nullable=False),
             sa.Column("model_version", sa.String(32), nullable=False),
@@ -371,7 +421,9 @@ class WarehouseSource:
                     sa.text(f"SELECT COUNT(*) FROM {self.training_table}")
                 ).scalar()
                 if rows == 0:
-                    sample = read_table(bundled_dataset_path())[[TEXT, LABEL]]
+                    sample = read_table(bundled_dataset_path())[[TEXT, LABEL]].rename(
+                        columns={TEXT: text, LABEL: label}
+                    )
                     schema, _, name = self.training_table.rpartition(".")
                     sample.to_sql(
                         name, connection, schema=schema or None, if_exists="append", index=False
@@ -401,6 +453,7 @@ def source_for(settings: Settings) -> Source:
     if data.data_source == "files":
         return FileSource(
             feedback_dir=data.feedback_dir,
+            columns=Columns.of(settings),
             pattern=data.training_files,
             incoming_dir=data.incoming_dir,
             settle_seconds=data.batch_settle_seconds,
@@ -414,14 +467,20 @@ def source_for(settings: Settings) -> Source:
             batch_query=data.batch_query,
             labels_table=data.labels_table,
             predictions_table=data.predictions_table,
+            columns=Columns.of(settings),
         )
+    # The demo writes and reads its own invented files, in the pipeline's columns.
     return DemoSource(feedback_dir=data.feedback_dir)
 
 
 def training_source(settings: Settings, training_path: Path | str | None = None):
     """Where training data is read: ``training_path`` if given, else the configured source."""
     if training_path is not None:
-        return FileSource(feedback_dir=settings.data.feedback_dir, pattern=str(training_path))
+        return FileSource(
+            feedback_dir=settings.data.feedback_dir,
+            columns=Columns.of(settings),
+            pattern=str(training_path),
+        )
     return source_for(settings)
 
 

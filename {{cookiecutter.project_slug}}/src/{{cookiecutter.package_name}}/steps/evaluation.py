@@ -9,8 +9,8 @@ from typing import Any
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.readers import read_table
-from {{ cookiecutter.package_name }}.data.schema import validate_labeled
+from {{ cookiecutter.package_name }}.data.schema import refuse_unknown_labels, validate_labeled
+from {{ cookiecutter.package_name }}.data.sources import training_source
 from {{ cookiecutter.package_name }}.errors import DataValidationError, UsageError
 from {{ cookiecutter.package_name }}.model.evaluation import evaluation_report
 from {{ cookiecutter.package_name }}.monitoring.model_report import render_evaluation_html
@@ -63,7 +63,8 @@ def _resolve_version(settings: Settings, version: str | None, alias: str | None)
 def _labeled_rows(settings: Settings, data: Path | None) -> tuple[pd.DataFrame, str]:
     if data is not None:
         try:
-            return validate_labeled(read_table(data), min_rows=1).valid, data.name
+            rows = validate_labeled(training_source(settings, data).read_training(), min_rows=1)
+            return refuse_unknown_labels(rows, str(data)).valid, data.name
         except DataValidationError as error:
             message = str(error)
             raise DataValidationError(

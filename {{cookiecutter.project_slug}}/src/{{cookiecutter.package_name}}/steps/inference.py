@@ -25,6 +25,7 @@ import pandas as pd
 import pyarrow as pa
 
 from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.columns import Columns
 from {{ cookiecutter.package_name }}.data.digest import BatchDigest
 from {{ cookiecutter.package_name }}.data.readers import read_chunks, table_format
 from {{ cookiecutter.package_name }}.data.schema import TEXT
@@ -281,6 +282,8 @@ def predict_file(settings: Settings, path: Path, output: Path | None = None) -> 
     The output has the input's columns plus ``prediction``, ``confidence``
     and ``model_version``, in the format its name says (default: the input's,
     next to it). Rows without text go to ``<output>.rejects.<ext>`` with the reason.
+    The texts are the ``text_column`` setting's column; its name and every
+    other column's come out as they went in.
     """
     output = output or default_output(path)
     kinds = table_format(path), table_format(output)
@@ -289,18 +292,23 @@ def predict_file(settings: Settings, path: Path, output: Path | None = None) -> 
 
     champion = registry.load_champion(settings)
     labels = pa.array([str(label) for label in champion.model.classes_])
-    chunks = _with_text(read_chunks(path, settings.data.inference_chunk_rows), path)
+    columns = Columns.of(settings)
+    # The team's text column is scored as ``text``; a column of theirs named
+    # ``text`` meanwhile has the team's name, and both go back on the way out.
+    swap = {columns.text: TEXT, TEXT: columns.text} if columns.text != TEXT else {}
+    read = read_chunks(path, settings.data.inference_chunk_rows, strings=columns.strings)
+    chunks = _with_text(read, path, columns.text, swap)
     scored = 0
     with (
         storage.table_stream(rejects_path, kinds[1]) as write_rejects,
         storage.table_stream(output, kinds[1]) as write,
     ):
-        rejected = _Counter(write_rejects)
+        rejected = _Counter(write_rejects, swap)
         for chunk, scores in score_chunks(
             champion.model, validated(chunks, rejected), inference_workers(settings)
         ):
             table = with_predictions(chunk, scores, labels, champion.version)
-            write(table.to_pandas())
+            write(_renamed(table.to_pandas(), swap))
             scored += len(chunk)
     if not scored:
         output.unlink(missing_ok=True)
@@ -317,23 +325,33 @@ def predict_file(settings: Settings, path: Path, output: Path | None = None) -> 
     }
 
 
-def _with_text(chunks: Iterable[pd.DataFrame], path: Path) -> Iterator[pd.DataFrame]:
+def _with_text(
+    chunks: Iterable[pd.DataFrame], path: Path, text: str, swap: dict[str, str]
+) -> Iterator[pd.DataFrame]:
     for chunk in chunks:
-        if TEXT not in chunk.columns:
+        if text not in chunk.columns:
             raise DataValidationError(
-                f"{path} has no '{TEXT}' column (columns: {list(chunk.columns)}): "
-                f"name the column of texts to score '{TEXT}'."
+                f"{path} has no '{text}' column (columns: {list(chunk.columns)}): "
+                f"name the column of texts to score '{text}'."
             )
-        yield chunk
+        yield _renamed(chunk, swap)
+
+
+def _renamed(frame: pd.DataFrame, swap: dict[str, str]) -> pd.DataFrame:
+    return frame.rename(columns=swap) if swap else frame
 
 
 class _Counter:
-    """A writer that counts the rows it is given, like ``storage.ParquetStream``."""
+    """A writer that counts the rows it is given, like ``storage.ParquetStream``.
 
-    def __init__(self, write) -> None:
+    ``swap`` gives the columns their names in the input back.
+    """
+
+    def __init__(self, write, swap: dict[str, str]) -> None:
         self._write = write
+        self._swap = swap
         self.rows = 0
 
     def write(self, frame: pd.DataFrame) -> None:
-        self._write(frame)
+        self._write(_renamed(frame, self._swap))
         self.rows += len(frame)

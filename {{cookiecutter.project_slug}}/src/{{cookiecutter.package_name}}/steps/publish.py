@@ -2,7 +2,8 @@
 
 ``warehouse``: the output table, the date's rows replaced in one transaction.
 ``files``: ``<outgoing_dir>/ds=D/predictions.parquet``, replaced whole.
-Both carry ``id``, ``prediction``, ``confidence``, ``model_version``,
+Both carry the id (under the ``id_column`` setting's name, ``id`` by
+default), ``prediction``, ``confidence``, ``model_version``,
 ``logical_date`` and ``run_id`` (the MLflow batch-inference run).
 """
 
@@ -36,7 +37,9 @@ def published_predictions(settings: Settings, day: date | str, run_id: str) -> p
 def publish_predictions(settings: Settings, day: date | str, *, run_id: str) -> dict:
     """Write the day's predictions to the source's output; a rerun replaces them."""
     source = source_for(settings)
-    predictions = published_predictions(settings, day, run_id)
+    predictions = published_predictions(settings, day, run_id).rename(
+        columns={ID: settings.data.id_column}
+    )
     if isinstance(source, WarehouseSource):
         rows = source.write_predictions(day, predictions)
         location = source.predictions_location()

@@ -28,7 +28,12 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score, train_test_split
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, validate_labeled
+from {{ cookiecutter.package_name }}.data.schema import (
+    LABEL,
+    TEXT,
+    refuse_unknown_labels,
+    validate_labeled,
+)
 from {{ cookiecutter.package_name }}.data.sources import read_feedback, training_source
 from {{ cookiecutter.package_name }}.errors import DataValidationError, LabelsDisagreeError
 from {{ cookiecutter.package_name }}.model.estimators import skops_trusted_types
@@ -113,10 +118,19 @@ def extract(
     }
 
 
-def validate(settings: Settings, day: date | str, *, source: str | None = None) -> dict:
+def validate(
+    settings: Settings,
+    day: date | str,
+    *,
+    source: str | None = None,
+    refuse_unknown: bool = False,
+) -> dict:
     """Keep the usable rows, set the others aside with their reason, fail if too few remain.
 
     ``source`` (where extract read the rows) starts the message when it fails.
+    With ``refuse_unknown`` (``train`` and the training DAG), a row whose label
+    is no label name, even after ``label_map``, fails it in one line instead
+    of being set aside: nothing a team labelled is dropped without a word.
     """
     partition = _partition(settings, day)
     try:
@@ -124,6 +138,8 @@ def validate(settings: Settings, day: date | str, *, source: str | None = None) 
             pd.read_parquet(partition / storage.TRAINING_RAW_FILE),
             min_rows=settings.model.min_training_rows,
         )
+        if refuse_unknown:
+            refuse_unknown_labels(result, "training data")
     except DataValidationError as error:
         if source is None:
             raise
@@ -140,6 +156,7 @@ def validate(settings: Settings, day: date | str, *, source: str | None = None) 
         "rows": len(result.valid),
         "rejected_rows": len(result.rejected),
         "rejected_by_reason": result.rejected["reason"].value_counts().to_dict(),
+        "unknown_labels": result.unknown_labels(),
         "digest": dataset_digest(result.valid),
     }
 
@@ -447,7 +464,7 @@ def run_training(
 ) -> dict:
     """All steps in one process, with the same gate as the training DAG."""
     extracted = extract(settings, day, training_path=training_path, with_feedback=with_feedback)
-    validated = validate(settings, day, source=extracted["source"])
+    validated = validate(settings, day, source=extracted["source"], refuse_unknown=True)
     trained = train_challenger(settings, day, source=extracted["source"], tags=tags)
     evaluation = evaluate(settings, day, trained["model_version"])
     decision = decide(settings, day, evaluation, actor=getpass.getuser())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +28,12 @@ from sklearn.model_selection import (
 )
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, validate_labeled
+from {{ cookiecutter.package_name }}.data.schema import (
+    LABEL,
+    TEXT,
+    refuse_unknown_labels,
+    validate_labeled,
+)
 from {{ cookiecutter.package_name }}.data.sources import read_feedback, training_source
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.model.estimators import hyperparameters, search_space
@@ -93,7 +99,8 @@ def _training_rows(settings: Settings, data: Path | None):
         if feedback is not None and len(feedback):
             frame = pd.concat([frame, feedback], ignore_index=True)
     try:
-        valid = validate_labeled(frame, min_rows=settings.model.min_training_rows).valid
+        validated = validate_labeled(frame, min_rows=settings.model.min_training_rows)
+        valid = refuse_unknown_labels(validated, "training data").valid
     except DataValidationError as error:
         raise DataValidationError(f"{source.training_location()}: {error}") from None
     train_rows, _ = train_test_split(
@@ -103,12 +110,27 @@ def _training_rows(settings: Settings, data: Path | None):
 
 
 def write_tuned_settings(path: Path, values: dict, comment: str) -> Path:
-    """The ``[settings]`` table the settings module reads, with a comment on where it came from."""
+    """The ``[settings]`` table the settings module reads, with a comment on where it came from.
+
+    Settings the file already holds and ``values`` does not name (a team's
+    columns and ``label_map``, say) stay as they were.
+    """
+    path = Path(path)
+    try:
+        kept = tomllib.loads(path.read_text(encoding="utf-8")).get("settings", {})
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        kept = {}
+    merged = {**kept, **values}
     lines = [f"# {line}" for line in comment.splitlines()]
     lines += ["[settings]"]
-    for key, value in values.items():
-        lines.append(f"{key} = {json.dumps(value)}")
-    return storage.write_text("\n".join(lines) + "\n", Path(path))
+    tables = {key: value for key, value in merged.items() if isinstance(value, dict)}
+    for key, value in merged.items():
+        if key not in tables:
+            lines.append(f"{key} = {json.dumps(value)}")
+    for key, table in tables.items():
+        lines += ["", f"[settings.{key}]"]
+        lines += [f"{json.dumps(str(name))} = {json.dumps(value)}" for name, value in table.items()]
+    return storage.write_text("\n".join(lines) + "\n", path)
 
 
 def tune(
