@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from {{ cookiecutter.package_name }}.data.schema import ID, LABEL, TEXT, normalized_labels
+from {{ cookiecutter.package_name }}.data.schema import DS, ID, LABEL, TEXT, normalized_labels
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import Settings, label_key
 
@@ -61,9 +61,10 @@ class Columns:
         return pd.DataFrame({TEXT: frame[self.text], LABEL: self.labels_of(frame[self.label])})
 
     def labels(self, frame: pd.DataFrame, where: str) -> pd.DataFrame:
-        """Rows of a label file or table as ``id``, ``sentiment``."""
+        """Rows of a label file or table as ``id``, ``sentiment`` (and ``ds`` if they have it)."""
         self._require(frame, {"id_column": self.id, "label_column": self.label}, where)
-        return pd.DataFrame({ID: frame[self.id], LABEL: self.labels_of(frame[self.label])})
+        labels = pd.DataFrame({ID: frame[self.id], LABEL: self.labels_of(frame[self.label])})
+        return labels.assign(**{DS: frame[DS]}) if DS in frame.columns else labels
 
     def _require(self, frame: pd.DataFrame, needed: dict[str, str], where: str) -> None:
         missing = [column for column in needed.values() if column not in frame.columns]

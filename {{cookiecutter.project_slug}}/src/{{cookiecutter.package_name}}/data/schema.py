@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 TEXT = "text"
 LABEL = "sentiment"
 ID = "id"
+# The logical date a label row labels, when it says: ids repeat across days.
+DS = "ds"
 # Why a row without a usable text is set aside: batch inference and `serve` both say this.
 EMPTY_TEXT = "empty text"
 UNKNOWN_LABEL = "unknown label"
@@ -235,8 +237,34 @@ def validate_labels(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
     if not known.all():
         unknown = unknown_labels(frame[LABEL][~known.to_numpy(bool)])
         log.warning("%s: skipped: %s.", origin, describe_unknown_labels(unknown, "label rows"))
-    keep = (ids.notna() & (ids != "") & known).fillna(False).to_numpy(bool)
-    return pd.DataFrame({ID: ids[keep], LABEL: label[keep]}).reset_index(drop=True)
+    day, bad_day = _label_dates(frame, origin)
+    keep = (ids.notna() & (ids != "") & known & ~bad_day).fillna(False).to_numpy(bool)
+    labels = pd.DataFrame({DS: day[keep], ID: ids[keep], LABEL: label[keep]}).drop_duplicates()
+    # One id (of one date) with two different labels in one file: neither is believed.
+    conflicting = labels.duplicated([DS, ID], keep=False)
+    if conflicting.any():
+        log.warning(
+            "%s: skipped %d ids labeled twice with different labels in this file (%d rows); "
+            "the rule: a file must give an id one label, a later file may replace it.",
+            origin,
+            labels.loc[conflicting, [DS, ID]].drop_duplicates().shape[0],
+            int(conflicting.sum()),
+        )
+    return labels[~conflicting].reset_index(drop=True)
+
+
+def _label_dates(frame: pd.DataFrame, origin: str) -> tuple[pd.Series, pd.Series]:
+    """(each label row's ``ds`` as YYYY-MM-DD, missing where it names none; rows whose is bad)."""
+    if DS not in frame.columns:
+        return pd.Series(pd.NA, index=frame.index, dtype="string"), pd.Series(False, frame.index)
+    given = frame[DS].astype("string").str.strip().replace("", pd.NA)
+    parsed = pd.to_datetime(given.str[:10], format="%Y-%m-%d", errors="coerce")
+    bad = (parsed.isna() & given.notna()).astype(bool)
+    if bad.any():
+        log.warning(
+            "%s: skipped %d label rows whose %s is not a date (YYYY-MM-DD).", origin, bad.sum(), DS
+        )
+    return parsed.dt.strftime("%Y-%m-%d").astype("string"), bad
 
 
 def _require_columns(frame: pd.DataFrame, columns: tuple[str, str], what: str) -> None:

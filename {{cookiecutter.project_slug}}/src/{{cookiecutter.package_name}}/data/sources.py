@@ -27,10 +27,11 @@ from pathlib import Path, PurePosixPath
 import pandas as pd
 import sqlalchemy as sa
 
-from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data import label_placement, storage
 from {{ cookiecutter.package_name }}.data.columns import Columns
 from {{ cookiecutter.package_name }}.data.readers import FORMATS, read_chunks, read_table
 from {{ cookiecutter.package_name }}.data.schema import (
+    DS,
     ID,
     LABEL,
     TEXT,
@@ -111,6 +112,22 @@ def _unchanged_while_read(
         )
 
 
+def _later_wins(frames: list[pd.DataFrame], where: str) -> pd.DataFrame:
+    """The labels of ``frames``, in order: where two label one id (of one date), the later wins."""
+    if not frames:
+        return pd.DataFrame({ID: pd.Series(dtype="string"), LABEL: pd.Series(dtype="string")})
+    labels = pd.concat(frames, ignore_index=True)
+    latest = labels.drop_duplicates([DS, ID], keep="last")
+    earlier = labels.drop(latest.index).drop_duplicates([DS, ID], keep="last")
+    changed = earlier.merge(latest, on=[DS, ID], suffixes=("", "_later"))
+    replaced = int((changed[LABEL] != changed[f"{LABEL}_later"]).sum())
+    if replaced:
+        log.warning("%s: %d ids relabeled by a later file (the later file wins).", where, replaced)
+    latest = latest.reset_index(drop=True)
+    # ds only where some row names its date: the usual labels stay id, sentiment.
+    return latest if latest[DS].notna().any() else latest.drop(columns=DS)
+
+
 @dataclass(frozen=True)
 class FeedbackFiles:
     """True labels as files of ids and labels under one directory, in any number."""
@@ -119,15 +136,18 @@ class FeedbackFiles:
     columns: Columns = field(default_factory=Columns)
 
     def read_labels(self) -> pd.DataFrame:
-        """Every label that has arrived, as ``id``, ``sentiment``; the later of two files wins."""
+        """Every label that has arrived, as ``id``, ``sentiment``; a later file wins.
+
+        With ``ds`` too when some row names the date it labels (data/label_placement.py).
+        """
         frames = [
             validate_labels(self.columns.labels(self._read(path), path), path)
             for path in _data_files(self.feedback_dir)
         ]
-        if not frames:
-            return pd.DataFrame({ID: pd.Series(dtype="string"), LABEL: pd.Series(dtype="string")})
-        labels = pd.concat(frames, ignore_index=True)
-        return labels.drop_duplicates(ID, keep="last").reset_index(drop=True)
+        return _later_wins(frames, self.feedback_dir)
+
+    def labels_location(self) -> str:
+        return self.feedback_dir
 
     def _read(self, path: str) -> pd.DataFrame:
         return read_table(path, strings=self.columns.strings)
@@ -257,21 +277,25 @@ class WarehouseSource:
     def _where(self, table: str) -> str:
         return f"{sa.make_url(self.url).render_as_string(hide_password=True)}#{table}"
 
+    def _columns(self, engine: sa.Engine, table: str) -> set[str]:
+        schema, _, name = table.rpartition(".")
+        columns = sa.inspect(engine).get_columns(name, schema=schema or None)
+        return {column["name"] for column in columns}
+
     def _require(self, engine: sa.Engine, table: str, **columns: str) -> None:
         """Fail in one line when a table or a column is missing: the pipeline never creates one.
 
         ``columns`` maps each column setting to the name it gives.
         """
-        inspector = sa.inspect(engine)
         schema, _, name = table.rpartition(".")
-        if not inspector.has_table(name, schema=schema or None):
+        if not sa.inspect(engine).has_table(name, schema=schema or None):
             raise DataValidationError(
                 f"table {table} does not exist in {self._where(table).split('#')[0]}: "
                 "create it (`warehouse init` creates every table the pipeline uses)."
             )
         if not columns:
             return
-        present = {column["name"] for column in inspector.get_columns(name, schema=schema or None)}
+        present = self._columns(engine, table)
         missing = {setting: column for setting, column in columns.items() if column not in present}
         if missing:
             raise DataValidationError(
@@ -342,12 +366,17 @@ class WarehouseSource:
         engine = self.engine()
         id_, label = self.columns.id, self.columns.label
         self._require(engine, self.labels_table, id_column=id_, label_column=label)
-        query = sa.text(f"SELECT {id_}, {label} FROM {self.labels_table}")
+        # A ds column, where the table has one, says which day's batch a label is for.
+        dated = DS in self._columns(engine, self.labels_table)
+        selected = [id_, label, DS] if dated else [id_, label]
+        query = sa.text(f"SELECT {', '.join(selected)} FROM {self.labels_table}")
         with engine.connect() as connection:
-            rows = pd.read_sql_query(query, connection, dtype={id_: "string", label: "string"})
+            rows = pd.read_sql_query(query, connection, dtype=dict.fromkeys(selected, "string"))
         where = self._where(self.labels_table)
-        labels = validate_labels(self.columns.labels(rows, where), where)
-        return labels.drop_duplicates(ID, keep="last")
+        return _later_wins([validate_labels(self.columns.labels(rows, where), where)], where)
+
+    def labels_location(self) -> str:
+        return self._where(self.labels_table)
 
     def predictions_location(self) -> str:
         return self._where(self.predictions_table)
@@ -484,19 +513,29 @@ def training_source(settings: Settings, training_path: Path | str | None = None)
     return source_for(settings)
 
 
+def placed_labels(settings: Settings) -> pd.DataFrame:
+    """The arrived labels as ``ds``, ``id``, ``sentiment``, each on the one scored row it labels.
+
+    The labels it cannot place are counted in one warning line (data/label_placement.py).
+    """
+    labels = source_for(settings).read_labels()
+    scored = label_placement.scored_rows(settings.data.data_dir, labels[ID])
+    placed, unused = label_placement.place(labels, scored)
+    label_placement.report_unused(unused, source_for(settings).labels_location())
+    return placed
+
+
 def read_feedback(settings: Settings) -> pd.DataFrame:
     """Scored batch rows whose true label has arrived, as labeled training rows.
 
     Joins the batch snapshots (exactly what was scored) with the source's labels.
     """
-    labels = source_for(settings).read_labels()
+    labels = placed_labels(settings)
     frames = []
-    if len(labels):
-        for partition in sorted((Path(settings.data.data_dir) / storage.BATCHES).glob("ds=*")):
-            snapshot = partition / storage.BATCH_FILE
-            if storage.partition_day(partition) and snapshot.is_file():
-                batch = pd.read_parquet(snapshot, columns=[ID, TEXT])
-                frames.append(batch.astype({ID: "string"}).merge(labels, on=ID)[[TEXT, LABEL]])
+    for day, day_labels in labels.groupby(DS):
+        snapshot = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
+        batch = pd.read_parquet(snapshot / storage.BATCH_FILE, columns=[ID, TEXT])
+        frames.append(batch.astype({ID: "string"}).merge(day_labels, on=ID)[[TEXT, LABEL]])
     if not frames:
         return pd.DataFrame({TEXT: pd.Series(dtype="string"), LABEL: pd.Series(dtype="string")})
     return pd.concat(frames, ignore_index=True)

@@ -19,8 +19,8 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.schema import ID, LABEL
-from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.data.schema import DS, ID, LABEL
+from {{ cookiecutter.package_name }}.data.sources import placed_labels
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring.alerts import requests_retraining
 from {{ cookiecutter.package_name }}.monitoring.delivery import deliver, webhook_url
@@ -35,9 +35,10 @@ log = logging.getLogger(__name__)
 def ground_truth(settings: Settings, day: date, labels: pd.DataFrame) -> dict[str, float] | None:
     """Accuracy and F1 of the day's predictions, once enough of them have true labels.
 
-    ``labels`` are every label that has arrived (any date, any file): they
-    are joined to the day's predictions by id, however late they came.
+    ``labels`` are every label that has arrived, placed on the scored row it
+    labels (data/label_placement.py): the day's are joined by id, however late.
     """
+    labels = labels.loc[labels[DS] == day.isoformat(), [ID, LABEL]]
     partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
     predictions = None if labels.empty else storage.read_parts(partition, [ID, "prediction"])
     if predictions is None:
@@ -68,7 +69,7 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
     logged on that day's batch-inference run.
     """
     client = connect(settings)
-    labels = source_for(settings).read_labels()
+    labels = placed_labels(settings)
     history = []
     for offset in range(settings.monitoring.monitoring_window_days - 1, -1, -1):
         logical_date = day - timedelta(days=offset)
