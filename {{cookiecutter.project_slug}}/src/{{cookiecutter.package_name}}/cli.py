@@ -350,11 +350,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from {{ cookiecutter.package_name }}.serving.app import create_app
+    from {{ cookiecutter.package_name }}.serving.protocol import raise_open_files_limit, uvicorn_options
 
+    settings = load_settings()
+    warning = raise_open_files_limit(settings.serving.serve_max_connections)
+    if warning:
+        print(warning, file=sys.stderr, flush=True)
     # uvicorn configures only its own loggers: the champion refresh's lines need this.
     logging.basicConfig(level=logging.INFO, format="%(levelname)s:     %(message)s")
-    app = create_app(load_settings(), refresh_seconds=args.refresh_seconds)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    app = create_app(settings, refresh_seconds=args.refresh_seconds)
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        **uvicorn_options(settings.serving),
+    )
     return 0
 
 
