@@ -75,6 +75,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "serve_max_connections": (1, 1_000_000),
     # At least one body of the largest size /predict takes (16 MiB).
     "serve_inflight_body_mib": (16, 1_048_576),
+    "serve_inflight_wait_seconds": (0, 3600),
 }
 
 
@@ -223,9 +224,12 @@ class ServingSettings:
     # Open connections past this get 503 with Retry-After once their headers
     # arrive; `serve` raises the open-files limit to fit them when it can.
     serve_max_connections: int = 4096
-    # Bytes of request bodies held at once, across all requests: a body that
-    # would take the total past this gets 503 with Retry-After.
+    # Bytes of request bodies held at once, across all requests (by their
+    # Content-Length, from headers to answer). A body that would take the
+    # total past this waits, unread, for up to the second figure, then gets
+    # 503 with Retry-After.
     serve_inflight_body_mib: int = 64
+    serve_inflight_wait_seconds: float = 10.0
 
 
 GROUPS = {

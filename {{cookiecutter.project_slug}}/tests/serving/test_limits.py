@@ -68,7 +68,9 @@ def test_a_body_that_trickles_is_answered_408_and_closed(champion_store, serve):
 
 
 def test_a_body_over_the_in_flight_cap_gets_503_with_retry_after(champion_store, serve):
-    base = serve(champion_store.with_overrides(serve_inflight_body_mib=16))
+    base = serve(
+        champion_store.with_overrides(serve_inflight_body_mib=16, serve_inflight_wait_seconds=0.5)
+    )
     size = 10 * 2**20
     head = (
         b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"

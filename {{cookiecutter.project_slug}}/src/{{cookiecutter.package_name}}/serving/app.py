@@ -76,7 +76,11 @@ def create_app(
     # The last added runs first: errors of the size limit are caught too.
     serving = settings.serving
     app.add_middleware(BodyDeadline, seconds=serving.serve_body_timeout_seconds)
-    app.add_middleware(InflightBodies, max_bytes=serving.serve_inflight_body_mib * 2**20)
+    app.add_middleware(
+        InflightBodies,
+        max_bytes=serving.serve_inflight_body_mib * 2**20,
+        wait_seconds=serving.serve_inflight_wait_seconds,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(UnexpectedErrors)
 

@@ -66,11 +66,11 @@ class _BodyTooLarge(Exception):
     pass
 
 
-async def _discard_body(scope: Scope, receive: Receive) -> None:
-    """Read and drop what is left of the body, for at most DISCARD_SECONDS."""
+async def _discard_body(scope: Scope, receive: Receive, seconds: float = DISCARD_SECONDS) -> None:
+    """Read and drop what is left of the body, for at most ``seconds``."""
     if dict(scope["headers"]).get(b"expect", b"").lower() == b"100-continue":
         return  # the client waits for a go-ahead before sending: asking for more invites it
-    with anyio.move_on_after(DISCARD_SECONDS):
+    with anyio.move_on_after(seconds):
         while True:
             message = await receive()
             if message["type"] != "http.request" or not message.get("more_body", False):
@@ -149,19 +149,37 @@ class InflightBodies:
     used back to the system once it is answered (``release_memory``).
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, wait_seconds: float = 0.0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.wait_seconds = wait_seconds
         self.held = 0
-        self._releasing = False
+        self._releasing = self._release_wanted = False
+        self._freed: anyio.Condition | None = None
+
+    async def _room_for(self, size: int) -> bool:
+        """Whether ``size`` more bytes fit, waiting up to ``wait_seconds`` for others to end.
+
+        While it waits the body stays unread: in the kernel's buffers, not here.
+        """
+        if self.held + size <= self.max_bytes:
+            return True
+        if self._freed is None:
+            self._freed = anyio.Condition()
+        with anyio.move_on_after(self.wait_seconds):
+            async with self._freed:
+                while self.held + size > self.max_bytes:
+                    await self._freed.wait()
+        return self.held + size <= self.max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         reserved = _declared_length(scope)
-        if self.held + reserved > self.max_bytes:
-            await _discard_body(scope, receive)
+        if not await self._room_for(reserved):
+            # Read to the end, so that a client sending it all before reading sees the 503.
+            await _discard_body(scope, receive, REFUSED_DISCARD_SECONDS)
             await self._refuse(send)
             return
         self.held += reserved
@@ -188,12 +206,24 @@ class InflightBodies:
                 await self._refuse(send)
         finally:
             self.held -= reserved
-        if reserved >= LARGE_BODY_BYTES and not self._releasing:
-            self._releasing = True
-            try:
+            if self._freed is not None and reserved:
+                async with self._freed:
+                    self._freed.notify_all()
+        if reserved >= LARGE_BODY_BYTES:
+            await self._release()
+
+    async def _release(self) -> None:
+        """``release_memory`` in a thread, once more if another large request ended meanwhile."""
+        self._release_wanted = True
+        if self._releasing:
+            return
+        self._releasing = True
+        try:
+            while self._release_wanted:
+                self._release_wanted = False
                 await anyio.to_thread.run_sync(release_memory)
-            finally:
-                self._releasing = False
+        finally:
+            self._releasing = False
 
     async def _refuse(self, send: Send) -> None:
         limit = f"{self.max_bytes / 2**20:g} MiB"
@@ -206,6 +236,10 @@ class InflightBodies:
         )
 
 
+# How long a body refused for want of room is read and thrown away before the
+# 503; while the scoring threads hold the GIL the loop reads slowly, and 2 s
+# cut 15 MB uploads short (the client met a reset connection, not the answer).
+REFUSED_DISCARD_SECONDS = 15.0
 # A body this large leaves buffers behind worth handing back to the system.
 LARGE_BODY_BYTES = 1024 * 1024
 
