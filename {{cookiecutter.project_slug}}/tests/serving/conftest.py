@@ -40,7 +40,7 @@ def wait_until_listening(port: int, seconds: float, process: subprocess.Popen | 
 
 
 def run_server(app, port: int, serving=None) -> tuple[uvicorn.Server, threading.Thread]:
-    """uvicorn in a thread, with the limits of ``serving`` (a ServingSettings) as `serve` sets them."""
+    """uvicorn in a thread, with the limits of ``serving`` (ServingSettings) as `serve` sets."""
     options = {} if serving is None else uvicorn_options(serving)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
     server = uvicorn.Server(config)

@@ -20,7 +20,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from {{ cookiecutter.package_name }}.serving.middleware import RETRY_AFTER_SECONDS, send_json
+from {{ cookiecutter.package_name }}.serving.middleware import send_json
 from {{ cookiecutter.package_name }}.settings import ServingSettings
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,9 @@ def guarded_protocol(header_seconds: float, max_connections: int) -> type[HttpTo
             over = len(self.connections) > max_connections
             self.app = _too_many_connections if over else self.config.loaded_app
             if over:
-                log.warning("%d connections open, more than %d: 503", len(self.connections), max_connections)
+                log.warning(
+                    "%d connections open, more than %d: 503", len(self.connections), max_connections
+                )
             super().on_headers_complete()
 
         def connection_lost(self, exc: Exception | None) -> None:
