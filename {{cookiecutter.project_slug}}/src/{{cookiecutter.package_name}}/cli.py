@@ -623,9 +623,7 @@ def _add_registry(commands: _Commands) -> None:
     promote.add_argument(
         "--reason", type=_reason, required=True, help="why, recorded on the version"
     )
-    promote.add_argument(
-        "--force", action="store_true", help="promote a version the gate refused"
-    )
+    promote.add_argument("--force", action="store_true", help="promote a version the gate refused")
     rollback = actions.add_parser("rollback", help="give the alias back to the previous champion")
     rollback.set_defaults(handler=cmd_model_rollback)
     rollback.add_argument(
