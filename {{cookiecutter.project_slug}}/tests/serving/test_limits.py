@@ -53,6 +53,20 @@ def test_half_a_header_is_answered_408_and_closed_after_the_timeout(champion_sto
     assert call(f"{base}/predict", texts_body(TEXTS))[0] == 200
 
 
+def test_headers_over_64_kib_are_answered_431_and_closed(champion_store, serve):
+    base = serve(champion_store)
+    with socket.create_connection(("127.0.0.1", _port(base))) as flood:
+        flood.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-Flood: 1\r\n" * 7000)
+        answer, took = _read_until_closed(flood, 10)
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert took < 3
+    # Headers just under the cap are served.
+    with socket.create_connection(("127.0.0.1", _port(base))) as large:
+        large.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n" + b"X-Many: 1\r\n" * 4000 + b"\r\n")
+        large.settimeout(10)
+        assert large.recv(65536).startswith(b"HTTP/1.1 200")
+
+
 def test_a_body_that_trickles_is_answered_408_and_closed(champion_store, serve):
     base = serve(champion_store.with_overrides(serve_body_timeout_seconds=0.5))
     with socket.create_connection(("127.0.0.1", _port(base))) as slow:

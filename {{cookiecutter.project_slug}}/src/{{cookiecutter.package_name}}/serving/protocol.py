@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocol with a deadline for headers and a cap on connections.
+"""uvicorn's HTTP protocol with a deadline and a size cap for headers, and a cap on connections.
 
 uvicorn times out only an idle keep-alive connection: a client that sends a
 header line a second keeps its connection, and a file descriptor, for ever
@@ -30,6 +30,14 @@ _REQUEST_TIMEOUT = (
     b"content-length: %d\r\nconnection: close\r\n\r\n%s"
 )
 _TIMEOUT_BODY = b'{"error": "the request headers did not arrive in time"}'
+# uvicorn's h11 limit (h11_max_incomplete_event_size) does not apply to httptools,
+# which keeps header lines as long as they come: 64 KiB is four times h11's default.
+MAX_HEADER_BYTES = 64 * 1024
+_TOO_LARGE_BODY = b'{"error": "the request headers are over 64 KiB"}'
+_HEADERS_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-type: application/json\r\n"
+    b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(_TOO_LARGE_BODY), _TOO_LARGE_BODY)
+)
 
 
 async def _too_many_connections(scope: Any, receive: Any, send: Any) -> None:
@@ -47,6 +55,7 @@ def guarded_protocol(header_seconds: float, max_connections: int) -> type[HttpTo
 
     class GuardedProtocol(HttpToolsProtocol):
         _header_timer: asyncio.TimerHandle | None = None
+        _header_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -57,6 +66,14 @@ def guarded_protocol(header_seconds: float, max_connections: int) -> type[HttpTo
             if self._header_timer is None and (self.cycle is None or self.cycle.response_complete):
                 self._arm()
             super().data_received(data)
+            if self._header_timer is None:
+                return
+            # Still in the headers: httptools keeps every line, so their size is capped too.
+            self._header_bytes += len(data)
+            if self._header_bytes > MAX_HEADER_BYTES and not self.transport.is_closing():
+                self._disarm()
+                self.transport.write(_HEADERS_TOO_LARGE)
+                self.transport.close()
 
         def on_headers_complete(self) -> None:
             self._disarm()
@@ -74,6 +91,7 @@ def guarded_protocol(header_seconds: float, max_connections: int) -> type[HttpTo
             super().connection_lost(exc)
 
         def _arm(self) -> None:
+            self._header_bytes = 0
             self._header_timer = self.loop.call_later(header_seconds, self._headers_late)
 
         def _disarm(self) -> None:
