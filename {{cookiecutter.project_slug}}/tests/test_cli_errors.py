@@ -160,6 +160,7 @@ REFUSED_BEFORE_THE_STORE = [
     (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
     (["monitor"], {"DRIFT_PSI_THRESHOLD": "nan"}, r"error: .*DRIFT_PSI_THRESHOLD=nan"),
     (["predict"], {"INFERENCE_WORKERS": "4000"}, r"error: .*INFERENCE_WORKERS=4000"),
+    (["serve"], {"SERVE_INFLIGHT_BODY_MIB": "8"}, r"error: .*SERVE_INFLIGHT_BODY_MIB=8 is"),
 ]
 # Refused by what the registry holds: these need the champion's store.
 REFUSED_BY_THE_REGISTRY = [
