@@ -106,6 +106,36 @@ def test_promoting_a_version_that_does_not_exist_says_so(champion_store, capsys)
     assert "'abc' is not a model version" in capsys.readouterr().err
 
 
+def test_promoting_a_version_the_gate_refused_needs_force_and_keeps_the_gates_reason(
+    champion_store, capsys
+):
+    client = connect(champion_store)
+    name = champion_store.model.registered_model_name
+    gate = "hold-out accuracy 0.5000 < min_accuracy 0.8000"
+    registry.reject(client, champion_store, "1", reason=gate, challenger=0.5, champion=None)
+
+    assert cli.main(["model", "promote", "1", "--reason", "hotfix"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: the gate refused version 1 ({gate}): add --force")
+    assert err.count("\n") == 1
+    for blank in ("", "   "):
+        with pytest.raises(SystemExit) as exited:
+            cli.main(["model", "promote", "1", "--force", "--reason", blank])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert "--reason: the reason is empty: say why" in err and err.count("\n") == 1
+    assert client.get_model_version(name, "1").tags["promotion"] == "rejected"
+
+    assert cli.main(["model", "promote", "1", "--force", "--reason", "hotfix"]) == 0
+    assert json.loads(capsys.readouterr().out)["gate_reason"] == gate
+    tags = client.get_model_version(name, "1").tags
+    assert tags["promotion_reason"] == "manual: hotfix"
+    assert tags["gate_refused_reason"] == gate
+    # Promoted by hand, it is still a version the gate refused.
+    assert cli.main(["model", "promote", "1", "--reason", "again"]) == 2
+    assert "the gate refused version 1" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
 def test_predict_input_scores_any_file_and_writes_beside_it(
     champion_store, tmp_path, suffix, capsys

@@ -146,6 +146,8 @@ REFUSED_BEFORE_THE_STORE = [
     (["cleanup", "--retention-days", "0"], {}, r".*--retention-days: '0' is not a number"),
     (["cleanup", "--date", "2099-01-01"], {}, r"error: the cleanup date 2099-01-01 is in"),
     (["model", "promote", "abc", "--reason", "x"], {}, r".*'abc' is not a model version"),
+    (["model", "promote", "1", "--reason", " "], {}, r".*--reason: the reason is empty"),
+    (["model", "rollback", "--reason", ""], {}, r".*--reason: the reason is empty"),
     (["evaluate", "--version", "x"], {}, r".*--version: 'x' is not a model version"),
     (["evaluate", "--data", "missing.csv"], {}, r"error: missing\.csv does not exist"),
     (["tune", "--trials", "0"], {}, r".*--trials: '0' is not a whole number"),
@@ -158,6 +160,7 @@ REFUSED_BEFORE_THE_STORE = [
     (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
     (["monitor"], {"DRIFT_PSI_THRESHOLD": "nan"}, r"error: .*DRIFT_PSI_THRESHOLD=nan"),
     (["predict"], {"INFERENCE_WORKERS": "4000"}, r"error: .*INFERENCE_WORKERS=4000"),
+    (["serve"], {"SERVE_INFLIGHT_BODY_MIB": "8"}, r"error: .*SERVE_INFLIGHT_BODY_MIB=8 is"),
 ]
 # Refused by what the registry holds: these need the champion's store.
 REFUSED_BY_THE_REGISTRY = [

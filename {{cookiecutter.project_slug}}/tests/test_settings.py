@@ -140,6 +140,12 @@ BAD_VALUES = [
     ("PROFILE", "staging"),
     ("EXECUTOR", "kubernetes"),
     ("CELERY_WORKERS", "500"),
+    ("SERVE_HEADER_TIMEOUT_SECONDS", "0"),
+    ("SERVE_BODY_TIMEOUT_SECONDS", "nan"),
+    ("SERVE_KEEP_ALIVE_SECONDS", "0.5"),
+    ("SERVE_MAX_CONNECTIONS", "0"),
+    ("SERVE_INFLIGHT_BODY_MIB", "8"),
+    ("SERVE_INFLIGHT_WAIT_SECONDS", "-1"),
 ]
 # Settings that take any text: there is no wrong value to refuse.
 FREE_FORM = {

@@ -80,6 +80,13 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "webhook_timeout_seconds": (0.001, 300),
     "retry_delay_seconds": (1, 86_400),
     "celery_workers": (1, 64),
+    "serve_header_timeout_seconds": (0.1, 3600),
+    "serve_body_timeout_seconds": (0.1, 3600),
+    "serve_keep_alive_seconds": (1, 3600),
+    "serve_max_connections": (1, 1_000_000),
+    # At least one body of the largest size /predict takes (16 MiB).
+    "serve_inflight_body_mib": (16, 1_048_576),
+    "serve_inflight_wait_seconds": (0, 3600),
 }
 
 
@@ -229,11 +236,34 @@ class PlatformSettings:
     celery_workers: int = 1
 
 
+@dataclass(frozen=True)
+class ServingSettings:
+    """What `serve` grants one client, so slow or greedy ones cannot starve the rest."""
+
+    # A request's headers must all arrive within this many seconds of its
+    # first byte (or of the connection), its body within the second figure;
+    # past either the server answers 408 and closes the connection.
+    serve_header_timeout_seconds: float = 10.0
+    serve_body_timeout_seconds: float = 60.0
+    # An idle keep-alive connection is closed after this many seconds.
+    serve_keep_alive_seconds: int = 5
+    # Open connections past this get 503 with Retry-After once their headers
+    # arrive; `serve` raises the open-files limit to fit them when it can.
+    serve_max_connections: int = 4096
+    # Bytes of request bodies held at once, across all requests (by their
+    # Content-Length, from headers to answer). A body that would take the
+    # total past this waits, unread, for up to the second figure, then gets
+    # 503 with Retry-After.
+    serve_inflight_body_mib: int = 64
+    serve_inflight_wait_seconds: float = 10.0
+
+
 GROUPS = {
     "model": ModelSettings,
     "data": DataSettings,
     "monitoring": MonitoringSettings,
     "platform": PlatformSettings,
+    "serving": ServingSettings,
 }
 # Every field name is unique across the groups, so a flat name (an
 # environment variable, a DAG param) says which group it belongs to.
@@ -249,6 +279,7 @@ class Settings:
     data: DataSettings
     monitoring: MonitoringSettings
     platform: PlatformSettings
+    serving: ServingSettings = ServingSettings()
 
     @property
     def training_experiment(self) -> str:
@@ -604,6 +635,7 @@ def load_settings(**overrides: object) -> Settings:
         data=DataSettings(),
         monitoring=MonitoringSettings(),
         platform=PlatformSettings(),
+        serving=ServingSettings(),
     )
     return base.with_overrides(**{**values, **overrides})
 

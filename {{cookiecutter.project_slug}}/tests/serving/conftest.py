@@ -19,6 +19,7 @@ import pytest
 import uvicorn
 
 from {{ cookiecutter.package_name }}.serving.app import create_app
+from {{ cookiecutter.package_name }}.serving.protocol import uvicorn_options
 
 
 def free_port() -> int:
@@ -38,8 +39,10 @@ def wait_until_listening(port: int, seconds: float, process: subprocess.Popen | 
         time.sleep(0.1)
 
 
-def run_server(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+def run_server(app, port: int, serving=None) -> tuple[uvicorn.Server, threading.Thread]:
+    """uvicorn in a thread, with the limits of ``serving`` (ServingSettings) as `serve` sets."""
+    options = {} if serving is None else uvicorn_options(serving)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **options)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -58,7 +61,7 @@ def serve():
 
     def start(settings, **options) -> str:
         port = free_port()
-        servers.append(run_server(create_app(settings, **options), port))
+        servers.append(run_server(create_app(settings, **options), port, settings.serving))
         return f"http://127.0.0.1:{port}"
 
     yield start

@@ -25,7 +25,12 @@ from {{ cookiecutter.package_name }}.serving.champion import (
     ChampionRefresher,
     bounded_mlflow_requests,
 )
-from {{ cookiecutter.package_name }}.serving.middleware import BodySizeLimit, UnexpectedErrors
+from {{ cookiecutter.package_name }}.serving.middleware import (
+    BodyDeadline,
+    BodySizeLimit,
+    InflightBodies,
+    UnexpectedErrors,
+)
 from {{ cookiecutter.package_name }}.serving.payload import (
     MAX_BODY_BYTES,
     PAYLOAD_FORM,
@@ -69,6 +74,13 @@ def create_app(
 
     app = FastAPI(title=f"{PROJECT_SLUG} predictions", lifespan=lifespan)
     # The last added runs first: errors of the size limit are caught too.
+    serving = settings.serving
+    app.add_middleware(BodyDeadline, seconds=serving.serve_body_timeout_seconds)
+    app.add_middleware(
+        InflightBodies,
+        max_bytes=serving.serve_inflight_body_mib * 2**20,
+        wait_seconds=serving.serve_inflight_wait_seconds,
+    )
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(UnexpectedErrors)
 

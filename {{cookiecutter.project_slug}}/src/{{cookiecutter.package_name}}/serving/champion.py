@@ -52,6 +52,17 @@ def bounded_mlflow_requests() -> Iterator[None]:
             os.environ.pop(name, None)
 
 
+def _reopen_sqlite(uri: str) -> None:
+    """Close MLflow's pooled connections to ``uri``: they still read the file it replaced."""
+    from mlflow.store.model_registry.sqlalchemy_store import SqlAlchemyStore as RegistryStore
+    from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore as TrackingStore
+
+    for store in (RegistryStore, TrackingStore):
+        engine = getattr(store, "_engine_map", {}).get(uri)
+        if engine is not None:
+            engine.dispose()
+
+
 class ChampionRefresher:
     """Holds the champion and re-resolves the alias every ``refresh_seconds`` in a thread."""
 
@@ -62,12 +73,14 @@ class ChampionRefresher:
         self._loaded_at: float | None = None
         self._refreshed_at: float | None = None
         self._failure: str | None = "no refresh yet: the first one runs at startup"
+        self._database: tuple[int, int] | None = None  # the SQLite registry file's identity
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def refresh(self) -> None:
         """Look the alias up once and load a new version; on failure keep what is held."""
         try:
+            self._check_database()
             current = registry.champion_version(connect(self.settings), self.settings)
             if current is None:
                 raise PipelineError(
@@ -88,6 +101,29 @@ class ChampionRefresher:
         if self._failure is not None and self._refreshed_at is not None:
             log.info("champion refresh works again")
         self._failure, self._refreshed_at = None, time.monotonic()
+
+    def _check_database(self) -> None:
+        """Fail when a SQLite registry's file is gone, and reopen it when it was replaced.
+
+        MLflow's pooled connections keep reading a deleted file: without this
+        the refresh went on succeeding, and /health said ok, after the
+        registry database was deleted.
+        """
+        uri = self.settings.platform.tracking_uri
+        if not uri.startswith("sqlite:///"):
+            return
+        path = uri.removeprefix("sqlite:///").split("?", 1)[0]
+        try:
+            status = os.stat(path)
+        except OSError as error:
+            raise PipelineError(
+                f"the registry database {path} cannot be read ({error.strerror or error}): "
+                "restore it, or point MLFLOW_TRACKING_URI at the registry"
+            ) from None
+        identity = (status.st_dev, status.st_ino)
+        if self._database is not None and identity != self._database:
+            _reopen_sqlite(uri)
+        self._database = identity
 
     def _kept(self) -> str:
         held = self.champion

@@ -32,6 +32,7 @@ LINEAGE_TAGS = (
     "logical_date",
     "promotion",
     "promotion_reason",
+    "gate_refused_reason",
 )
 
 

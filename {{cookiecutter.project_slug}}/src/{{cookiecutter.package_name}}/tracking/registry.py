@@ -217,7 +217,11 @@ def promote(
     actor: str,
     record_previous: bool = True,
 ) -> None:
-    """Move the champion alias to ``version`` and record who, why and what it replaced."""
+    """Move the champion alias to ``version`` and record who, why and what it replaced.
+
+    A version the gate refused keeps the gate's reason, as ``gate_refused_reason``,
+    beside the reason it is promoted for.
+    """
     name = settings.model.registered_model_name
     previous = champion_version(client, settings)
     tags = {
@@ -226,11 +230,25 @@ def promote(
         "promoted_by": actor,
         "promoted_at": _now(),
     }
+    gate_reason = refused_by_gate(client.get_model_version(name, version))
+    if gate_reason is not None:
+        tags[GATE_REFUSED_TAG] = gate_reason
     if previous is not None and str(previous.version) != str(version) and record_previous:
         tags["previous_champion"] = str(previous.version)
     for key, value in tags.items():
         client.set_model_version_tag(name, version, key, value)
     client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
+
+
+GATE_REFUSED_TAG = "gate_refused_reason"
+
+
+def refused_by_gate(version: Any) -> str | None:
+    """The reason the gate gave for refusing ``version`` (a ModelVersion), or None if it did not."""
+    tags = version.tags or {}
+    if tags.get("promotion") == "rejected":
+        return tags.get("promotion_reason") or "no reason recorded"
+    return tags.get(GATE_REFUSED_TAG)
 
 
 def reject(
