@@ -25,7 +25,16 @@ from {{ cookiecutter.package_name }}.redaction import redact
 PROJECT_SLUG = "{{ cookiecutter.project_slug }}"
 PACKAGE_NAME = "{{ cookiecutter.package_name }}"
 ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
-LABELS = ("negative", "positive")
+# The labels the project was generated with; the `labels` setting starts as these.
+{%- set label_text = cookiecutter.labels.split(',') | map('trim') | map('lower') | join(',') %}
+DEFAULT_LABELS = tuple(
+    "{{ label_text }}".split(","),{% if label_text | length > 80 %}  # noqa: E501{% endif %}
+)
+# The demo's bundled reviews and invented batches know these two labels only.
+DEMO_LABELS = ("negative", "positive")
+# A label: a plain lowercase token (labels in data are matched case-insensitively).
+LABEL_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"
+MAX_LABELS = 20
 # The names in model/estimators.py (a test keeps the two lists equal).
 ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
 # "demo" invents batches and late labels; the others read what a team really has.
@@ -77,6 +86,9 @@ class ModelSettings:
     """What is trained, and what it must score to become the champion."""
 
     estimator: str = "{{ cookiecutter.model }}"
+    # The classes, in order (reports and pages list them so): a comma list in
+    # the environment, e.g. {{ cookiecutter.package_name.upper() }}_LABELS=negative,neutral,positive.
+    labels: tuple[str, ...] = DEFAULT_LABELS
     max_features: int = {{ cookiecutter.max_features | int }}
     ngram_max: int = {{ cookiecutter.ngram_max | int }}
     # Hyperparameters of the estimator as name=value pairs, e.g. "C=3.5";
@@ -251,6 +263,8 @@ class Settings:
             raise SettingsError(
                 f"unknown setting(s) {', '.join(unknown)}: see the fields of settings.py."
             )
+        if isinstance(overrides.get("labels"), str | list):
+            overrides["labels"] = parse_labels(overrides["labels"])
         groups = {}
         for group in GROUPS:
             changes = {k: v for k, v in overrides.items() if FIELD_GROUPS[k] == group}
@@ -299,6 +313,25 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
         if math.isfinite(value(name)) and not value(name) > 0:
             problems.append((name, value(name), "a number above 0"))
+    labels = value("labels")
+    if not _labels_ok(labels):
+        problems.append(
+            (
+                "labels",
+                ",".join(map(str, labels)) if isinstance(labels, tuple | list) else labels,
+                f"2 to {MAX_LABELS} distinct comma-separated names of lowercase letters, digits, "
+                "'_' or '-', e.g. negative,neutral,positive",
+            )
+        )
+    elif value("data_source") == "demo" and tuple(labels) != DEMO_LABELS:
+        problems.append(
+            (
+                "data_source",
+                "demo",
+                f"files or warehouse: the demo knows only the labels {','.join(DEMO_LABELS)}, "
+                f"not {','.join(labels)}",
+            )
+        )
     try:
         parse_estimator_params(value("estimator_params"))
     except ValueError:
@@ -347,6 +380,22 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     if not value("training_files").strip():
         problems.append(("training_files", value("training_files"), "a file glob"))
     return problems
+
+
+def parse_labels(text: str | list | tuple) -> tuple[str, ...]:
+    """``"negative, neutral, positive"`` as a tuple of names; brackets and quotes are ignored,
+    so a TOML list (``["a", "b"]``) and a Python tuple's text read the same."""
+    items = text if isinstance(text, list | tuple) else str(text).split(",")
+    return tuple(str(item).strip().strip("()[]'\" ").lower() for item in items if str(item).strip())
+
+
+def _labels_ok(labels: object) -> bool:
+    return (
+        isinstance(labels, tuple)
+        and 2 <= len(labels) <= MAX_LABELS
+        and len(set(labels)) == len(labels)
+        and all(isinstance(label, str) and re.fullmatch(LABEL_PATTERN, label) for label in labels)
+    )
 
 
 def parse_estimator_params(text: str) -> dict[str, float]:
@@ -403,6 +452,8 @@ def _convert(name: str, raw: str) -> object:
         raise SettingsError(
             redact(f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected {expected}.")
         ) from None
+    if name == "labels":
+        return parse_labels(raw)
     if name in LOCATION_FIELDS:
         return as_location(raw)
     if kind != "Path":
@@ -472,7 +523,9 @@ def read_tuned_settings(path: Path) -> dict[str, object]:
             f"{path} sets unknown setting(s) {', '.join(unknown)}: see the fields of settings.py."
         )
     return {
-        name: _convert(name, str(raw).lower() if isinstance(raw, bool) else str(raw))
+        name: parse_labels(raw)
+        if name == "labels" and isinstance(raw, list)
+        else _convert(name, str(raw).lower() if isinstance(raw, bool) else str(raw))
         for name, raw in table.items()
     }
 
