@@ -251,7 +251,11 @@ def cmd_model_reference(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.tracking.client import connect
 
     settings = load_settings()
-    rows = validate_labeled(read_table(args.data), min_rows=settings.model.min_training_rows)
+    rows = validate_labeled(
+        read_table(args.data),
+        labels=settings.model.labels,
+        min_rows=settings.model.min_training_rows,
+    )
     run_id = reference.replace(
         connect(settings),
         settings,

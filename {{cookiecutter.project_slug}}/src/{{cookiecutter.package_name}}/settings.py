@@ -26,9 +26,10 @@ PROJECT_SLUG = "{{ cookiecutter.project_slug }}"
 PACKAGE_NAME = "{{ cookiecutter.package_name }}"
 ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
 # The labels the project was generated with; the `labels` setting starts as these.
-{%- set label_text = cookiecutter.labels.split(',') | map('trim') | map('lower') | join(',') %}
-DEFAULT_LABELS = tuple(
-    "{{ label_text }}".split(","),{% if label_text | length > 80 %}  # noqa: E501{% endif %}
+DEFAULT_LABELS = (
+{%- for label in cookiecutter.labels.split(',') %}
+    "{{ label | trim | lower }}",
+{%- endfor %}
 )
 # The demo's bundled reviews and invented batches know these two labels only.
 DEMO_LABELS = ("negative", "positive")

@@ -8,6 +8,7 @@ files is ``data/readers.py``; this module only looks at frames.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import LABELS
 
 TEXT = "text"
 LABEL = "sentiment"
@@ -57,17 +57,19 @@ class ValidatedData:
     rejected: pd.DataFrame
 
 
-def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedData:
-    """Keep rows with a non-empty text and a known label; fail if too little is left.
+def validate_labeled(
+    frame: pd.DataFrame, *, labels: Sequence[str], min_rows: int = 20
+) -> ValidatedData:
+    """Keep rows with a non-empty text and one of ``labels``; fail if too little is left.
 
-    Missing columns, fewer than ``min_rows`` usable rows or a single class fail
-    with a message; bad rows are returned in ``rejected`` with the reason.
+    Missing columns, fewer than ``min_rows`` usable rows or a label without
+    rows fail with a message; bad rows are returned in ``rejected`` with the reason.
     """
-    _require_columns(frame, (TEXT, LABEL), "training data")
+    _require_columns(frame, (TEXT, LABEL), "training data", labels)
     text = frame[TEXT].astype("string").str.strip()
     label = _normalized_labels(frame[LABEL])
     reason = pd.Series(pd.NA, index=frame.index, dtype="string")
-    reason = reason.mask(~label.isin(LABELS).fillna(False), "unknown label")
+    reason = reason.mask(~label.isin(list(labels)).fillna(False), "unknown label")
     reason = reason.mask(text.isna() | (text == ""), "empty text")
     keep = reason.isna()
     valid = pd.DataFrame({TEXT: text[keep], LABEL: label[keep]}).reset_index(drop=True)
@@ -79,9 +81,17 @@ def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedDat
         )
     counts = valid[LABEL].value_counts()
     if len(counts) < 2:
+        needs = " and ".join(labels) if len(labels) == 2 else ", ".join(labels)
+        needs = f"both {needs}" if len(labels) == 2 else f"each of {needs}"
         raise DataValidationError(
-            f"training data holds only the label {sorted(counts.index)}: "
-            f"it needs both {' and '.join(LABELS)}."
+            f"training data holds only the label {sorted(counts.index)}: it needs {needs}."
+        )
+    absent = [label for label in labels if label not in counts.index]
+    if absent:
+        raise DataValidationError(
+            f"training data has no row labelled {', '.join(absent)}: each label of the labels "
+            f"setting ({','.join(labels)}) needs at least {MIN_ROWS_PER_CLASS} rows; add rows "
+            "of those classes or remove them from the labels setting."
         )
     if counts.min() < MIN_ROWS_PER_CLASS:
         raise DataValidationError(
@@ -166,21 +176,23 @@ class BatchValidator:
         return valid, rejected.reset_index(drop=True)
 
 
-def validate_labels(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
-    """The rows of a labels file with an id and a known label, as ``id``, ``sentiment``."""
-    _require_columns(frame, (ID, LABEL), origin)
+def validate_labels(frame: pd.DataFrame, origin: str, labels: Sequence[str]) -> pd.DataFrame:
+    """The rows of a labels file with an id and one of ``labels``, as ``id``, ``sentiment``."""
+    _require_columns(frame, (ID, LABEL), origin, labels)
     ids = frame[ID].astype("string").str.strip()
     label = _normalized_labels(frame[LABEL])
-    keep = (ids.notna() & (ids != "") & label.isin(LABELS)).fillna(False).to_numpy(bool)
+    keep = (ids.notna() & (ids != "") & label.isin(list(labels))).fillna(False).to_numpy(bool)
     return pd.DataFrame({ID: ids[keep], LABEL: label[keep]}).reset_index(drop=True)
 
 
-def _require_columns(frame: pd.DataFrame, columns: tuple[str, str], what: str) -> None:
+def _require_columns(
+    frame: pd.DataFrame, columns: tuple[str, str], what: str, labels: Sequence[str]
+) -> None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise DataValidationError(
             f"{what} lacks column(s) {', '.join(missing)}: it needs "
-            f"'{columns[0]}' and '{columns[1]}' (labels: {', '.join(LABELS)})."
+            f"'{columns[0]}' and '{columns[1]}' (labels: {', '.join(labels)})."
         )
 
 

@@ -72,11 +72,13 @@ class FeedbackFiles:
     """True labels as files of ``id``, ``sentiment`` under one directory, in any number."""
 
     feedback_dir: str
+    labels: tuple[str, ...]
 
     def read_labels(self) -> pd.DataFrame:
         """Every label that has arrived; where two files label one id, the later file wins."""
         frames = [
-            validate_labels(read_table(path), path) for path in _data_files(self.feedback_dir)
+            validate_labels(read_table(path), path, self.labels)
+            for path in _data_files(self.feedback_dir)
         ]
         if not frames:
             return pd.DataFrame({ID: pd.Series(dtype="string"), LABEL: pd.Series(dtype="string")})
@@ -162,6 +164,7 @@ class WarehouseSource:
     batch_query: str
     labels_table: str
     predictions_table: str
+    labels: tuple[str, ...]
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
@@ -230,7 +233,7 @@ class WarehouseSource:
         query = sa.text(f"SELECT {ID}, {LABEL} FROM {self.labels_table}")
         with engine.connect() as connection:
             labels = pd.read_sql_query(query, connection, dtype={ID: "string", LABEL: "string"})
-        return validate_labels(labels, self._where(self.labels_table)).drop_duplicates(
+        return validate_labels(labels, self._where(self.labels_table), self.labels).drop_duplicates(
             ID, keep="last"
         )
 
@@ -332,6 +335,7 @@ def source_for(settings: Settings) -> Source:
     if data.data_source == "files":
         return FileSource(
             feedback_dir=data.feedback_dir,
+            labels=settings.model.labels,
             pattern=data.training_files,
             incoming_dir=data.incoming_dir,
         )
@@ -344,14 +348,19 @@ def source_for(settings: Settings) -> Source:
             batch_query=data.batch_query,
             labels_table=data.labels_table,
             predictions_table=data.predictions_table,
+            labels=settings.model.labels,
         )
-    return DemoSource(feedback_dir=data.feedback_dir)
+    return DemoSource(feedback_dir=data.feedback_dir, labels=settings.model.labels)
 
 
 def training_source(settings: Settings, training_path: Path | str | None = None):
     """Where training data is read: ``training_path`` if given, else the configured source."""
     if training_path is not None:
-        return FileSource(feedback_dir=settings.data.feedback_dir, pattern=str(training_path))
+        return FileSource(
+            feedback_dir=settings.data.feedback_dir,
+            labels=settings.model.labels,
+            pattern=str(training_path),
+        )
     return source_for(settings)
 
 

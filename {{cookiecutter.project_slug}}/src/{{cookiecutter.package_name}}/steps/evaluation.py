@@ -63,7 +63,9 @@ def _resolve_version(settings: Settings, version: str | None, alias: str | None)
 def _labeled_rows(settings: Settings, data: Path | None) -> tuple[pd.DataFrame, str]:
     if data is not None:
         try:
-            return validate_labeled(read_table(data), min_rows=1).valid, data.name
+            return validate_labeled(
+                read_table(data), labels=settings.model.labels, min_rows=1
+            ).valid, data.name
         except DataValidationError as error:
             message = str(error)
             raise DataValidationError(

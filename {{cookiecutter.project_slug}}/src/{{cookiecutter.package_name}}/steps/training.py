@@ -122,6 +122,7 @@ def validate(settings: Settings, day: date | str, *, source: str | None = None) 
     try:
         result = validate_labeled(
             pd.read_parquet(partition / storage.TRAINING_RAW_FILE),
+            labels=settings.model.labels,
             min_rows=settings.model.min_training_rows,
         )
     except DataValidationError as error:

@@ -93,7 +93,9 @@ def _training_rows(settings: Settings, data: Path | None):
         if feedback is not None and len(feedback):
             frame = pd.concat([frame, feedback], ignore_index=True)
     try:
-        valid = validate_labeled(frame, min_rows=settings.model.min_training_rows).valid
+        valid = validate_labeled(
+            frame, labels=settings.model.labels, min_rows=settings.model.min_training_rows
+        ).valid
     except DataValidationError as error:
         raise DataValidationError(f"{source.training_location()}: {error}") from None
     train_rows, _ = train_test_split(
