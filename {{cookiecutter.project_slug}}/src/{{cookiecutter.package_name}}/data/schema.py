@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.errors import DataValidationError
+from {{ cookiecutter.package_name }}.settings import DEMO_LABELS
 
 TEXT = "text"
 LABEL = "sentiment"
@@ -58,9 +59,11 @@ class ValidatedData:
 
 
 def validate_labeled(
-    frame: pd.DataFrame, *, labels: Sequence[str], min_rows: int = 20
+    frame: pd.DataFrame, *, labels: Sequence[str] = DEMO_LABELS, min_rows: int = 20
 ) -> ValidatedData:
     """Keep rows with a non-empty text and one of ``labels``; fail if too little is left.
+
+    The pipeline passes the `labels` setting; without it, the bundled sample's two labels.
 
     Missing columns, fewer than ``min_rows`` usable rows or a label without
     rows fail with a message; bad rows are returned in ``rejected`` with the reason.
@@ -176,7 +179,9 @@ class BatchValidator:
         return valid, rejected.reset_index(drop=True)
 
 
-def validate_labels(frame: pd.DataFrame, origin: str, labels: Sequence[str]) -> pd.DataFrame:
+def validate_labels(
+    frame: pd.DataFrame, origin: str, labels: Sequence[str] = DEMO_LABELS
+) -> pd.DataFrame:
     """The rows of a labels file with an id and one of ``labels``, as ``id``, ``sentiment``."""
     _require_columns(frame, (ID, LABEL), origin, labels)
     ids = frame[ID].astype("string").str.strip()
