@@ -247,6 +247,7 @@ def write_batch(settings, day: str, rows: pd.DataFrame) -> None:
 
 
 @pytest.mark.scenario
+@pytest.mark.labels
 def test_three_days_of_k_class_batches_with_labels_a_day_late(airflow_db, labeled_project):
     settings, _ = labeled_project
     dag = parse_dags()[BATCH_INFERENCE_DAG_ID]

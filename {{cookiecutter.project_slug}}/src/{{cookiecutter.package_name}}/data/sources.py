@@ -35,7 +35,7 @@ from {{ cookiecutter.package_name }}.data.schema import (
     validate_labels,
 )
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import Settings, is_url
+from {{ cookiecutter.package_name }}.settings import DEMO_LABELS, Settings, is_url
 
 log = logging.getLogger(__name__)
 # Rows of a day's batch from the warehouse, or of one incoming file, at a time.
@@ -72,7 +72,8 @@ class FeedbackFiles:
     """True labels as files of ``id``, ``sentiment`` under one directory, in any number."""
 
     feedback_dir: str
-    labels: tuple[str, ...]
+    # The `labels` setting; rows with another label are skipped.
+    labels: tuple[str, ...] = DEMO_LABELS
 
     def read_labels(self) -> pd.DataFrame:
         """Every label that has arrived; where two files label one id, the later file wins."""
@@ -164,7 +165,7 @@ class WarehouseSource:
     batch_query: str
     labels_table: str
     predictions_table: str
-    labels: tuple[str, ...]
+    labels: tuple[str, ...] = DEMO_LABELS
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
