@@ -116,7 +116,9 @@ def test_the_demo_with_other_labels_is_refused_in_one_line_naming_what_to_choose
 def test_labels_become_the_default_of_the_labels_setting(tmp_path):
     project = generate(tmp_path, labels=" Bad, ok ,GOOD", data_source="files")
     settings = (Path(project) / "src" / "sentiment_pipeline" / "settings.py").read_text()
-    assert '"bad,ok,good".split(",")' in settings
+    assert 'DEFAULT_LABELS = (\n    "bad",\n    "ok",\n    "good",\n)' in settings
+    # The sample reviews are negative,positive: not seeded as this project's training data.
+    assert not (Path(project) / "training_data").exists()
 
 
 def test_every_variable_has_a_prompt():
