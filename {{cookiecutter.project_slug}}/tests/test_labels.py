@@ -212,6 +212,8 @@ def test_a_k_class_champion_serves_every_class_probability_evaluates_and_tunes(
     labeled_project, tmp_path, capsys
 ):
     settings, trained = labeled_project
+    logged = connect(settings).get_run(trained["run_id"]).data.metrics
+    assert {f"holdout_class_{label}_recall" for label in LABEL_SET} <= set(logged)
     port = free_port()
     server, thread = run_server(create_app(settings), port)
     try:

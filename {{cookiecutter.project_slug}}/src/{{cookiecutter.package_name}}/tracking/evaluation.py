@@ -62,10 +62,11 @@ def log_report(report: dict, html: str, *, prefix: str) -> dict[str, float]:
         for name, value in report["metrics"].items()
         if value is not None and name != "rows"
     }
-    # Per class: <prefix>_<label>_precision, _recall, _f1 (e.g. holdout_neutral_recall).
+    # Per class: <prefix>_class_<label>_precision, _recall, _f1 (holdout_class_neutral_recall);
+    # "class_" keeps a label such as "macro" from taking a headline metric's name.
     for label, scores in report.get("per_class", {}).items():
         for name in ("precision", "recall", "f1"):
-            metrics[f"{prefix}_{label}_{name}"] = float(scores[name])
+            metrics[f"{prefix}_class_{label}_{name}"] = float(scores[name])
     mlflow.log_metrics(metrics)
     mlflow.log_dict(report, f"{EVALUATION_DIR}/{prefix}_report.json")
     mlflow.log_text(html, f"{EVALUATION_DIR}/{prefix}_report.html")
