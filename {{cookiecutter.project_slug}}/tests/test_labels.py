@@ -93,11 +93,18 @@ def labeled_project(isolated_store, monkeypatch, tmp_path):
     return settings, result
 
 
-def test_the_label_set_is_a_comma_list_setting_and_bad_ones_fail_in_one_line(monkeypatch):
+def test_the_label_set_is_a_comma_list_setting_and_bad_ones_fail_in_one_line(monkeypatch, tmp_path):
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "files")
     monkeypatch.setenv(f"{ENV_PREFIX}LABELS", " Bad, ok ,GOOD ")
     assert load_settings().model.labels == ("bad", "ok", "good")
-    for value in ("positive", "good,good", "so so,fine", ",".join(f"s{n}" for n in range(21))):
+    # A TOML list in the tuned-settings file reads the same, under the environment.
+    tuned = tmp_path / "tuned.toml"
+    tuned.write_text('[settings]\nlabels = ["1", "2", "3"]\n', encoding="utf-8")
+    monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
+    monkeypatch.delenv(f"{ENV_PREFIX}LABELS")
+    assert load_settings().model.labels == ("1", "2", "3")
+    bad = ("positive", "good,good", "so so,fine", "bad,,good", ",".join(f"s{n}" for n in range(21)))
+    for value in bad:
         monkeypatch.setenv(f"{ENV_PREFIX}LABELS", value)
         with pytest.raises(SettingsError, match=f"{ENV_PREFIX}LABELS=") as caught:
             load_settings()

@@ -87,8 +87,9 @@ class ModelSettings:
     """What is trained, and what it must score to become the champion."""
 
     estimator: str = "{{ cookiecutter.model }}"
-    # The classes, in order (reports and pages list them so): a comma list in
-    # the environment, e.g. {{ cookiecutter.package_name.upper() }}_LABELS=negative,neutral,positive.
+    # The classes: training keeps rows with these labels and needs rows of each,
+    # and the daily summary lists them in this order. A comma list in the
+    # environment, e.g. {{ cookiecutter.package_name.upper() }}_LABELS=negative,neutral,positive.
     labels: tuple[str, ...] = DEFAULT_LABELS
     max_features: int = {{ cookiecutter.max_features | int }}
     ngram_max: int = {{ cookiecutter.ngram_max | int }}
@@ -387,7 +388,8 @@ def parse_labels(text: str | list | tuple) -> tuple[str, ...]:
     """``"negative, neutral, positive"`` as a tuple of names; brackets and quotes are ignored,
     so a TOML list (``["a", "b"]``) and a Python tuple's text read the same."""
     items = text if isinstance(text, list | tuple) else str(text).split(",")
-    return tuple(str(item).strip().strip("()[]'\" ").lower() for item in items if str(item).strip())
+    # An empty name stays, for the validation to refuse ("negative,,positive").
+    return tuple(str(item).strip().strip("()[]'\" ").lower() for item in items)
 
 
 def _labels_ok(labels: object) -> bool:
