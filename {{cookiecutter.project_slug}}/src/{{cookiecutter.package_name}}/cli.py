@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.errors import (
 )
 from {{ cookiecutter.package_name }}.settings import (
     CHAMPION_ALIAS,
+    DEMO_LABELS,
     ENV_PREFIX,
     ESTIMATORS,
     PACKAGE_NAME,
@@ -211,6 +212,12 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.data.sources import WarehouseSource, source_for
 
     settings = load_settings(data_source="warehouse")
+    if args.with_sample_data and settings.model.labels != DEMO_LABELS:
+        raise UsageError(
+            f"the sample reviews are labelled {','.join(DEMO_LABELS)}, not "
+            f"{','.join(settings.model.labels)}: load your own labeled rows into "
+            f"{settings.data.training_table} instead of --with-sample-data."
+        )
     source = source_for(settings)
     assert isinstance(source, WarehouseSource)
     _print(source.init(with_sample_data=args.with_sample_data))
