@@ -143,7 +143,7 @@ def test_the_tests_that_read_the_labels_answer_are_selected(bake):
     found = selected(project)
     for node_id in (
         "tests/test_labels.py::test_three_days_of_k_class_batches_with_labels_a_day_late",
-        "tests/test_labels.py::test_a_k_class_champion_serves_every_class_probability_evaluates_and_tunes",
+        "tests/test_labels.py::test_a_k_class_champion_serves_every_class_probability_and_evaluates",
         "tests/test_labels.py::test_evaluation_and_drift_of_k_classes_match_scikit_learn",
         "tests/test_settings.py::test_the_rendered_defaults_are_valid_and_each_round_trips_through_its_variable",
     ):

@@ -221,7 +221,7 @@ def served_answers(base: str) -> list[dict]:
     return body["predictions"]
 
 
-def test_a_k_class_champion_serves_every_class_probability_evaluates_and_tunes(
+def test_a_k_class_champion_serves_every_class_probability_and_evaluates(
     labeled_project, tmp_path, capsys
 ):
     settings, trained = labeled_project
@@ -254,10 +254,14 @@ def test_a_k_class_champion_serves_every_class_probability_evaluates_and_tunes(
     assert all(f"<th>{label}</th>" in page for label in LABEL_SET)  # the per-class table
     assert trained["model_version"] == printed["model_version"]
 
-    # Tuning cross-validates K classes as it does two.
+
+@pytest.mark.scenario
+def test_tuning_cross_validates_k_classes(labeled_project, tmp_path, capsys):
     path = tmp_path / "to-tune.csv"
     reviews(40, seed=6).to_csv(path, index=False)
+
     assert cli.main(["tune", "--trials", "2", "--data", str(path)]) == 0
+
     tuned = json.loads(capsys.readouterr().out)
     assert tuned["best_cv_mean_accuracy"] > 1 / len(LABEL_SET)
 
