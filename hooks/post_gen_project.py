@@ -10,6 +10,7 @@ from pathlib import Path
 
 CI = "{{ cookiecutter.ci }}"
 DATA_SOURCE = "{{ cookiecutter.data_source }}"
+LABELS = "{{ cookiecutter.labels }}"
 SLUG = "{{ cookiecutter.project_slug }}"
 PACKAGE = "{{ cookiecutter.package_name }}"
 
@@ -31,8 +32,15 @@ def prune(project: Path) -> None:
 
 
 def seed_training_files(project: Path) -> None:
-    """The "files" source reads training_data/*.csv: start it with the sample reviews."""
-    if DATA_SOURCE != "files":
+    """The "files" source reads training_data/*.csv: start it with the sample reviews.
+
+    Only with their labels, negative,positive: with another label set they would
+    train no class but those two, so `train` asks for the team's own files instead.
+    """
+    if DATA_SOURCE != "files" or [label.strip().lower() for label in LABELS.split(",")] != [
+        "negative",
+        "positive",
+    ]:
         return
     target = project / "training_data" / "reviews.csv"
     target.parent.mkdir(exist_ok=True)

@@ -210,6 +210,31 @@ def number_in(name: str, value: str, low: float, high: float, *, open_range: boo
     return number
 
 
+# The demo's bundled reviews and invented batches are labelled with these only.
+DEMO_LABELS = ["negative", "positive"]
+MAX_LABELS = 20
+
+
+def label_names(value: str) -> list[str]:
+    return [name.strip().lower() for name in str(value).split(",")]
+
+
+def check_labels(name: str, value: str) -> None:
+    """2 to 20 distinct plain tokens, comma-separated, each matched case-insensitively."""
+    labels = label_names(value)
+    if (
+        not 2 <= len(labels) <= MAX_LABELS
+        or len(set(labels)) != len(labels)
+        or not all(re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,31}", label) for label in labels)
+    ):
+        raise AnswerError(
+            name,
+            value,
+            f"2 to {MAX_LABELS} distinct comma-separated names of letters, digits, '_' or '-' "
+            "(at most 32 characters each), such as negative,neutral,positive",
+        )
+
+
 def check_choice(name: str, value: str) -> None:
     if name in CHOICES and value not in CHOICES[name]:
         raise AnswerError(name, value, "one of " + ", ".join(sorted(CHOICES[name])))
@@ -243,9 +268,19 @@ def validate(answers: dict) -> None:
         ("oov_increase_threshold", lambda n, v: number_in(n, v, 0, 1, open_range=True)),
         ("class_shift_threshold", lambda n, v: number_in(n, v, 0, 1, open_range=True)),
         ("registered_model_name", check_model_name),
+        ("labels", check_labels),
     ]
     for name, check in checks:
         check(name, answers[name])
+
+    if answers["data_source"] == "demo" and label_names(answers["labels"]) != DEMO_LABELS:
+        raise AnswerError(
+            "data_source",
+            "demo",
+            "files or warehouse with labels="
+            + answers["labels"]
+            + ": the demo's sample reviews know only negative,positive (or keep those labels)",
+        )
 
     low = number_in("low_confidence_threshold", answers["low_confidence_threshold"], 0, 1, open_range=True)
     high = number_in("high_confidence_threshold", answers["high_confidence_threshold"], 0, 1, open_range=True)

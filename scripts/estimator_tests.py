@@ -1,6 +1,6 @@
-"""The generated tests whose outcome can depend on the `model` answer, one pytest node id a line.
+"""The generated tests whose outcome can depend on the `model` or `labels` answer, one node id a line.
 
-The answer changes one line of a project: the default of the `estimator`
+The `model` answer changes one line of a project: the default of the `estimator`
 setting. The name turns into a classifier only in model/estimators.py, so a
 test can see the answer only if it reaches that module or code that reads the
 `estimator` setting ("sources"), or names an estimator itself. This follows
@@ -17,6 +17,13 @@ every way a test reaches code:
 
 What it cannot see is project code started from a file path (a benchmark
 script run in a subprocess): such a test is caught only through its fixtures.
+
+The `labels` answer changes `DEFAULT_LABELS` in settings.py, the default of
+the `labels` setting. The suite's conftest.py pins that setting to the demo's
+two labels (its data are two-class), so package code never sees the answer
+there: a test sees it only by naming `DEFAULT_LABELS` or by building
+`ModelSettings()` from its defaults, itself or through a helper or fixture.
+The same walk finds those.
 `python estimator_tests.py [PROJECT]`, under the project's own environment.
 """
 
@@ -33,6 +40,8 @@ CODE_IMPORT = re.compile(r"(?:^|[\s;])(?:from|import)\s+([A-Za-z_][\w.]*)", re.M
 # What loads DAG files without running them, and what runs their tasks.
 PARSES_DAGS = {"DagBag"}
 RUNS_DAGS = "test"
+# Names through which a test reads the `labels` answer (settings.py's default).
+LABEL_DEFAULTS = {"DEFAULT_LABELS", "ModelSettings"}
 
 
 @dataclass
@@ -44,7 +53,7 @@ class Scope:
     fixtures: set[str] = field(default_factory=set)
     parses_dags: bool = False
     runs_dags: bool = False
-    names_an_estimator: bool = False
+    names_an_answer: bool = False
 
 
 @dataclass
@@ -95,12 +104,14 @@ def scope_of(node: ast.AST, package: str, estimators: set[str], *, params: bool)
         elif isinstance(child, ast.Name):
             scope.names.add(child.id)
             scope.parses_dags |= child.id in PARSES_DAGS
+            scope.names_an_answer |= child.id in LABEL_DEFAULTS
         elif isinstance(child, ast.Attribute):
             scope.parses_dags |= child.attr in PARSES_DAGS
+            scope.names_an_answer |= child.attr in LABEL_DEFAULTS
         elif isinstance(child, ast.Call) and isinstance(child.func, ast.Attribute):
             scope.runs_dags |= child.func.attr == RUNS_DAGS
         elif isinstance(child, ast.Constant) and child.value in estimators:
-            scope.names_an_estimator = True
+            scope.names_an_answer = True
         if isinstance(child, ast.Call):
             for marker in fixture_marks(child):
                 scope.fixtures.add(marker)
@@ -184,7 +195,7 @@ def merge(into: Scope, other: Scope) -> None:
     into.fixtures |= other.fixtures
     into.parses_dags |= other.parses_dags
     into.runs_dags |= other.runs_dags
-    into.names_an_estimator |= other.names_an_estimator
+    into.names_an_answer |= other.names_an_answer
 
 
 def reads_the_setting(node: ast.AST) -> bool:
@@ -288,7 +299,7 @@ def estimator_tests(project: Path) -> list[str]:
     def uses(test_file: TestFile, name: str) -> Iterator[tuple[str, str] | bool]:
         """What binding ``name`` of ``test_file`` depends on: other bindings, or True at once."""
         scope = test_file.bindings[name]
-        yield scope.names_an_estimator
+        yield scope.names_an_answer
         yield scope.parses_dags and parsing_depends
         yield scope.runs_dags and running_depends
         for target in scope.modules:

@@ -46,6 +46,11 @@ BAD_ANSWERS = [
     ("low_confidence_alert_pct", "ten"),
     ("min_accuracy", "1.5"),
     ("registered_model_name", "bad name!"),
+    ("labels", "positive"),
+    ("labels", "good,Good"),
+    ("labels", "bad,so so,good"),
+    ("labels", "negative,,positive"),
+    ("labels", ",".join(f"star{n}" for n in range(21))),
 ]
 # Cookiecutter itself refuses an unknown choice passed on the command line;
 # the hook still checks choices that arrive through a hand-edited replay file.
@@ -94,6 +99,26 @@ def test_good_schedules_are_accepted(tmp_path, schedule):
     project = generate(tmp_path, inference_schedule=schedule)
     settings = Path(project) / "src" / "sentiment_pipeline" / "settings.py"
     assert f'inference_schedule: str = "{schedule}"' in settings.read_text()
+
+
+def test_the_demo_with_other_labels_is_refused_in_one_line_naming_what_to_choose(tmp_path, capfd):
+    (tmp_path / "out").mkdir()
+    with pytest.raises(FailedHookException):
+        generate(tmp_path, labels="negative,neutral,positive", data_source="demo")
+
+    errors = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(errors) == 1
+    assert "data_source='demo'" in errors[0]
+    assert "files or warehouse" in errors[0]
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_labels_become_the_default_of_the_labels_setting(tmp_path):
+    project = generate(tmp_path, labels=" Bad, ok ,GOOD", data_source="files")
+    settings = (Path(project) / "src" / "sentiment_pipeline" / "settings.py").read_text()
+    assert 'DEFAULT_LABELS = (\n    "bad",\n    "ok",\n    "good",\n)' in settings
+    # The sample reviews are negative,positive: not seeded as this project's training data.
+    assert not (Path(project) / "training_data").exists()
 
 
 def test_every_variable_has_a_prompt():

@@ -167,10 +167,12 @@ RELEASES = {
 }
 
 
-@pytest.mark.parametrize("release", sorted(RELEASES))
-def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
-    """`cruft update` moves 0.1.0's modules into the folders; both follow the CHANGELOG's rename."""
-    previous = RELEASES[release]
+# The last commit of 0.5.0, the release before the `labels` answer.
+BEFORE_LABELS = "210e037376e7c6b6a4c6d01c4235ad39cd36c9c4"
+
+
+def generated_from(tmp_path: Path, previous: str, release: str) -> tuple[Path, Path]:
+    """(template repository, project generated from it by cruft) at commit ``previous``."""
     known = subprocess.run(["git", "cat-file", "-e", f"{previous}^{{commit}}"], cwd=TEMPLATE, check=False)
     if known.returncode != 0:
         pytest.skip(f"this checkout's history lacks {previous[:7]} (a shallow clone?)")
@@ -188,10 +190,13 @@ def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
     created = cruft("create", "--no-input", "--output-dir", str(tmp_path / "out"), str(repo), cwd=tmp_path)
     assert created.returncode == 0, created.stdout + created.stderr
     project = tmp_path / "out" / "sentiment-pipeline"
-    package = project / "src" / "sentiment_pipeline"
     git("init", "-q", "-b", "main", cwd=project)
     commit_all(project, f"Generated from {release}")
+    return repo, project
 
+
+def template_now(repo: Path) -> None:
+    """Commit this checkout's template over the older one in ``repo``."""
     for part in TEMPLATE_PARTS:
         target = repo / part
         shutil.rmtree(target) if target.is_dir() else target.unlink()
@@ -201,6 +206,14 @@ def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
         else:
             shutil.copy2(source, target)
     commit_all(repo, "Template as in the checkout under test")
+
+
+@pytest.mark.parametrize("release", sorted(RELEASES))
+def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
+    """`cruft update` moves 0.1.0's modules into the folders; both follow the CHANGELOG's rename."""
+    repo, project = generated_from(tmp_path, RELEASES[release], release)
+    package = project / "src" / "sentiment_pipeline"
+    template_now(repo)
 
     # The old answer is refused before anything changes, naming the value.
     refused = cruft("update", "--skip-apply-ask", cwd=project)
@@ -222,6 +235,26 @@ def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
     assert state["context"]["cookiecutter"]["_template_version"] == CONTEXT["_template_version"]
     assert state["context"]["cookiecutter"]["data_source"] == "demo"
     # What the update wrote is the project a fresh render gives: it lints clean.
+    linted = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "."], cwd=project, capture_output=True, text=True
+    )
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+
+def test_a_project_from_before_the_labels_answer_updates_and_stays_two_class(tmp_path):
+    """0.5.0 had no `labels` answer: the update takes its default, negative,positive."""
+    repo, project = generated_from(tmp_path, BEFORE_LABELS, "0.5.0")
+    template_now(repo)
+
+    updated = cruft("update", "--skip-apply-ask", cwd=project)
+
+    assert updated.returncode == 0, updated.stdout + updated.stderr
+    assert not list(project.rglob("*.rej")), "a file did not apply cleanly"
+    state = json.loads((project / ".cruft.json").read_text(encoding="utf-8"))
+    assert state["context"]["cookiecutter"]["labels"] == "negative,positive"
+    settings = (project / "src" / "sentiment_pipeline" / "settings.py").read_text(encoding="utf-8")
+    assert 'DEFAULT_LABELS = (\n    "negative",\n    "positive",\n)' in settings
+    assert 'DEMO_LABELS = ("negative", "positive")' in settings
     linted = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=project, capture_output=True, text=True
     )

@@ -112,3 +112,42 @@ def test_a_new_test_of_each_kind_is_found(bake):
         "test_through_a_new_source_and_a_helper",
         "test_through_a_dag_run",
     }
+
+
+LABEL_TESTS = f"""
+from {PACKAGE}.settings import DEFAULT_LABELS, ModelSettings, load_settings
+
+THREE = DEFAULT_LABELS if len(DEFAULT_LABELS) > 2 else ("a", "b", "c")
+
+
+def label_set():
+    return ",".join(THREE)
+
+
+def test_through_a_helper_of_the_default():
+    assert label_set()
+
+
+def test_through_the_defaults():
+    assert ModelSettings().labels
+
+
+def test_the_suite_s_pinned_labels():
+    assert load_settings().model.labels
+"""
+
+
+def test_the_tests_that_read_the_labels_answer_are_selected(bake):
+    project = bake(model="linear_svc", labels="negative,neutral,positive", data_source="files")
+    (project / "tests" / "test_label_kinds.py").write_text(LABEL_TESTS, encoding="utf-8")
+    found = selected(project)
+    for node_id in (
+        "tests/test_labels.py::test_three_days_of_k_class_batches_with_labels_a_day_late",
+        "tests/test_labels.py::test_a_k_class_champion_serves_every_class_probability_and_evaluates",
+        "tests/test_labels.py::test_evaluation_and_drift_of_k_classes_match_scikit_learn",
+        "tests/test_settings.py::test_the_rendered_defaults_are_valid_and_each_round_trips_through_its_variable",
+    ):
+        assert node_id in found, node_id
+    kinds = {node_id.split("::")[1] for node_id in found if "test_label_kinds" in node_id}
+    # The suite pins the labels setting to the demo's two: reading it sees no answer.
+    assert kinds == {"test_through_a_helper_of_the_default", "test_through_the_defaults"}

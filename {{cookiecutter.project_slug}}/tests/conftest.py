@@ -34,6 +34,10 @@ os.environ.update(
         # The suite runs the demo's invented batches; tests of the files and
         # warehouse sources set their own source and write their own data.
         f"{ENV_PREFIX}DATA_SOURCE": "demo",
+        # The bundled reviews and the demo's batches are two-class, so the suite runs
+        # with the demo's labels whatever labels the project was generated with; the
+        # tests of the generated label set (tests/test_labels.py) set them back.
+        f"{ENV_PREFIX}LABELS": "negative,positive",
         f"{ENV_PREFIX}TUNED_SETTINGS_FILE": str(SESSION_DIR / "tuned.toml"),
         # Its plots cost seconds a training; one test runs it (tests/steps/test_training.py).
         f"{ENV_PREFIX}MLFLOW_EVALUATOR": "false",
@@ -66,6 +70,7 @@ KEEP = {
     f"{ENV_PREFIX}{name}"
     for name in (
         "DATA_SOURCE",
+        "LABELS",
         "DATA_DIR",
         "INCOMING_DIR",
         "FEEDBACK_DIR",

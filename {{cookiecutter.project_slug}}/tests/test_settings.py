@@ -81,6 +81,9 @@ BAD_VALUES = [
     ("REFERENCE_TOLERANCE", "-0.1"),
     ("LABEL_AGREEMENT_TOLERANCE", "2"),
     ("SKLEARN_VERSION_POLICY", "ignore"),
+    ("LABELS", "good"),
+    ("LABELS", "bad,bad"),
+    ("LABELS", "not ok,fine"),
     ("DATA_DIR", ""),
     ("DATA_SOURCE", "bundled"),
     ("DATA_SOURCE", "s3"),
@@ -267,9 +270,8 @@ def test_a_bad_tuned_settings_file_is_named(monkeypatch, tmp_path, content, mess
 
 def test_columns_and_label_map_from_the_tuned_file_or_the_environment(monkeypatch, tmp_path):
     from {{ cookiecutter.package_name }}.data.columns import Columns
-    from {{ cookiecutter.package_name }}.settings import LABELS
 
-    low, high = LABELS[0], LABELS[-1]
+    low, high = load_settings().model.labels[0], load_settings().model.labels[-1]
     tuned = tmp_path / "tuned.toml"
     tuned.write_text(
         '[settings]\ntext_column = "review_body"\nlabel_column = "star_rating"\n\n'

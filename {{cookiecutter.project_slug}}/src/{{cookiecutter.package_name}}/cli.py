@@ -31,6 +31,7 @@ from {{ cookiecutter.package_name }}.errors import (
 )
 from {{ cookiecutter.package_name }}.settings import (
     CHAMPION_ALIAS,
+    DEMO_LABELS,
     ENV_PREFIX,
     ESTIMATORS,
     PACKAGE_NAME,
@@ -208,6 +209,12 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.data.sources import WarehouseSource, source_for
 
     settings = load_settings(data_source="warehouse")
+    if args.with_sample_data and settings.model.labels != DEMO_LABELS:
+        raise UsageError(
+            f"the sample reviews are labelled {','.join(DEMO_LABELS)}, not "
+            f"{','.join(settings.model.labels)}: load your own labeled rows into "
+            f"{settings.data.training_table} instead of --with-sample-data."
+        )
     source = source_for(settings)
     assert isinstance(source, WarehouseSource)
     _print(source.init(with_sample_data=args.with_sample_data))
@@ -258,9 +265,10 @@ def cmd_model_reference(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     frame = training_source(settings, args.data).read_training()
-    rows = refuse_unknown_labels(
-        validate_labeled(frame, min_rows=settings.model.min_training_rows), str(args.data)
+    labeled = validate_labeled(
+        frame, labels=settings.model.labels, min_rows=settings.model.min_training_rows
     )
+    rows = refuse_unknown_labels(labeled, str(args.data))
     run_id = reference.replace(
         connect(settings),
         settings,

@@ -28,7 +28,17 @@ from {{ cookiecutter.package_name }}.redaction import redact
 PROJECT_SLUG = "{{ cookiecutter.project_slug }}"
 PACKAGE_NAME = "{{ cookiecutter.package_name }}"
 ENV_PREFIX = "{{ cookiecutter.package_name.upper() }}_"
-LABELS = ("negative", "positive")
+# The labels the project was generated with; the `labels` setting starts as these.
+DEFAULT_LABELS = (
+{%- for label in cookiecutter.labels.split(',') %}
+    "{{ label | trim | lower }}",
+{%- endfor %}
+)
+# The demo's bundled reviews and invented batches know these two labels only.
+DEMO_LABELS = ("negative", "positive")
+# A label: a plain lowercase token (labels in data are matched case-insensitively).
+LABEL_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"
+MAX_LABELS = 20
 # The names in model/estimators.py (a test keeps the two lists equal).
 ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
 # "demo" invents batches and late labels; the others read what a team really has.
@@ -95,6 +105,10 @@ class ModelSettings:
     """What is trained, and what it must score to become the champion."""
 
     estimator: str = "{{ cookiecutter.model }}"
+    # The classes: training keeps rows with these labels and needs rows of each,
+    # and the daily summary lists them in this order. A comma list in the
+    # environment, e.g. {{ cookiecutter.package_name.upper() }}_LABELS=negative,neutral,positive.
+    labels: tuple[str, ...] = DEFAULT_LABELS
     max_features: int = {{ cookiecutter.max_features | int }}
     ngram_max: int = {{ cookiecutter.ngram_max | int }}
     # Hyperparameters of the estimator as name=value pairs, e.g. "C=3.5";
@@ -308,6 +322,8 @@ class Settings:
             raise SettingsError(
                 f"unknown setting(s) {', '.join(unknown)}: see the fields of settings.py."
             )
+        if isinstance(overrides.get("labels"), str | list):
+            overrides["labels"] = parse_labels(overrides["labels"])
         groups = {}
         for group in GROUPS:
             changes = {k: v for k, v in overrides.items() if FIELD_GROUPS[k] == group}
@@ -356,6 +372,25 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
         if math.isfinite(value(name)) and not value(name) > 0:
             problems.append((name, value(name), "a number above 0"))
+    labels = value("labels")
+    if not _labels_ok(labels):
+        problems.append(
+            (
+                "labels",
+                ",".join(map(str, labels)) if isinstance(labels, tuple | list) else labels,
+                f"2 to {MAX_LABELS} distinct comma-separated names of lowercase letters, digits, "
+                "'_' or '-', e.g. negative,neutral,positive",
+            )
+        )
+    elif value("data_source") == "demo" and tuple(labels) != DEMO_LABELS:
+        problems.append(
+            (
+                "data_source",
+                "demo",
+                f"files or warehouse: the demo knows only the labels {','.join(DEMO_LABELS)}, "
+                f"not {','.join(labels)}",
+            )
+        )
     try:
         parse_estimator_params(value("estimator_params"))
     except ValueError:
@@ -404,7 +439,7 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     if not value("training_files").strip():
         problems.append(("training_files", value("training_files"), "a file glob"))
     problems += _column_problems(settings)
-    problems += _label_map_problems(value("label_map"))
+    problems += _label_map_problems(value("label_map"), value("labels"))
     return problems
 
 
@@ -433,7 +468,7 @@ def label_key(value: str) -> str:
     return re.sub(LABEL_NUMBER, r"\1", value.strip().lower())
 
 
-def _label_map_problems(mapping: object) -> list[tuple[str, object, str]]:
+def _label_map_problems(mapping: object, labels: tuple[str, ...]) -> list[tuple[str, object, str]]:
     """The label map: source values (strings) to configured labels, one meaning per value."""
     if not isinstance(mapping, dict) or not all(
         isinstance(key, str) and isinstance(label, str) for key, label in mapping.items()
@@ -442,13 +477,13 @@ def _label_map_problems(mapping: object) -> list[tuple[str, object, str]]:
         return [("label_map", mapping, expected)]
     shown = json.dumps(mapping, ensure_ascii=False)
     problems: list[tuple[str, object, str]] = []
-    unknown = sorted({label for label in mapping.values() if label_key(label) not in LABELS})
+    unknown = sorted({label for label in mapping.values() if label_key(label) not in labels})
     if unknown:
         problems.append(
             (
                 "label_map",
                 shown,
-                f"every value one of the labels {', '.join(LABELS)} "
+                f"every value one of the labels {', '.join(labels)} "
                 f"(not {', '.join(map(repr, unknown))})",
             )
         )
@@ -463,6 +498,23 @@ def _label_map_problems(mapping: object) -> list[tuple[str, object, str]]:
             ("label_map", shown, f"one label per source value (not two for {clashes[0]!r})")
         )
     return problems
+
+
+def parse_labels(text: str | list | tuple) -> tuple[str, ...]:
+    """``"negative, neutral, positive"`` as a tuple of names; brackets and quotes are ignored,
+    so a TOML list (``["a", "b"]``) and a Python tuple's text read the same."""
+    items = text if isinstance(text, list | tuple) else str(text).split(",")
+    # An empty name stays, for the validation to refuse ("negative,,positive").
+    return tuple(str(item).strip().strip("()[]'\" ").lower() for item in items)
+
+
+def _labels_ok(labels: object) -> bool:
+    return (
+        isinstance(labels, tuple)
+        and 2 <= len(labels) <= MAX_LABELS
+        and len(set(labels)) == len(labels)
+        and all(isinstance(label, str) and re.fullmatch(LABEL_PATTERN, label) for label in labels)
+    )
 
 
 def parse_estimator_params(text: str) -> dict[str, float]:
@@ -521,6 +573,8 @@ def _convert(name: str, raw: str) -> object:
         raise SettingsError(
             redact(f"{ENV_PREFIX}{name.upper()}={raw!r} is not valid: expected {expected}.")
         ) from None
+    if name == "labels":
+        return parse_labels(raw)
     if name in LOCATION_FIELDS:
         return as_location(raw)
     if kind != "Path":
@@ -608,7 +662,9 @@ def read_tuned_settings(path: Path) -> dict[str, object]:
 
 
 def _from_toml(name: str, raw: object) -> object:
-    """A value of the tuned-settings file: a table as it is, the rest as environment text."""
+    """A value of the tuned-settings file: a table or the labels' list as it is, the rest as text."""
+    if name == "labels" and isinstance(raw, list):
+        return parse_labels(raw)
     if isinstance(raw, dict):
         if not FIELD_TYPES[name].startswith("dict"):
             raise SettingsError(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -21,7 +22,7 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data.seen_ids import SeenIds, id_hashes
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, LABEL_NUMBER, LABELS
+from {{ cookiecutter.package_name }}.settings import DEMO_LABELS, ENV_PREFIX, LABEL_NUMBER
 
 log = logging.getLogger(__name__)
 
@@ -67,40 +68,53 @@ class ValidatedData:
 
     valid: pd.DataFrame
     rejected: pd.DataFrame
+    labels: tuple[str, ...] = DEMO_LABELS  # the label names the rows were checked against
 
     def unknown_labels(self) -> dict[str, int]:
         """The label values set aside as unknown, as compared, with their row counts."""
         rows = self.rejected[self.rejected["reason"] == UNKNOWN_LABEL]
-        return unknown_labels(rows[LABEL]) if len(rows) else {}
+        return unknown_labels(rows[LABEL], self.labels) if len(rows) else {}
 
 
-def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedData:
-    """Keep rows with a non-empty text and a known label; fail if too little is left.
+def validate_labeled(
+    frame: pd.DataFrame, *, labels: Sequence[str] = DEMO_LABELS, min_rows: int = 20
+) -> ValidatedData:
+    """Keep rows with a non-empty text and one of ``labels``; fail if too little is left.
 
-    Missing columns, fewer than ``min_rows`` usable rows or a single class fail
-    with a message; bad rows are returned in ``rejected`` with the reason.
+    The pipeline passes the `labels` setting; without it, the bundled sample's two labels.
+
+    Missing columns, fewer than ``min_rows`` usable rows or a label without
+    rows fail with a message; bad rows are returned in ``rejected`` with the reason.
     """
-    _require_columns(frame, (TEXT, LABEL), "training data")
+    _require_columns(frame, (TEXT, LABEL), "training data", labels)
     text = frame[TEXT].astype("string").str.strip()
     label = normalized_labels(frame[LABEL])
     reason = pd.Series(pd.NA, index=frame.index, dtype="string")
-    reason = reason.mask(~label.isin(LABELS).fillna(False), UNKNOWN_LABEL)
+    reason = reason.mask(~label.isin(list(labels)).fillna(False), UNKNOWN_LABEL)
     reason = reason.mask(text.isna() | (text == ""), "empty text")
     keep = reason.isna()
     valid = pd.DataFrame({TEXT: text[keep], LABEL: label[keep]}).reset_index(drop=True)
     rejected = frame.loc[~keep].assign(reason=reason[~keep]).reset_index(drop=True)
     if len(valid) < min_rows:
-        unknown = ValidatedData(valid, rejected).unknown_labels()
+        unknown = ValidatedData(valid, rejected, tuple(labels)).unknown_labels()
         raise DataValidationError(
             f"only {len(valid)} usable training rows (need at least {min_rows}); "
             f"{len(rejected)} rows were rejected for an empty text or an unknown label"
-            + (f": {describe_unknown_labels(unknown, 'rows')}." if unknown else ".")
+            + (f": {describe_unknown_labels(unknown, 'rows', labels)}." if unknown else ".")
         )
     counts = valid[LABEL].value_counts()
     if len(counts) < 2:
+        needs = " and ".join(labels) if len(labels) == 2 else ", ".join(labels)
+        needs = f"both {needs}" if len(labels) == 2 else f"each of {needs}"
         raise DataValidationError(
-            f"training data holds only the label {sorted(counts.index)}: "
-            f"it needs both {' and '.join(LABELS)}."
+            f"training data holds only the label {sorted(counts.index)}: it needs {needs}."
+        )
+    absent = [label for label in labels if label not in counts.index]
+    if absent:
+        raise DataValidationError(
+            f"training data has no row labelled {', '.join(absent)}: each label of the labels "
+            f"setting ({','.join(labels)}) needs at least {MIN_ROWS_PER_CLASS} rows; add rows "
+            "of those classes or remove them from the labels setting."
         )
     if counts.min() < MIN_ROWS_PER_CLASS:
         raise DataValidationError(
@@ -108,17 +122,17 @@ def validate_labeled(frame: pd.DataFrame, *, min_rows: int = 20) -> ValidatedDat
             f"needs at least {MIN_ROWS_PER_CLASS} to be split into a hold-out and "
             "cross-validation folds; add rows of that class."
         )
-    return ValidatedData(valid=valid, rejected=rejected)
+    return ValidatedData(valid=valid, rejected=rejected, labels=tuple(labels))
 
 
-def unknown_labels(labels: pd.Series) -> dict[str, int]:
-    """Values of ``labels`` that are no label name, as compared, with their counts, most first."""
-    keys = normalized_labels(labels).fillna("")
-    counts = keys[~keys.isin(LABELS)].value_counts()
+def unknown_labels(values: pd.Series, labels: Sequence[str]) -> dict[str, int]:
+    """The ``values`` that are none of ``labels``, as compared, with their counts, most first."""
+    keys = normalized_labels(values).fillna("")
+    counts = keys[~keys.isin(list(labels))].value_counts()
     return {str(value): int(count) for value, count in counts.items()}
 
 
-def describe_unknown_labels(counts: dict[str, int], rows: str) -> str:
+def describe_unknown_labels(counts: dict[str, int], rows: str, labels: Sequence[str]) -> str:
     """One sentence: how many ``rows`` have which unknown labels, and the setting that maps them."""
     shown = ", ".join(
         f"{value!r} ({count})" if value else f"(empty) ({count})"
@@ -130,7 +144,7 @@ def describe_unknown_labels(counts: dict[str, int], rows: str) -> str:
     total = sum(counts.values())
     counted = f"{total} {rows} have" if total != 1 else f"1 {rows.removesuffix('s')} has"
     return (
-        f"{counted} a label that is not one of {', '.join(LABELS)}: "
+        f"{counted} a label that is not one of {', '.join(labels)}: "
         f"{shown}; map each value to a label with the label_map setting "
         f"({ENV_PREFIX}LABEL_MAP='{example}', or a [settings.label_map] table in tuned.toml), "
         "or remove those rows"
@@ -145,7 +159,8 @@ def refuse_unknown_labels(validated: ValidatedData, where: str) -> ValidatedData
     """
     unknown = validated.unknown_labels()
     if unknown:
-        raise DataValidationError(f"{where}: {describe_unknown_labels(unknown, 'rows')}.")
+        described = describe_unknown_labels(unknown, "rows", validated.labels)
+        raise DataValidationError(f"{where}: {described}.")
     return validated
 
 
@@ -224,33 +239,36 @@ class BatchValidator:
         return valid, rejected.reset_index(drop=True)
 
 
-def validate_labels(frame: pd.DataFrame, origin: str) -> pd.DataFrame:
-    """The rows of a labels file with an id and a known label, as ``id``, ``sentiment``.
+def validate_labels(
+    frame: pd.DataFrame, origin: str, labels: Sequence[str] = DEMO_LABELS
+) -> pd.DataFrame:
+    """The rows of a labels file with an id and one of ``labels``, as ``id``, ``sentiment``.
 
     Rows whose label is no label name are skipped with one warning line that
     counts them by value.
     """
-    _require_columns(frame, (ID, LABEL), origin)
+    _require_columns(frame, (ID, LABEL), origin, labels)
     ids = frame[ID].astype("string").str.strip()
     label = normalized_labels(frame[LABEL])
-    known = label.isin(LABELS).fillna(False)
+    known = label.isin(list(labels)).fillna(False)
     if not known.all():
-        unknown = unknown_labels(frame[LABEL][~known.to_numpy(bool)])
-        log.warning("%s: skipped: %s.", origin, describe_unknown_labels(unknown, "label rows"))
+        unknown = unknown_labels(frame[LABEL][~known.to_numpy(bool)], labels)
+        skipped = describe_unknown_labels(unknown, "label rows", labels)
+        log.warning("%s: skipped: %s.", origin, skipped)
     day, bad_day = _label_dates(frame, origin)
     keep = (ids.notna() & (ids != "") & known & ~bad_day).fillna(False).to_numpy(bool)
-    labels = pd.DataFrame({DS: day[keep], ID: ids[keep], LABEL: label[keep]}).drop_duplicates()
+    rows = pd.DataFrame({DS: day[keep], ID: ids[keep], LABEL: label[keep]}).drop_duplicates()
     # One id (of one date) with two different labels in one file: neither is believed.
-    conflicting = labels.duplicated([DS, ID], keep=False)
+    conflicting = rows.duplicated([DS, ID], keep=False)
     if conflicting.any():
         log.warning(
             "%s: skipped %d ids labeled twice with different labels in this file (%d rows); "
             "the rule: a file must give an id one label, a later file may replace it.",
             origin,
-            labels.loc[conflicting, [DS, ID]].drop_duplicates().shape[0],
+            rows.loc[conflicting, [DS, ID]].drop_duplicates().shape[0],
             int(conflicting.sum()),
         )
-    return labels[~conflicting].reset_index(drop=True)
+    return rows[~conflicting].reset_index(drop=True)
 
 
 def _label_dates(frame: pd.DataFrame, origin: str) -> tuple[pd.Series, pd.Series]:
@@ -267,12 +285,14 @@ def _label_dates(frame: pd.DataFrame, origin: str) -> tuple[pd.Series, pd.Series
     return parsed.dt.strftime("%Y-%m-%d").astype("string"), bad
 
 
-def _require_columns(frame: pd.DataFrame, columns: tuple[str, str], what: str) -> None:
+def _require_columns(
+    frame: pd.DataFrame, columns: tuple[str, str], what: str, labels: Sequence[str]
+) -> None:
     missing = [column for column in columns if column not in frame.columns]
     if missing:
         raise DataValidationError(
             f"{what} lacks column(s) {', '.join(missing)}: it needs "
-            f"'{columns[0]}' and '{columns[1]}' (labels: {', '.join(LABELS)})."
+            f"'{columns[0]}' and '{columns[1]}' (labels: {', '.join(labels)})."
         )
 
 

@@ -40,7 +40,7 @@ from {{ cookiecutter.package_name }}.data.schema import (
     validate_labels,
 )
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import Settings, is_url
+from {{ cookiecutter.package_name }}.settings import DEMO_LABELS, Settings, is_url
 
 log = logging.getLogger(__name__)
 # Rows of a day's batch from the warehouse, or of one incoming file, at a time.
@@ -134,6 +134,8 @@ class FeedbackFiles:
 
     feedback_dir: str
     columns: Columns = field(default_factory=Columns)
+    # The `labels` setting; rows with another label are skipped.
+    labels: tuple[str, ...] = DEMO_LABELS
 
     def read_labels(self) -> pd.DataFrame:
         """Every label that has arrived, as ``id``, ``sentiment``; a later file wins.
@@ -141,7 +143,7 @@ class FeedbackFiles:
         With ``ds`` too when some row names the date it labels (data/label_placement.py).
         """
         frames = [
-            validate_labels(self.columns.labels(self._read(path), path), path)
+            validate_labels(self.columns.labels(self._read(path), path), path, self.labels)
             for path in _data_files(self.feedback_dir)
         ]
         return _later_wins(frames, self.feedback_dir)
@@ -270,6 +272,7 @@ class WarehouseSource:
     labels_table: str
     predictions_table: str
     columns: Columns = field(default_factory=Columns)
+    labels: tuple[str, ...] = DEMO_LABELS
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)
@@ -373,7 +376,8 @@ class WarehouseSource:
         with engine.connect() as connection:
             rows = pd.read_sql_query(query, connection, dtype=dict.fromkeys(selected, "string"))
         where = self._where(self.labels_table)
-        return _later_wins([validate_labels(self.columns.labels(rows, where), where)], where)
+        validated = validate_labels(self.columns.labels(rows, where), where, self.labels)
+        return _later_wins([validated], where)
 
     def labels_location(self) -> str:
         return self._where(self.labels_table)
@@ -483,6 +487,7 @@ def source_for(settings: Settings) -> Source:
         return FileSource(
             feedback_dir=data.feedback_dir,
             columns=Columns.of(settings),
+            labels=settings.model.labels,
             pattern=data.training_files,
             incoming_dir=data.incoming_dir,
             settle_seconds=data.batch_settle_seconds,
@@ -497,9 +502,10 @@ def source_for(settings: Settings) -> Source:
             labels_table=data.labels_table,
             predictions_table=data.predictions_table,
             columns=Columns.of(settings),
+            labels=settings.model.labels,
         )
     # The demo writes and reads its own invented files, in the pipeline's columns.
-    return DemoSource(feedback_dir=data.feedback_dir)
+    return DemoSource(feedback_dir=data.feedback_dir, labels=settings.model.labels)
 
 
 def training_source(settings: Settings, training_path: Path | str | None = None):
@@ -508,6 +514,7 @@ def training_source(settings: Settings, training_path: Path | str | None = None)
         return FileSource(
             feedback_dir=settings.data.feedback_dir,
             columns=Columns.of(settings),
+            labels=settings.model.labels,
             pattern=str(training_path),
         )
     return source_for(settings)

@@ -24,6 +24,8 @@ CURVE_POINTS = 101
 SUMMARY_METRICS = (
     "accuracy",
     "macro_f1",
+    "macro_precision",
+    "macro_recall",
     "roc_auc",
     "log_loss",
     "expected_calibration_error",
@@ -148,6 +150,43 @@ def top_ngrams(model: Any, top: int = TOP_NGRAMS) -> dict[str, list[list]] | Non
     return result
 
 
+def _ovr_roc_auc(truth: np.ndarray, probabilities: np.ndarray) -> tuple[float | None, list]:
+    """One-vs-rest ROC AUC of each class, and their mean; None where a class is absent or alone."""
+    from sklearn.metrics import roc_auc_score
+
+    per_class = []
+    for position in range(probabilities.shape[1]):
+        members = truth == position
+        per_class.append(
+            float(roc_auc_score(members, probabilities[:, position]))
+            if members.any() and not members.all()
+            else None
+        )
+    known = [value for value in per_class if value is not None]
+    return (float(np.mean(known)) if len(known) == len(per_class) else None), per_class
+
+
+def per_class_scores(matrix: np.ndarray, classes: list[str]) -> dict[str, dict]:
+    """Precision, recall, F1 and support of each class, from the confusion matrix."""
+    true_positives = np.diag(matrix).astype(float)
+    predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
+
+    def ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
+        return np.divide(top, bottom, out=np.zeros_like(top, dtype=float), where=bottom > 0)
+
+    precision, recall = ratio(true_positives, predicted), ratio(true_positives, actual)
+    f1 = ratio(2 * true_positives, predicted + actual)
+    return {
+        label: {
+            "precision": float(precision[i]),
+            "recall": float(recall[i]),
+            "f1": float(f1[i]),
+            "support": int(actual[i]),
+        }
+        for i, label in enumerate(classes)
+    }
+
+
 def _macro_f1(matrix: np.ndarray) -> float:
     """Macro F1 from a confusion matrix (rows true, columns predicted); 0 for an absent class."""
     true_positives = np.diag(matrix).astype(float)
@@ -188,10 +227,13 @@ def evaluation_report(
     high_accuracy, high_share = _at_threshold(correct, confidence, high_confidence_threshold)
     low_accuracy, low_share = _at_threshold(correct, confidence, low_confidence_threshold)
     true_class = np.clip(probabilities[np.arange(len(rows)), truth], 1e-15, 1.0)
+    per_class = per_class_scores(matrix, classes)
     metrics = {
         "rows": len(rows),
         "accuracy": float(correct.mean()),
         "macro_f1": _macro_f1(matrix),
+        "macro_precision": float(np.mean([s["precision"] for s in per_class.values()])),
+        "macro_recall": float(np.mean([s["recall"] for s in per_class.values()])),
         "log_loss": float(-np.log(true_class).mean()),
         "expected_calibration_error": expected_calibration_error(table),
         "high_confidence_accuracy": high_accuracy,
@@ -199,11 +241,14 @@ def evaluation_report(
         "low_confidence_accuracy": low_accuracy,
         "low_confidence_share": low_share,
     }
-    curves = (
-        _binary_curves(truth == 1, probabilities[:, 1])
-        if len(classes) == 2
-        else {"roc_auc": None, "roc_curve": [], "pr_auc": None, "pr_curve": []}
-    )
+    if len(classes) == 2:
+        curves = _binary_curves(truth == 1, probabilities[:, 1])
+    else:
+        # One-vs-rest: each class against the others; the headline is their mean.
+        roc_auc, class_auc = _ovr_roc_auc(truth, probabilities)
+        curves = {"roc_auc": roc_auc, "roc_curve": [], "pr_auc": None, "pr_curve": []}
+        for label, value in zip(classes, class_auc, strict=True):
+            per_class[label]["roc_auc"] = value
     metrics["roc_auc"] = curves.pop("roc_auc")
     metrics["pr_auc"] = curves.pop("pr_auc")
     wrong = np.flatnonzero(~correct)
@@ -213,6 +258,7 @@ def evaluation_report(
         "metrics": metrics,
         "thresholds": {"low": low_confidence_threshold, "high": high_confidence_threshold},
         "confusion_matrix": {"labels": classes, "counts": matrix.tolist()},
+        "per_class": per_class,
         "calibration": table,
         **curves,
         "confidently_wrong": [

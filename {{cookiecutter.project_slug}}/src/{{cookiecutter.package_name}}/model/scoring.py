@@ -79,14 +79,24 @@ def _top_class(model: Any, model_frame: pd.DataFrame) -> tuple[np.ndarray, np.nd
 
 def predict_texts(model: Any, texts: Sequence[str]) -> tuple[list[str], list[float]]:
     """Each text's predicted label and confidence, with no frame but the model's input."""
+    labels, confidence, _ = predict_texts_with_probabilities(model, texts)
+    return labels, confidence
+
+
+def predict_texts_with_probabilities(
+    model: Any, texts: Sequence[str]
+) -> tuple[list[str], list[float], np.ndarray]:
+    """``predict_texts``, and the probability of every class of ``model.classes_`` per text."""
     from sklearn import config_context
 
     # A fitted model's parameters were checked when it was fitted, and TF-IDF
     # features are finite: checking both again took a tenth of a one-text request.
     with config_context(skip_parameter_validation=True, assume_finite=True):
-        best, confidence = _top_class(model, texts_input(texts))
+        probabilities = model.predict_proba(texts_input(texts))
+    best = probabilities.argmax(axis=1)
+    confidence = probabilities[np.arange(len(texts)), best]
     labels = np.asarray(model.classes_)[best].astype(str)
-    return labels.tolist(), confidence.tolist()
+    return labels.tolist(), confidence.tolist(), probabilities
 
 
 def oov_sample(offset: int, rows: int) -> np.ndarray:

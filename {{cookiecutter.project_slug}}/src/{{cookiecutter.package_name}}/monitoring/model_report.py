@@ -55,6 +55,21 @@ def _confusion_table(report: dict) -> str:
     return f"<table><tr><th></th>{head}</tr>{rows}</table>"
 
 
+def _per_class_table(report: dict) -> str:
+    """Precision, recall, F1, support (and one-vs-rest ROC AUC, with more than two) per class."""
+    per_class = report.get("per_class") or {}
+    with_auc = any("roc_auc" in scores for scores in per_class.values())
+    names = ["precision", "recall", "f1", *(["roc_auc"] if with_auc else [])]
+    head = "".join(f'<th class="num">{name}</th>' for name in [*names, "support"])
+    rows = "".join(
+        f"<tr><th>{escape(label)}</th>"
+        + "".join(f'<td class="num">{_number(scores.get(name))}</td>' for name in names)
+        + f'<td class="num">{scores["support"]}</td></tr>'
+        for label, scores in per_class.items()
+    )
+    return f"<table><tr><th>class</th>{head}</tr>{rows}</table>"
+
+
 def _charts(named_reports: list[tuple[str, dict]]) -> str:
     return "".join(
         [
@@ -112,7 +127,8 @@ low-confidence threshold {thresholds["low"]:g}: {metrics["low_confidence_share"]
 {_number(metrics["low_confidence_accuracy"])}.</p>
 <div class="grid">{_charts([("model", report)])}</div>
 <div class="grid"><div><h2>Metrics</h2><table>{metric_rows}</table></div>
-<div><h2>Confusion matrix</h2>{_confusion_table(report)}</div></div>
+<div><h2>Confusion matrix</h2>{_confusion_table(report)}
+<h2>Per class</h2>{_per_class_table(report)}</div></div>
 <h2>Calibration</h2>
 <table><tr><th>confidence</th><th class="num">rows</th><th class="num">mean confidence</th><th class="num">accuracy</th></tr>{calibration}</table>
 <h2>The {len(report["confidently_wrong"])} most confidently wrong predictions</h2>

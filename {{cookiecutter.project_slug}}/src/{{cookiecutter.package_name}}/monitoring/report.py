@@ -9,7 +9,7 @@ from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring.charts import bar_chart, line_chart
 from {{ cookiecutter.package_name }}.monitoring.rules import DRIFT_CHECKS
-from {{ cookiecutter.package_name }}.settings import LABELS, PROJECT_SLUG, Settings
+from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, Settings
 
 STYLE = """
 body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1120px; color: #222; }
@@ -53,7 +53,7 @@ def build_summary(settings: Settings, day: date | str) -> dict:
         "rejected_rows": rejected,
         "model_versions": sorted(predictions["model_version"].astype(str).unique()),
         "average_confidence": float(predictions["confidence"].mean()),
-        "label_counts": {label: int(counts.get(label, 0)) for label in LABELS},
+        "label_counts": {label: int(counts.get(label, 0)) for label in settings.model.labels},
         "monitoring": report["metrics"],
         "alerts": report["alerts"],
         "outputs": {"predictions": str(predictions_dir), "monitoring_report": str(report_path)},
@@ -108,7 +108,8 @@ def render_html(summary: dict, report: dict) -> str:
         line_chart(
             "Average confidence by logical date",
             list(zip(days, [p["average_confidence"] for p in history], strict=True)),
-            y_range=(0.5, 1.0),
+            # The top-class confidence of K classes is at least 1/K.
+            y_range=(1 / max(len(summary["label_counts"]), 2), 1.0),
         ),
         line_chart(
             "Low-confidence rate (%)",

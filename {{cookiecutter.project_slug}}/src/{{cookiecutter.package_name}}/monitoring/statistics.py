@@ -21,17 +21,22 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data.schema import TEXT
 from {{ cookiecutter.package_name }}.model.pipeline import known_token_counts
-from {{ cookiecutter.package_name }}.settings import LABELS
 
-# Top-class confidence of a binary classifier lies in [0.5, 1].
-CONFIDENCE_BINS = np.linspace(0.5, 1.0, 11)
+# Top-class confidence of K classes lies in [1/K, 1]: ten equal bins over it.
+CONFIDENCE_BIN_COUNT = 10
 # Keeps PSI finite when a bin is empty on one side.
 EPSILON = 1e-4
 
 
-def confidence_counts(confidence: np.ndarray) -> np.ndarray:
-    """How many confidences fall in each of CONFIDENCE_BINS."""
-    return np.histogram(np.clip(confidence, 0.5, 1.0), bins=CONFIDENCE_BINS)[0]
+def confidence_bins(n_classes: int) -> np.ndarray:
+    """The edges of the confidence histogram of ``n_classes`` classes: 1/K to 1 in ten bins."""
+    return np.linspace(1.0 / n_classes, 1.0, CONFIDENCE_BIN_COUNT + 1)
+
+
+def confidence_counts(confidence: np.ndarray, n_classes: int = 2) -> np.ndarray:
+    """How many confidences fall in each bin of ``confidence_bins(n_classes)``."""
+    bins = confidence_bins(n_classes)
+    return np.histogram(np.clip(confidence, bins[0], 1.0), bins=bins)[0]
 
 
 def exact_sum_parts(values: np.ndarray) -> dict[int, int]:
@@ -68,13 +73,13 @@ def normalized(counts: np.ndarray) -> list[float]:
     return (counts / total).tolist() if total else [0.0] * len(counts)
 
 
-def confidence_histogram(confidence: np.ndarray) -> list[float]:
-    return normalized(confidence_counts(confidence))
+def confidence_histogram(confidence: np.ndarray, n_classes: int = 2) -> list[float]:
+    return normalized(confidence_counts(confidence, n_classes))
 
 
-def class_shares(predicted: pd.Series) -> dict[str, float]:
+def class_shares(predicted: pd.Series, labels: list[str]) -> dict[str, float]:
     total = len(predicted)
-    return {label: float((predicted == label).sum() / total) if total else 0.0 for label in LABELS}
+    return {label: float((predicted == label).sum() / total) if total else 0.0 for label in labels}
 
 
 def oov_rate(pipeline: Any, texts: pd.Series) -> float:
@@ -95,10 +100,14 @@ class BatchStats:
     confidence_parts: dict[int, int] = field(default_factory=dict)
     low_confidence: int = 0
     high_confidence: int = 0
-    class_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(LABELS, 0))
-    histogram: np.ndarray = field(default_factory=lambda: np.zeros(len(CONFIDENCE_BINS) - 1))
+    class_counts: dict[str, int] = field(default_factory=dict)
+    histogram: np.ndarray = field(default_factory=lambda: np.zeros(CONFIDENCE_BIN_COUNT))
     oov_known: int = 0
     oov_total: int = 0
+
+    def __post_init__(self) -> None:
+        # Every class counted, from zero: a class no row was given still has its metric.
+        self.class_counts = {**dict.fromkeys(self.classes, 0), **self.class_counts}
 
     def add(self, best: np.ndarray, confidence: np.ndarray, oov_known: int, oov_total: int) -> None:
         """Count one chunk: each row's class index and confidence, and its token counts."""
@@ -109,7 +118,7 @@ class BatchStats:
         counts = np.bincount(best, minlength=len(self.classes))
         for label, count in zip(self.classes, counts.tolist(), strict=True):
             self.class_counts[label] = self.class_counts.get(label, 0) + count
-        self.histogram += confidence_counts(confidence)
+        self.histogram += confidence_counts(confidence, len(self.classes))
         self.oov_known += oov_known
         self.oov_total += oov_total
 
@@ -177,7 +186,8 @@ class BatchStats:
 
     def class_shares(self) -> dict[str, float]:
         return {
-            label: self.class_counts[label] / self.rows if self.rows else 0.0 for label in LABELS
+            label: self.class_counts[label] / self.rows if self.rows else 0.0
+            for label in self.classes
         }
 
     def metrics(self) -> dict[str, float]:
@@ -191,7 +201,7 @@ class BatchStats:
             "high_confidence_predictions": float(self.high_confidence),
             "low_confidence_percentage": share(self.low_confidence),
         }
-        for label in LABELS:
+        for label in self.classes:
             metrics[f"predictions_{label}"] = float(self.class_counts[label])
             metrics[f"predictions_{label}_percentage"] = share(self.class_counts[label])
         return metrics
@@ -199,13 +209,15 @@ class BatchStats:
 
 def build_profile(pipeline: Any, holdout: pd.DataFrame) -> dict:
     """What "normal" looks like for this model, measured on its hold-out rows."""
+    classes = [str(label) for label in pipeline.classes_]
     confidence = pipeline.predict_proba(holdout[[TEXT]]).max(axis=1)
+    predicted = pd.Series(pipeline.predict(holdout[[TEXT]])).astype(str)
     return {
         "rows": len(holdout),
-        "confidence_bins": CONFIDENCE_BINS.tolist(),
-        "confidence_histogram": confidence_histogram(confidence),
+        "confidence_bins": confidence_bins(len(classes)).tolist(),
+        "confidence_histogram": confidence_histogram(confidence, len(classes)),
         "average_confidence": float(confidence.mean()),
-        "predicted_class_shares": class_shares(pd.Series(pipeline.predict(holdout[[TEXT]]))),
+        "predicted_class_shares": class_shares(predicted, classes),
         "oov_rate": oov_rate(pipeline, holdout[TEXT]),
     }
 
@@ -231,5 +243,9 @@ def batch_drift(profile: dict, stats: BatchStats) -> dict[str, float]:
         ),
         "oov_rate": stats.oov_rate,
         "oov_rate_increase": stats.oov_rate - profile["oov_rate"],
-        "class_share_shift": max(abs(shares[label] - reference_shares[label]) for label in LABELS),
+        # The largest move of any of the K classes' shares.
+        "class_share_shift": max(
+            abs(shares.get(label, 0.0) - reference_shares.get(label, 0.0))
+            for label in {*shares, *reference_shares}
+        ),
     }

@@ -20,7 +20,7 @@ import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from {{ cookiecutter.package_name }}.model.scoring import predict_texts
+from {{ cookiecutter.package_name }}.model.scoring import predict_texts_with_probabilities
 from {{ cookiecutter.package_name }}.serving.champion import (
     ChampionRefresher,
     bounded_mlflow_requests,
@@ -35,7 +35,7 @@ from {{ cookiecutter.package_name }}.serving.payload import (
     MAX_BODY_BYTES,
     PAYLOAD_FORM,
     BadPayload,
-    parse_texts,
+    parse_request,
 )
 from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, Settings
 from {{ cookiecutter.package_name }}.tracking.registry import Champion
@@ -44,14 +44,18 @@ from {{ cookiecutter.package_name }}.tracking.registry import Champion
 def _answer(champion: Champion, body: bytes) -> Response:
     """Parse, score and encode one request (in a worker thread: all of it is CPU)."""
     try:
-        texts = parse_texts(body)
+        texts, with_probabilities = parse_request(body)
     except BadPayload as error:
         return JSONResponse({"error": f"{error}; send {PAYLOAD_FORM}"}, status_code=400)
-    labels, confidences = predict_texts(champion.model, texts)
+    labels, confidences, probabilities = predict_texts_with_probabilities(champion.model, texts)
     predictions = [
         {"label": label, "confidence": confidence}
         for label, confidence in zip(labels, confidences, strict=True)
     ]
+    if with_probabilities:
+        classes = [str(label) for label in champion.model.classes_]
+        for prediction, row in zip(predictions, probabilities.tolist(), strict=True):
+            prediction["probabilities"] = dict(zip(classes, row, strict=True))
     content = json.dumps({"model_version": champion.version, "predictions": predictions})
     return Response(content, media_type="application/json")
 

@@ -13,7 +13,10 @@ import json
 
 from {{ cookiecutter.package_name }}.data.schema import EMPTY_TEXT, is_blank
 
-PAYLOAD_FORM = 'a JSON object {"texts": ["first review", "second review"]}'
+PAYLOAD_FORM = (
+    'a JSON object {"texts": ["first review", "second review"]}, with "probabilities": true '
+    "for every class's probability"
+)
 MAX_TEXTS = 10_000
 # 10,000 texts of 1 KiB on average is 10 MiB; quotes and commas add 3 bytes a
 # text, and a client that escapes non-ASCII (Python's json.dumps does) sends 6
@@ -29,6 +32,12 @@ class BadPayload(ValueError):
 
 def parse_texts(body: bytes) -> list[str]:
     """The body's texts, each one fit to score, or BadPayload."""
+    return parse_request(body)[0]
+
+
+def parse_request(body: bytes) -> tuple[list[str], bool]:
+    """The body's texts, each one fit to score, and whether it asks for every class's
+    probability (``"probabilities": true``); or BadPayload."""
     try:
         document = body.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -42,6 +51,9 @@ def parse_texts(body: bytes) -> list[str]:
     if not isinstance(payload, dict) or "texts" not in payload:
         raise BadPayload("the body has no 'texts' field")
     texts = payload["texts"]
+    probabilities = payload.get("probabilities", False)
+    if not isinstance(probabilities, bool):
+        raise BadPayload("'probabilities' must be true or false")
     if not isinstance(texts, list) or not texts:
         raise BadPayload("'texts' must be a non-empty list")
     if len(texts) > MAX_TEXTS:
@@ -67,4 +79,4 @@ def parse_texts(body: bytes) -> list[str]:
             f"texts[{blank[0]}] is rejected as '{EMPTY_TEXT}', as batch inference rejects such "
             f"rows ({len(blank)} of {len(texts)} texts)"
         )
-    return texts
+    return texts, probabilities

@@ -63,7 +63,8 @@ def _resolve_version(settings: Settings, version: str | None, alias: str | None)
 def _labeled_rows(settings: Settings, data: Path | None) -> tuple[pd.DataFrame, str]:
     if data is not None:
         try:
-            rows = validate_labeled(training_source(settings, data).read_training(), min_rows=1)
+            frame = training_source(settings, data).read_training()
+            rows = validate_labeled(frame, labels=settings.model.labels, min_rows=1)
             return refuse_unknown_labels(rows, str(data)).valid, data.name
         except DataValidationError as error:
             message = str(error)

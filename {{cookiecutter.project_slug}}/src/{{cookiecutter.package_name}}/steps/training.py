@@ -136,6 +136,7 @@ def validate(
     try:
         result = validate_labeled(
             pd.read_parquet(partition / storage.TRAINING_RAW_FILE),
+            labels=settings.model.labels,
             min_rows=settings.model.min_training_rows,
         )
         if refuse_unknown:

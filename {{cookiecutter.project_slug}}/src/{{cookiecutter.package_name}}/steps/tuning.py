@@ -99,7 +99,9 @@ def _training_rows(settings: Settings, data: Path | None):
         if feedback is not None and len(feedback):
             frame = pd.concat([frame, feedback], ignore_index=True)
     try:
-        validated = validate_labeled(frame, min_rows=settings.model.min_training_rows)
+        validated = validate_labeled(
+            frame, labels=settings.model.labels, min_rows=settings.model.min_training_rows
+        )
         valid = refuse_unknown_labels(validated, "training data").valid
     except DataValidationError as error:
         raise DataValidationError(f"{source.training_location()}: {error}") from None

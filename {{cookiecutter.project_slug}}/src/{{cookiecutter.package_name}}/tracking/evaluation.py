@@ -17,7 +17,6 @@ import pandas as pd
 from mlflow.models import Model
 
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
-from {{ cookiecutter.package_name }}.settings import LABELS
 
 EVALUATION_DIR = "evaluation"
 COMPARISON_HTML = "comparison.html"
@@ -39,18 +38,18 @@ def run_classifier_evaluator(
     dataset = mlflow.data.from_pandas(
         rows[[TEXT, LABEL]].reset_index(drop=True), targets=LABEL, name=f"{prefix}-set"
     )
+    config = {"log_model_explainability": False, "metric_prefix": f"{prefix}_"}
+    classes = [str(label) for label in model.classes_]
+    if len(classes) == 2:
+        # The second class (sorted: "positive" of negative,positive) is the positive one;
+        # with more classes the evaluator reports per class and needs none.
+        config["pos_label"] = classes[-1]
     result = mlflow.models.evaluate(
         model=logged,
         data=dataset,
         model_type="classifier",
         evaluators=["default"],
-        evaluator_config={
-            "default": {
-                "log_model_explainability": False,
-                "pos_label": LABELS[-1],
-                "metric_prefix": f"{prefix}_",
-            }
-        },
+        evaluator_config={"default": config},
     )
     return {name: float(value) for name, value in result.metrics.items()}
 
@@ -63,6 +62,11 @@ def log_report(report: dict, html: str, *, prefix: str) -> dict[str, float]:
         for name, value in report["metrics"].items()
         if value is not None and name != "rows"
     }
+    # Per class: <prefix>_class_<label>_precision, _recall, _f1 (holdout_class_neutral_recall);
+    # "class_" keeps a label such as "macro" from taking a headline metric's name.
+    for label, scores in report.get("per_class", {}).items():
+        for name in ("precision", "recall", "f1"):
+            metrics[f"{prefix}_class_{label}_{name}"] = float(scores[name])
     mlflow.log_metrics(metrics)
     mlflow.log_dict(report, f"{EVALUATION_DIR}/{prefix}_report.json")
     mlflow.log_text(html, f"{EVALUATION_DIR}/{prefix}_report.html")
