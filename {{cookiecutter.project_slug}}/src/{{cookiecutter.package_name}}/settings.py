@@ -662,7 +662,7 @@ def read_tuned_settings(path: Path) -> dict[str, object]:
 
 
 def _from_toml(name: str, raw: object) -> object:
-    """A value of the tuned-settings file: a table or the labels' list as it is, the rest as text."""
+    """A value of the tuned-settings file: a table or a list of labels as it is, else as text."""
     if name == "labels" and isinstance(raw, list):
         return parse_labels(raw)
     if isinstance(raw, dict):
