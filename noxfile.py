@@ -38,7 +38,12 @@ CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
 MODELS = CONTEXT["model"]
 DEFAULT_SLUG = "sentiment-pipeline"
 PYTHON = "3.11"
-LINTED = ["hooks", "scripts", "tests", "noxfile.py"]
+LINTED = ["hooks", "scripts", "tests", "benchmarks", "noxfile.py"]
+# The benchmarks measure the template: they run inside a default rendering's
+# environment (`nox -s bench`) and write docs/measurements.md.
+BENCHMARKS = ROOT / "benchmarks"
+BENCHMARK_FILES = [path.name for path in BENCHMARKS.glob("*.py")]
+MEASUREMENTS = ROOT / "docs" / "measurements.md"
 # Commands in the generated project must use its own .venv, not nox's.
 PROJECT_ENV = {"VIRTUAL_ENV": None, "UV_PROJECT_ENVIRONMENT": None}
 # The generated README's install step. Compiled once here, no process of the
@@ -289,33 +294,67 @@ def production(session: nox.Session) -> None:
         )  # fmt: skip
 
 
-@nox.session(python=PYTHON)
-def footprint(session: nox.Session) -> None:
-    """Benchmark: resident memory of the generated project's stack, idle and after a DAG run."""
-    project = render(session, Path(session.create_tmp()) / "project-footprint")
+def bench_project(session: nox.Session, name: str) -> Path:
+    """A default rendering, installed with compiled bytecode, for the benchmarks to run in."""
+    project = render(session, Path(session.create_tmp()).resolve() / name)
     with session.chdir(project):
         session.run(*SYNC, external=True, env=PROJECT_ENV)
-        session.run(
-            "uv", "run", "python", "benchmarks/stack_footprint.py", "--after-run", *session.posargs,
-            external=True, env=PROJECT_ENV,
+    return project
+
+
+def run_benchmark(session: nox.Session, project: Path, script: str, *arguments: str) -> None:
+    """Run benchmarks/<script> inside ``project``'s environment; record its output."""
+    if not (BENCHMARKS / script).is_file():
+        session.error(f"no benchmark {script}: benchmarks/ has {', '.join(sorted(BENCHMARK_FILES))}")
+    with session.chdir(project):  # each benchmark imports the rendered package and reads the cwd
+        output = session.run(
+            "uv", "run", "python", str(BENCHMARKS / script), *arguments,
+            external=True, env=PROJECT_ENV, silent=True,
         )  # fmt: skip
+    print(output, end="")
+    record_measurement(" ".join(["benchmarks/" + script, *arguments]), script, output)
+    session.log(f"recorded in {MEASUREMENTS.relative_to(ROOT)}")
+
+
+def record_measurement(command: str, script: str, output: str) -> None:
+    """Replace ``script``'s block under "Latest runs" in docs/measurements.md with this run."""
+    begin, end = f"<!-- {script}: begin -->", f"<!-- {script}: end -->"
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    block = (
+        f"{begin}\n### {script}\n\n`{command}`, {stamp}, {os.cpu_count()} cores:\n\n"
+        f"```\n{output.strip()}\n```\n{end}"
+    )
+    text = MEASUREMENTS.read_text(encoding="utf-8")
+    if begin in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    MEASUREMENTS.write_text(text, encoding="utf-8")
+
+
+@nox.session(python=PYTHON)
+def footprint(session: nox.Session) -> None:
+    """Benchmark: resident memory of a rendered project's stack, idle and after a DAG run."""
+    project = bench_project(session, "project-footprint")
+    run_benchmark(session, project, "stack_footprint.py", "--after-run", *session.posargs)
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmark: inference vs bare predict_proba, training, DAG parsing; the sessions' wall time.
 
-    Not in the default run: it takes about ten minutes on two cores. Arguments
-    after `--` go to the generated project's benchmarks/inference_throughput.py.
+    Not in the default run: it takes about ten minutes on two cores. Renders the
+    default project, runs benchmarks/inference_throughput.py and dag_parse.py
+    in its environment and writes their output to docs/measurements.md
+    ("Latest runs"). Arguments after `--` run one benchmark instead: its file
+    name, then its arguments (`uvx nox -s bench -- extraction.py --sizes 100000`).
     """
-    project = render(session, Path(session.create_tmp()) / "project-bench")
-    with session.chdir(project):
-        session.run(*SYNC, external=True, env=PROJECT_ENV)
-        for benchmark in (
-            ["benchmarks/inference_throughput.py", *session.posargs],
-            ["benchmarks/dag_parse.py"],
-        ):
-            session.run("uv", "run", "python", *benchmark, external=True, env=PROJECT_ENV)
+    project = bench_project(session, "project-bench")
+    if session.posargs:
+        run_benchmark(session, project, *session.posargs)
+        return
+    run_benchmark(session, project, "inference_throughput.py")
+    run_benchmark(session, project, "dag_parse.py")
     if not SESSION_TIMES.is_file():
         session.log(f"No session times yet: run `uvx nox` first ({SESSION_TIMES}).")
         return

@@ -101,25 +101,25 @@ def lock(project: Path) -> str:
     return f"There is no uv.lock yet (`uv lock` failed: {online}): {LOCK_LATER}."
 
 
-def next_steps() -> str:
-    """The README's quick start, so the first thing a user reads agrees with it."""
-    steps = [  # (command, comment); an empty command is a blank line
-        (f"cd {SLUG}", ""),
-        ("uv sync --locked --compile-bytecode", "Python 3.11+; installs everything into .venv"),
-        (f"uv run {SLUG} train", "train, register, promote a champion"),
-        (f"uv run {SLUG} stack up", "MLflow on :5000, Airflow on :8080 (user admin)"),
-        (f"uv run {SLUG} trigger {PACKAGE}_batch_inference --wait", ""),
-        (f"uv run {SLUG} serve", "POST /predict on http://127.0.0.1:8000"),
-        ("", ""),
+def quick_start(project: Path) -> list[str]:
+    """The lines of the README's quick start block, which follows the answers (data_source)."""
+    section = (project / "README.md").read_text(encoding="utf-8").split("## Quick start", 1)[1]
+    return section.split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+
+
+def next_steps(project: Path) -> str:
+    """The README's quick start as it is written, so the first thing a user reads agrees with it."""
+    block = quick_start(project)
+    # The two lines after it take the block's comment column (the rendered name sets it).
+    column = max((line.index("  # ") + 2 for line in block if "  # " in line), default=0)
+    extra = [
         ("uv run pytest", "the inner loop"),
         (f"uv run {SLUG} --help", "every command, in the order you use them"),
     ]
-    width = max(len(command) for command, comment in steps if comment) + 2
-    lines = [
-        f"  {command:<{width}}# {comment}" if comment else f"  {command}".rstrip()
-        for command, comment in steps
-    ]
-    return f'\nCreated {SLUG}. Next steps (README.md, "Quick start"):\n\n' + "\n".join(lines) + "\n"
+    column = max(column, *(len(command) + 2 for command, _ in extra))
+    lines = [f"cd {SLUG}", *block, "", *(f"{command:<{column}}# {comment}" for command, comment in extra)]
+    body = "\n".join(f"  {line}".rstrip() for line in lines)
+    return f'\nCreated {SLUG}. Next steps (README.md, "Quick start"):\n\n' + body + "\n"
 
 
 if __name__ == "__main__":
@@ -127,4 +127,4 @@ if __name__ == "__main__":
     prune(project)
     seed_training_files(project)
     print(lock(project))
-    print(next_steps())
+    print(next_steps(project))

@@ -15,8 +15,9 @@ every way a test reaches code:
 - the DAG files: parsing them runs their module-level imports, dag.test()
   also the imports inside their tasks.
 
-What it cannot see is project code started from a file path (a benchmark
-script run in a subprocess): such a test is caught only through its fixtures.
+What it cannot see is project code started from a file path (a script run in
+a subprocess, as test_load.py runs tests/serving/load.py): such a test is
+caught only through its fixtures.
 
 The `labels` answer changes `DEFAULT_LABELS` in settings.py, the default of
 the `labels` setting. The suite's conftest.py pins that setting to the demo's

@@ -1,4 +1,4 @@
-"""Sessions for this project: `uvx nox` runs lint and tests; `uvx nox -s bench` measures."""
+"""Sessions for this project: `uvx nox` runs lint, tests and scenarios; the others by name."""
 
 from __future__ import annotations
 
@@ -43,27 +43,3 @@ def production(session: nox.Session) -> None:
         "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
         *session.posargs, external=True,
     )  # fmt: skip
-
-
-@nox.session(venv_backend="none")
-def bench(session: nox.Session) -> None:
-    """Benchmarks, not in the default run: batch inference against bare predict_proba,
-    training time and DAG parse time. Arguments after `--` go to inference_throughput.py.
-
-    Compiles the venv's bytecode first, as a worker image has it (UV_COMPILE_BYTECODE=1
-    in deploy/Dockerfile): with PYTHONDONTWRITEBYTECODE set, every fresh process would
-    otherwise compile its imports again. Fast when already compiled.
-    """
-    site_packages = session.run(
-        "uv", "run", "python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])",
-        external=True, silent=True,
-    ).strip()  # fmt: skip
-    session.run(
-        "uv", "run", "python", "-m", "compileall", "-q", "-j", "0", site_packages, "src",
-        external=True,
-    )  # fmt: skip
-    session.run(
-        "uv", "run", "python", "benchmarks/inference_throughput.py", *session.posargs,
-        external=True,
-    )  # fmt: skip
-    session.run("uv", "run", "python", "benchmarks/dag_parse.py", external=True)

@@ -1,4 +1,4 @@
-"""Every request answered while 10,000-text requests are in flight (benchmarks/serve_load.py)."""
+"""Every request answered while 10,000-text requests are in flight (driver: load.py beside it)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ def test_serve_answers_every_request_under_load(champion_store, champion):
     done = subprocess.run(
         [
             sys.executable,
-            str(PROJECT_ROOT / "benchmarks" / "serve_load.py"),
-            "--existing-store",
+            str(PROJECT_ROOT / "tests" / "serving" / "load.py"),
             "--requests",
             "2000",
             "--clients",

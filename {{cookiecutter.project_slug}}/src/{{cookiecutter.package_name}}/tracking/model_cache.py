@@ -3,7 +3,7 @@
 Loading a version from the registry imports skops, which imports much of
 scikit-learn, SciPy and pytest to build its list of trusted types, then audits
 the file: 0.72 s and 0.30 s in a fresh process, against 7 ms for a cache hit,
-of which the checks below take about 1 ms (docs/measurements.md). Making
+of which the checks below take about 1 ms (the template's docs/measurements.md). Making
 skops fast would mean patching how it builds that list, so an entry is the
 model pickled after that check passed, and the next load is one unpickle.
 

@@ -27,11 +27,10 @@ from pathlib import Path
 
 import pandas as pd
 import psutil
+from sentiment_pipeline.data.schema import TEXT, bundled_dataset_path
+from sentiment_pipeline.settings import ENV_PREFIX, PROJECT_SLUG
 
-from {{ cookiecutter.package_name }}.data.schema import TEXT, bundled_dataset_path
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, PROJECT_SLUG
-
-COMMAND = [sys.executable, "-m", "{{ cookiecutter.package_name }}"]
+COMMAND = [sys.executable, "-m", "sentiment_pipeline"]
 
 
 def tree_rss_mb(process: psutil.Process) -> float:
@@ -100,6 +99,8 @@ def main() -> int:
         f"{ENV_PREFIX}TRAINING_FILES": str(bundled_dataset_path()),
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(home / "model-cache"),
         f"{ENV_PREFIX}TUNED_SETTINGS_FILE": str(home / "tuned.toml"),
+        # Each day is written whole before extract runs: read it at once.
+        f"{ENV_PREFIX}BATCH_SETTLE_SECONDS": "0",
     }
     try:
         print(f"training the champion in {home} ...", flush=True)

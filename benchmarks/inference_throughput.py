@@ -55,12 +55,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from {{ cookiecutter.package_name }} import settings as settings_module
-from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT, bundled_dataset_path
-from {{ cookiecutter.package_name }}.data.synthetic import synthesize_reviews
-from {{ cookiecutter.package_name }}.platform import stack
+from sentiment_pipeline import settings as settings_module
+from sentiment_pipeline.data import storage
+from sentiment_pipeline.data.schema import LABEL, TEXT, bundled_dataset_path
+from sentiment_pipeline.data.synthetic import synthesize_reviews
+from sentiment_pipeline.platform import stack
 
 IN_PROCESS_TARGET = 1.8
 WHOLE_TASK_TARGET = 1.3
@@ -427,9 +426,7 @@ def run_shard_tasks(
             results.append(measure(package, env, "shard", "", str(path), memory=False, core=core))
 
     threads = [
-        threading.Thread(
-            target=slot, args=(None if workers is None else cores[index % len(cores)],)
-        )
+        threading.Thread(target=slot, args=(None if workers is None else cores[index % len(cores)],))
         for index in range(workers or 1)
     ]
     for thread in threads:
@@ -455,9 +452,7 @@ def plan_score_merge(
     shards = run_shard_tasks(package, env, home, plan["plan"], workers)
     shards_done = time.perf_counter()
     results = home / f"results-{plan['plan'][0]['token']}.json"
-    results.write_text(
-        json.dumps([{k: v for k, v in shard.items() if k in KEEP} for shard in shards])
-    )
+    results.write_text(json.dumps([{k: v for k, v in shard.items() if k in KEEP} for shard in shards]))
     merge = measure(package, env, "merge", day, str(results), memory=False)
     done = time.perf_counter()
     return {
@@ -527,9 +522,7 @@ def run(args: argparse.Namespace, home: Path, env: dict[str, str], package: str)
     # a host goes to the registry.
     shutil.rmtree(home / "model-cache")
     cold = measure(package, env, "load", DAY, "")["seconds"]
-    warm = statistics.median(
-        measure(package, env, "load", DAY, "")["seconds"] for _ in range(args.repeat)
-    )
+    warm = statistics.median(measure(package, env, "load", DAY, "")["seconds"] for _ in range(args.repeat))
     print(
         f"\nChampion load (load_champion in a fresh process): {cold:.2f} s from the registry"
         f" (skops), {warm:.2f} s from this host's model cache"
@@ -629,9 +622,7 @@ def whole_task_table(args, settings, home, env, package, dataset, sizes, bare_ra
             bares.append(measure(package, env, "bare", day, "", memory=False)["seconds"])
             pairs.append(bares[-1] / predicted["wall"])
             tasks.append(plan_score_merge(package, one_shard, home, day))
-        phases[rows] = [
-            measure(package, env, "phases", day, "", memory=False) for _ in range(args.repeat)
-        ]
+        phases[rows] = [measure(package, env, "phases", day, "", memory=False) for _ in range(args.repeat)]
         bare = rows / statistics.median(bares)
         wall = median_of(cli, "wall")
         ratio = statistics.median(pairs)
@@ -762,8 +753,7 @@ def scaling(args, settings, home, env, package, bare_rates) -> None:
     walls = np.array([task["wall"] for task in tasks])
     (shard_fixed, per_row), *_ = np.linalg.lstsq(design, walls, rcond=None)
     fixed_total = statistics.fmean(
-        result["wall"] - math.ceil(k / w) * (shard_fixed + size * per_row)
-        for k, w, size, result in points
+        result["wall"] - math.ceil(k / w) * (shard_fixed + size * per_row) for k, w, size, result in points
     )
 
     def model(count: int, workers: int, shard_rows: int) -> float:

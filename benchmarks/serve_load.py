@@ -1,6 +1,6 @@
 """Benchmark, not a test: `serve` under load, and against a bare FastAPI app.
 
-Starts `{{ cookiecutter.project_slug }} serve` as its own process, then ``--clients`` threads send
+Starts `sentiment-pipeline serve` as its own process, then ``--clients`` threads send
 ``--requests`` small requests (1 to 5 texts) over keep-alive connections
 while ``--big-clients`` threads send 10,000-text requests until they are done,
 and one more polls /health. Prints p50 and p99 latency of each kind, the
@@ -22,16 +22,14 @@ prints requests/s, p50 and p99 of both and their ratio, for 1-text and
 
 By default it trains a champion in a throwaway store first; ``--existing-store``
 serves the store the environment names instead (MLFLOW_TRACKING_URI and the
-``{{ cookiecutter.package_name.upper() }}_*`` variables), as the load test does.
+``SENTIMENT_PIPELINE_*`` variables), as the load test does.
 """
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -42,18 +40,12 @@ from pathlib import Path
 
 import psutil
 from pydantic import BaseModel
+from sentiment_pipeline.data.synthetic import synthesize_reviews
+from sentiment_pipeline.settings import ENV_PREFIX
 
-from {{ cookiecutter.package_name }}.data.synthetic import synthesize_reviews
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
-
-DAY = "2026-01-01"
-BIG_TEXTS = 10_000
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+# The load driver is the rendered project's own (its load test runs it): import it from there.
+sys.path.insert(0, str(Path.cwd()))
+from tests.serving.load import DAY, Recorder, _client, _free_port, _start_server, run_load
 
 
 def _throwaway_store(directory: Path) -> dict[str, str]:
@@ -67,7 +59,7 @@ def _throwaway_store(directory: Path) -> dict[str, str]:
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(directory / "model-cache"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "train", "--date", DAY],
+        [sys.executable, "-m", "sentiment_pipeline", "train", "--date", DAY],
         env=env,
         capture_output=True,
         text=True,
@@ -75,150 +67,6 @@ def _throwaway_store(directory: Path) -> dict[str, str]:
     if done.returncode != 0:
         raise SystemExit(f"training the benchmark's champion failed: {done.stderr[-2000:]}")
     return env
-
-
-def _start_server(
-    env: dict[str, str], port: int, log: Path, command: list[str] | None = None
-) -> subprocess.Popen:
-    """Start ``command`` (by default `serve`) on ``port``; return once /health answers 200."""
-    if command is None:
-        command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve"]
-    command = [*command, "--port", str(port)]
-    server = subprocess.Popen(command, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            pass
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise SystemExit(f"the server did not become healthy; its log: {log}")
-        time.sleep(0.2)
-
-
-class Recorder:
-    """Latencies and errors of one kind of request, shared by its threads."""
-
-    def __init__(self) -> None:
-        self.latencies: list[float] = []
-        self.errors: list[str] = []
-        self._lock = threading.Lock()
-
-    def add(self, seconds: float, error: str | None) -> None:
-        with self._lock:
-            self.latencies.append(seconds)
-            if error is not None:
-                self.errors.append(error)
-
-    def summary(self) -> dict:
-        ordered = sorted(self.latencies)
-
-        def percentile(share: float) -> float | None:
-            if not ordered:
-                return None
-            return round(1000 * ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1)
-
-        return {
-            "requests": len(ordered),
-            "errors": len(self.errors),
-            "p50_ms": percentile(0.50),
-            "p99_ms": percentile(0.99),
-            "max_ms": percentile(1.0),
-            "first_errors": self.errors[:3],
-        }
-
-
-def _client(port: int, method: str, path: str, bodies, recorder: Recorder, keep_going) -> None:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    for body in bodies:
-        if not keep_going():
-            break
-        started = time.perf_counter()
-        error = None
-        try:
-            connection.request(method, path, body, {"Content-Type": "application/json"})
-            response = connection.getresponse()
-            answer = response.read()
-            if response.status != 200:
-                error = f"{response.status}: {answer[:200]!r}"
-        except (OSError, http.client.HTTPException) as failure:
-            error = repr(failure)
-            connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        recorder.add(time.perf_counter() - started, error)
-    connection.close()
-
-
-def drive(port: int, requests: int, clients: int, big_clients: int) -> dict:
-    """Run the load against the server on ``port``; the summary of each kind of request."""
-    reviews = synthesize_reviews(DAY, BIG_TEXTS)["text"].tolist()
-    big_body = json.dumps({"texts": reviews}).encode()
-    small, big, health = Recorder(), Recorder(), Recorder()
-    done = threading.Event()
-
-    def small_bodies(client: int):
-        for number in range(requests // clients + (client < requests % clients)):
-            start = (client * 7919 + number * 13) % (len(reviews) - 5)
-            yield json.dumps({"texts": reviews[start : start + 1 + number % 5]}).encode()
-
-    def forever(body):
-        while True:
-            yield body
-
-    background = [
-        threading.Thread(
-            target=_client,
-            args=(port, "POST", "/predict", forever(big_body), big, lambda: not done.is_set()),
-        )
-        for _ in range(big_clients)
-    ]
-    background.append(
-        threading.Thread(
-            target=_client,
-            args=(port, "GET", "/health", forever(None), health, lambda: not done.is_set()),
-        )
-    )
-    for thread in background:
-        thread.start()
-    time.sleep(0.5)  # the first big request is being parsed or scored
-    started = time.perf_counter()
-    workers = [
-        threading.Thread(
-            target=_client,
-            args=(port, "POST", "/predict", small_bodies(client), small, lambda: True),
-        )
-        for client in range(clients)
-    ]
-    for thread in workers:
-        thread.start()
-    for thread in workers:
-        thread.join()
-    seconds = time.perf_counter() - started
-    done.set()
-    for thread in background:
-        thread.join()
-    return {
-        "seconds": round(seconds, 1),
-        "small_requests_per_second": round(len(small.latencies) / seconds, 1),
-        "small": small.summary(),
-        "big": {"texts": BIG_TEXTS, "body_bytes": len(big_body), **big.summary()},
-        "health": health.summary(),
-    }
-
-
-def peak_rss_mb(pid: int) -> float | None:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
 
 
 # --compare: `serve` against a bare FastAPI app.
@@ -240,9 +88,8 @@ def bare_app(settings):
     """
     import pandas as pd
     from fastapi import FastAPI
-
-    from {{ cookiecutter.package_name }}.data.schema import TEXT
-    from {{ cookiecutter.package_name }}.tracking.registry import load_champion
+    from sentiment_pipeline.data.schema import TEXT
+    from sentiment_pipeline.tracking.registry import load_champion
 
     champion = load_champion(settings)
     model, classes = champion.model, champion.model.classes_
@@ -268,8 +115,7 @@ def bare_app(settings):
 def _serve_bare(port: int) -> int:
     """Run ``bare_app`` as `serve` runs its app: uvicorn, one worker, the same log level."""
     import uvicorn
-
-    from {{ cookiecutter.package_name }}.settings import load_settings
+    from sentiment_pipeline.settings import load_settings
 
     uvicorn.run(bare_app(load_settings()), host="127.0.0.1", port=port, log_level="info")
     return 0
@@ -362,8 +208,7 @@ def compare(
         result[f"{size}_text"] = {
             **summaries,
             "throughput_ratio": round(
-                summaries["serve"]["requests_per_second"]
-                / summaries["bare"]["requests_per_second"],
+                summaries["serve"]["requests_per_second"] / summaries["bare"]["requests_per_second"],
                 3,
             ),
             "round_ratios": [round(ratio, 3) for ratio in pair_ratios],
@@ -412,13 +257,10 @@ def run_compare(args: argparse.Namespace, directory: Path, env: dict[str, str]) 
             log = directory / f"{name}.log"
             servers[name] = (port, _start_server(env, port, log, command))
         sizes = {1: args.requests or 3000, 100: args.batch_requests}
-        processes = {
-            name: (port, psutil.Process(server.pid)) for name, (port, server) in servers.items()
-        }
+        processes = {name: (port, psutil.Process(server.pid)) for name, (port, server) in servers.items()}
         result = compare(processes, sizes, args.clients, args.rounds)
         result["rss_mb"] = {
-            name: round(process.memory_info().rss / 2**20, 1)
-            for name, (_, process) in processes.items()
+            name: round(process.memory_info().rss / 2**20, 1) for name, (_, process) in processes.items()
         }
     finally:
         for _, server in servers.values():
@@ -434,15 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--clients", type=int, default=8, help="threads sending small requests")
     parser.add_argument("--big-clients", type=int, default=1, help="threads sending 10,000 texts")
-    parser.add_argument(
-        "--existing-store", action="store_true", help="serve the store the environment names"
-    )
-    parser.add_argument(
-        "--compare", action="store_true", help="measure `serve` against a bare FastAPI app"
-    )
-    parser.add_argument(
-        "--batch-requests", type=int, default=600, help="100-text requests (--compare)"
-    )
+    parser.add_argument("--existing-store", action="store_true", help="serve the store the environment names")
+    parser.add_argument("--compare", action="store_true", help="measure `serve` against a bare FastAPI app")
+    parser.add_argument("--batch-requests", type=int, default=600, help="100-text requests (--compare)")
     parser.add_argument("--rounds", type=int, default=10, help="alternating rounds (--compare)")
     parser.add_argument("--json", action="store_true", help="print JSON (--compare)")
     parser.add_argument("--bare-server", action="store_true", help=argparse.SUPPRESS)
@@ -456,14 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.compare:
             result = run_compare(args, directory, env)
         else:
-            port = _free_port()
-            server = _start_server(env, port, directory / "serve.log")
-            try:
-                result = drive(port, args.requests or 2000, args.clients, args.big_clients)
-                result["server_peak_rss_mb"] = peak_rss_mb(server.pid)
-            finally:
-                server.terminate()
-                server.wait(30)
+            result = run_load(env, directory, args.requests or 2000, args.clients, args.big_clients)
     result["cores"] = os.cpu_count()
     if args.compare and not args.json:
         _print_table(result)

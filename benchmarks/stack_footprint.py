@@ -19,16 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+PROJECT_ROOT = Path.cwd()  # the rendered project: `nox -s bench` runs each benchmark from it
 
 
 def print_footprint(title: str, footprint: dict) -> None:
     print(f"\n{title}")
     print(f"  {'component':<14} {'processes':>9} {'RSS MB':>8} {'PSS MB':>8}")
     for name, entry in footprint["components"].items():
-        print(
-            f"  {name:<14} {entry['processes']:>9} {entry['rss_mb']:>8.0f} {entry['pss_mb']:>8.0f}"
-        )
+        print(f"  {name:<14} {entry['processes']:>9} {entry['rss_mb']:>8.0f} {entry['pss_mb']:>8.0f}")
     print(
         f"  {'total':<14} {footprint['processes']:>9} "
         f"{footprint['total_rss_mb']:>8.0f} {footprint['total_pss_mb']:>8.0f}"
@@ -41,10 +39,10 @@ def main() -> int:
     parser.add_argument("--after-run", action="store_true", help="also measure after one DAG run")
     args = parser.parse_args()
 
-    from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
-    from {{ cookiecutter.package_name }}.platform import stack
-    from {{ cookiecutter.package_name }}.platform.airflow_api import trigger
-    from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
+    from sentiment_pipeline.orchestration import BATCH_INFERENCE_DAG_ID
+    from sentiment_pipeline.platform import stack
+    from sentiment_pipeline.platform.airflow_api import trigger
+    from sentiment_pipeline.settings import ENV_PREFIX, load_settings
 
     home = Path(tempfile.mkdtemp(prefix="stack-footprint-"))
     (home / "dags").symlink_to(PROJECT_ROOT / "dags")
@@ -58,16 +56,12 @@ def main() -> int:
         time.sleep(args.settle)
         print_footprint(f"idle, {args.settle:.0f} s after healthy", stack.footprint(settings))
         if args.after_run:
-            package = "{{ cookiecutter.package_name }}"
-            subprocess.run(
-                [sys.executable, "-m", package, "train"], check=True, capture_output=True
-            )
+            package = "sentiment_pipeline"
+            subprocess.run([sys.executable, "-m", package, "train"], check=True, capture_output=True)
             run = trigger(settings, BATCH_INFERENCE_DAG_ID, {}, wait=True, timeout=900)
             print(f"\nbatch-inference run: {run['state']}")
             time.sleep(args.settle)
-            print_footprint(
-                f"idle again, {args.settle:.0f} s after the run", stack.footprint(settings)
-            )
+            print_footprint(f"idle again, {args.settle:.0f} s after the run", stack.footprint(settings))
     finally:
         stack.down(settings)
     print(f"\nstack down: every process stopped; scratch home {home}")

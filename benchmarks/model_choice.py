@@ -23,7 +23,7 @@ from pathlib import Path
 
 # Every store this benchmark writes is a throwaway one, set before the package reads settings.
 WORK = Path(tempfile.mkdtemp(prefix="model-choice-"))
-PREFIX = "{{ cookiecutter.package_name.upper() }}_"
+PREFIX = "SENTIMENT_PIPELINE_"
 os.environ.update(
     {
         "MLFLOW_TRACKING_URI": f"sqlite:///{WORK / 'mlflow.db'}",
@@ -35,11 +35,11 @@ os.environ.update(
     }
 )
 
-from {{ cookiecutter.package_name }}.model.estimators import ESTIMATORS  # noqa: E402
-from {{ cookiecutter.package_name }}.settings import load_settings  # noqa: E402
-from {{ cookiecutter.package_name }}.steps.training import run_training  # noqa: E402
-from {{ cookiecutter.package_name }}.steps.tuning import tune  # noqa: E402
-from {{ cookiecutter.package_name }}.tracking.client import connect  # noqa: E402
+from sentiment_pipeline.model.estimators import ESTIMATORS  # noqa: E402
+from sentiment_pipeline.settings import load_settings  # noqa: E402
+from sentiment_pipeline.steps.training import run_training  # noqa: E402
+from sentiment_pipeline.steps.tuning import tune  # noqa: E402
+from sentiment_pipeline.tracking.client import connect  # noqa: E402
 
 
 def train(name: str, mlflow_evaluator: bool) -> dict:
