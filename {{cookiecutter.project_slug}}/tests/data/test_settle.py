@@ -31,7 +31,8 @@ def settled(settings, seconds):
 
 
 def test_a_file_still_growing_is_not_read_until_it_settles(isolated_data, day_folder, capsys):
-    settings = settled(isolated_data, 1)
+    # 5 s while it grows: a writer thread starved by a loaded machine stays "growing".
+    settings = settled(isolated_data, 5)
     path = day_folder / "reviews.csv"
     path.write_text("id,text\n", encoding="utf-8")
     writing = threading.Event()
@@ -55,16 +56,17 @@ def test_a_file_still_growing_is_not_read_until_it_settles(isolated_data, day_fo
         writing.clear()
         thread.join()
     written = len(pd.read_csv(path))
-    env = {"BATCH_SETTLE_SECONDS": "1", "DATA_SOURCE": "files"}
+    env = {"BATCH_SETTLE_SECONDS": "5", "DATA_SOURCE": "files"}
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(f"{cli.ENV_PREFIX}{name}", value)
         assert cli.main(["extract", "--date", DAY]) == cli.EXIT_FAILED
     [line] = capsys.readouterr().err.strip().splitlines()
-    assert re.search(r"changed \d s ago: it is read once unchanged for 1 s \(batch_settle", line)
+    assert re.search(r"changed \d s ago: it is read once unchanged for 5 s \(batch_settle", line)
     assert line.endswith("; run it again then.")
 
-    time.sleep(1.1)
+    time.sleep(1.1)  # once it has been quiet for the (now 1 s) interval, all of it is read
+    settings = settled(isolated_data, 1)
     summary = extract_batch(settings, DAY)
     assert summary["rows"] == written  # every row, none cut off
     partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, DAY)
