@@ -155,6 +155,8 @@ REFUSED_BEFORE_THE_STORE = [
     (["tune", "--model", "forest"], {}, r".*--model: invalid choice: 'forest'"),
     (["serve", "--refresh-seconds", "0"], {}, r".*--refresh-seconds: '0' is not a refresh"),
     (["predict", "--output", "x.csv"], {}, r"error: --output goes with --input"),
+    # Before the champion loads: no store is opened.
+    (["predict", "--input", "missing.jsonl"], {}, r"error: missing\.jsonl does not exist"),
     (["train"], {"ESTIMATOR_PARAMS": "C"}, r"error: .*ESTIMATOR_PARAMS='C' is not valid"),
     (["train"], {"DRIFT_START": "2026-02-30"}, r"error: .*DRIFT_START='2026-02-30'"),
     (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
@@ -165,7 +167,6 @@ REFUSED_BEFORE_THE_STORE = [
 # Refused by what the registry holds: these need the champion's store.
 REFUSED_BY_THE_REGISTRY = [
     (["model", "promote", "999", "--reason", "x"], r"error: .* has no version 999"),
-    (["predict", "--input", "missing.jsonl"], r"error: missing\.jsonl does not exist"),
     (["evaluate", "--version", "999"], r"error: .* has no version 999"),
     (["evaluate", "--alias", "nobody"], r"error: no version of .* has the alias 'nobody'"),
 ]

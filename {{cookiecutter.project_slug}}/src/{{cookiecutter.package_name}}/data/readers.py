@@ -43,10 +43,18 @@ def read_chunks(
 
     The ``strings`` columns of a CSV stay strings (an id such as ``007`` keeps
     its zeros); a local path or an fsspec URL. Every reading error names the file.
+    A wrong suffix or a missing file fails here, at the call, before any frame
+    is asked for: a caller checks its input before loading a model.
     """
     kind = table_format(path)
     if not is_url(str(path)) and not Path(path).is_file():
         raise DataValidationError(f"{path} does not exist: pass a CSV, Parquet or JSON Lines file.")
+    return _named_errors(path, kind, chunk_rows, strings)
+
+
+def _named_errors(
+    path: Path | str, kind: str, chunk_rows: int | None, strings: Iterable[str]
+) -> Iterator[pd.DataFrame]:
     try:
         yield from _chunks(str(path), kind, chunk_rows, dict.fromkeys(strings, "string"))
     except DataValidationError:

@@ -288,15 +288,16 @@ def predict_file(settings: Settings, path: Path, output: Path | None = None) -> 
     output = output or default_output(path)
     kinds = table_format(path), table_format(output)
     rejects_path = output.with_name(f"{output.stem}.rejects{output.suffix}")
+    columns = Columns.of(settings)
+    # A missing input is refused here, before the champion's seconds of loading.
+    read = read_chunks(path, settings.data.inference_chunk_rows, strings=columns.strings)
     from {{ cookiecutter.package_name }}.tracking import registry
 
     champion = registry.load_champion(settings)
     labels = pa.array([str(label) for label in champion.model.classes_])
-    columns = Columns.of(settings)
     # The team's text column is scored as ``text``; a column of theirs named
     # ``text`` meanwhile has the team's name, and both go back on the way out.
     swap = {columns.text: TEXT, TEXT: columns.text} if columns.text != TEXT else {}
-    read = read_chunks(path, settings.data.inference_chunk_rows, strings=columns.strings)
     chunks = _with_text(read, path, columns.text, swap)
     scored = 0
     with (
