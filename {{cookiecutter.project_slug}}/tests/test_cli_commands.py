@@ -7,6 +7,7 @@ lineage once against the session's champion; every other case needs no model.
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -122,6 +123,21 @@ def test_run_dag_refuses_a_bad_date_before_starting_airflow(capsys):
 
     assert (code, out) == (2, "")
     assert "--date: '2026-13-01' is not a date: use YYYY-MM-DD" in err
+
+
+@pytest.mark.scenario  # Airflow's own CLI, twice: about 8 s of CPU
+def test_run_dag_of_a_dag_that_is_not_there_is_one_line(airflow_db, capsys):
+    code, _, err = run(capsys, "run-dag", "--dag", "nosuch", "--date", "2026-03-01")
+
+    dags = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    assert (code, err.splitlines()) == (
+        2,
+        [
+            f"error: no DAG 'nosuch' in {dags}: this project's are {cli.BATCH_INFERENCE_DAG} "
+            f"and {cli.TRAINING_DAG} (a DAG file that fails to parse says why with "
+            "`uv run python dags/<file>.py`)."
+        ],
+    )
 
 
 def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(

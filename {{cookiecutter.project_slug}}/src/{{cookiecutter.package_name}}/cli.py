@@ -42,6 +42,7 @@ from {{ cookiecutter.package_name }}.settings import (
 )
 
 BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
+TRAINING_DAG = f"{PACKAGE_NAME}_training"
 # Commands that write a date's partitions: one process a date (data/date_lock.py).
 DATE_WRITERS = {"generate-data", "extract", "predict", "publish", "monitor", "summarize", "report"}
 # Exit codes: 2 the input was wrong, 3 the gate refused the model, 1 anything else.
@@ -202,7 +203,18 @@ def cmd_run_dag(args: argparse.Namespace) -> int:
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     airflow = [sys.executable, "-m", "airflow"]
     subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    return subprocess.run([*airflow, "dags", "test", args.dag, args.date], env=env).returncode
+    # The run's log streams to the terminal; Airflow's own errors are read first, so
+    # a DAG id it cannot find is one line rather than its 25-line traceback.
+    run = [*airflow, "dags", "test", args.dag, args.date]
+    process = subprocess.run(run, env=env, stderr=subprocess.PIPE, text=True)
+    if process.returncode and f"Dag '{args.dag}' could not be found" in process.stderr:
+        raise UsageError(
+            f"no DAG {args.dag!r} in {env['AIRFLOW__CORE__DAGS_FOLDER']}: this project's are "
+            f"{BATCH_INFERENCE_DAG} and {TRAINING_DAG} (a DAG file that fails to parse says "
+            "why with `uv run python dags/<file>.py`)."
+        )
+    sys.stderr.write(process.stderr)
+    return process.returncode
 
 
 def cmd_warehouse_init(args: argparse.Namespace) -> int:

@@ -99,3 +99,45 @@ def test_a_password_file_that_is_not_airflow_s_says_to_remove_it(settings, conte
         "remove it, and `stack up` writes a new one."
     )
     assert path.read_text() == content  # left for the person to look at
+
+
+class RunThatNeverEnds(BaseHTTPRequestHandler):
+    """Airflow's API for a run that stays `running`: a token, the run, and its state."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        run = {"dag_run_id": "manual__2026-03-01", "state": "queued"}
+        self._answer({"access_token": "t0ken"} if self.path == "/auth/token" else run)
+
+    def do_PATCH(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self._answer({})
+
+    def do_GET(self):
+        self._answer({"state": "running"})
+
+    def _answer(self, body: dict) -> None:
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(json.dumps(body).encode())
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_wait_past_its_timeout_says_where_to_follow_the_run(settings, monkeypatch):
+    write_passwords(settings, json.dumps({AIRFLOW_USER: PASSWORD}))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RunThatNeverEnds)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setattr(airflow_api, "BASE_URL", base)
+    try:
+        with pytest.raises(PipelineError) as raised:
+            airflow_api.trigger(settings, "any_dag", {}, wait=True, timeout=0.6)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(raised.value) == (
+        "run manual__2026-03-01 of any_dag is still running after 0.6 s: follow it at "
+        f"{base}/dags/any_dag/runs/manual__2026-03-01, or wait longer with --timeout."
+    )

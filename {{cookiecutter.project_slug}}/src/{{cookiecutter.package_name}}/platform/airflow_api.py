@@ -85,7 +85,9 @@ def trigger(
     while result["state"] not in FINISHED:
         if time.monotonic() > deadline:
             raise PipelineError(
-                f"run {run['dag_run_id']} still {result['state']} after {timeout:g} s."
+                f"run {run['dag_run_id']} of {dag_id} is still {result['state']} after "
+                f"{timeout:g} s: follow it at {BASE_URL}/dags/{dag_id}/runs/{run['dag_run_id']}, "
+                "or wait longer with --timeout."
             )
         # A GET of one run is cheap for the api-server; a 2 s poll cost a second a run on average.
         time.sleep(0.5)
