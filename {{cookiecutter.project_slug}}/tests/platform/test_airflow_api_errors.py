@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -70,17 +71,24 @@ class EchoRefusal(BaseHTTPRequestHandler):
         pass
 
 
-def test_a_refusal_names_the_call_and_its_status_without_the_password(settings, monkeypatch):
-    write_passwords(settings, json.dumps({AIRFLOW_USER: PASSWORD}))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), EchoRefusal)
+@contextmanager
+def stand_in_airflow(handler, monkeypatch):
+    """A real HTTP server answering as ``handler`` says, where the CLI looks for Airflow's API."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    monkeypatch.setattr(airflow_api, "BASE_URL", f"http://127.0.0.1:{server.server_port}")
+    base = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setattr(airflow_api, "BASE_URL", base)
     try:
-        with pytest.raises(PipelineError) as raised:
-            airflow_api.trigger(settings, "any_dag", {}, wait=False, timeout=1)
+        yield base
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_refusal_names_the_call_and_its_status_without_the_password(settings, monkeypatch):
+    write_passwords(settings, json.dumps({AIRFLOW_USER: PASSWORD}))
+    with stand_in_airflow(EchoRefusal, monkeypatch), pytest.raises(PipelineError) as raised:
+        airflow_api.trigger(settings, "any_dag", {}, wait=False, timeout=1)
     message = str(raised.value)
     assert message.startswith("POST /auth/token answered 401: ")
     assert "invalid credentials" in message and PASSWORD not in message
@@ -127,16 +135,11 @@ class RunThatNeverEnds(BaseHTTPRequestHandler):
 
 def test_a_wait_past_its_timeout_says_where_to_follow_the_run(settings, monkeypatch):
     write_passwords(settings, json.dumps({AIRFLOW_USER: PASSWORD}))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RunThatNeverEnds)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
-    monkeypatch.setattr(airflow_api, "BASE_URL", base)
-    try:
-        with pytest.raises(PipelineError) as raised:
-            airflow_api.trigger(settings, "any_dag", {}, wait=True, timeout=0.6)
-    finally:
-        server.shutdown()
-        server.server_close()
+    with (
+        stand_in_airflow(RunThatNeverEnds, monkeypatch) as base,
+        pytest.raises(PipelineError) as raised,
+    ):
+        airflow_api.trigger(settings, "any_dag", {}, wait=True, timeout=0.6)
     assert str(raised.value) == (
         "run manual__2026-03-01 of any_dag is still running after 0.6 s: follow it at "
         f"{base}/dags/any_dag/runs/manual__2026-03-01, or wait longer with --timeout."

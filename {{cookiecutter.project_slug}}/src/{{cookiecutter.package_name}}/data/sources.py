@@ -525,10 +525,11 @@ def placed_labels(settings: Settings) -> pd.DataFrame:
 
     The labels it cannot place are counted in one warning line (data/label_placement.py).
     """
-    labels = source_for(settings).read_labels()
+    source = source_for(settings)
+    labels = source.read_labels()
     scored = label_placement.scored_rows(settings.data.data_dir, labels[ID])
     placed, unused = label_placement.place(labels, scored)
-    label_placement.report_unused(unused, source_for(settings).labels_location())
+    label_placement.report_unused(unused, source.labels_location())
     return placed
 
 
