@@ -13,10 +13,18 @@ DATA_SOURCE = "{{ cookiecutter.data_source }}"
 LABELS = "{{ cookiecutter.labels }}"
 SLUG = "{{ cookiecutter.project_slug }}"
 PACKAGE = "{{ cookiecutter.package_name }}"
+SERVING = "{{ cookiecutter.serving }}"
+PLATFORM = "{{ cookiecutter.platform }}"
 
 # Paths (relative to the generated project) that exist only for some answers.
 OPTIONAL_PATHS = {
     ".github": CI == "github",
+    f"src/{PACKAGE}/serving": SERVING == "http",
+    "tests/serving": SERVING == "http",
+    f"src/{PACKAGE}/platform": PLATFORM == "local",
+    "tests/platform": PLATFORM == "local",
+    # The stack, one terminal each: `stack run` under another name.
+    "scripts": PLATFORM == "local",
 }
 
 

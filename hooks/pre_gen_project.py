@@ -254,6 +254,8 @@ def validate(answers: dict) -> None:
         ("ci", check_choice),
         ("data_source", check_choice),
         ("executor", check_choice),
+        ("serving", check_choice),
+        ("platform", check_choice),
         ("max_features", lambda n, v: positive_int(n, v, 10_000_000)),
         ("ngram_max", lambda n, v: positive_int(n, v, 3)),
         ("inference_schedule", check_schedule),

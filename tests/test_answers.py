@@ -59,6 +59,8 @@ BAD_CHOICES = [
     ("model", "random_forest"),
     ("ci", "jenkins"),
     ("executor", "kubernetes"),
+    ("serving", "grpc"),
+    ("platform", "kubernetes"),
     ("data_source", "s3"),
 ]
 GOOD_SCHEDULES = ["@hourly", "@weekly", "0 6 * * *", "*/15 9-17 * * mon-fri", "0 0 1 jan,jul *"]

@@ -35,7 +35,7 @@ def test_missing_tools_are_named_one_line_each_with_the_install_command(bare_pat
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_sessions_that_need_nothing_else_pass(bare_path):
-    done = preflight(bare_path, "lint", "tests", "generated", "without_platform")
+    done = preflight(bare_path, "lint", "tests", "generated", "minimal")
     assert (done.returncode, done.stdout) == (0, "")
 
 

@@ -28,16 +28,23 @@ def scenarios(session: nox.Session) -> None:
     """Multi-day loops: fourteen days of drift and late labels, champion against challenger."""
     session.run("uv", "run", "pytest", "-m", "scenario", *session.posargs, external=True)
 
+{%- if cookiecutter.platform == "local" %}
+
 
 @nox.session(venv_backend="none")
 def stack(session: nox.Session) -> None:
     """The README quick start on the real stack, both UIs in headless Chromium, `stack down`."""
     session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True)
+{%- endif %}
 
 
 @nox.session(venv_backend="none")
 def production(session: nox.Session) -> None:
+{%- if cookiecutter.platform == "local" %}
     """The production profile on PostgreSQL and Redis (PRODUCTION_TEST_POSTGRES/_REDIS)."""
+{%- else %}
+    """The warehouse data source on PostgreSQL (PRODUCTION_TEST_POSTGRES)."""
+{%- endif %}
     session.run("uv", "sync", "--extra", "production", "--compile-bytecode", external=True)
     session.run(
         "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",

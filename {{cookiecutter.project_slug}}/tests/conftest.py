@@ -97,12 +97,17 @@ MAX_WORKERS = 4
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config) -> int | None:
     """How many processes `-n auto` starts: one a core, at most MAX_WORKERS.
+{%- if cookiecutter.platform == "local" %}
 
     One process for the stack and production tests: they start servers on the
     machine's fixed ports and Celery workers of their own.
+{%- else %}
+
+    One process for the production tests: they share one PostgreSQL server.
+{%- endif %}
     PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead (pytest-xdist's rule).
     """
-    if re.search(r"(?<!not )\b(stack|production)\b", config.option.markexpr or ""):
+    if re.search(r"(?<!not )\b({% if cookiecutter.platform == "local" %}stack|{% endif %}production)\b", config.option.markexpr or ""):
         return 0
     if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return None

@@ -59,7 +59,7 @@ def test_console_script_answers_help_without_heavy_imports():
         env={**os.environ, "PYTHONPROFILEIMPORTTIME": "1"},
         check=True,
     )
-    for command in ("train", "predict", "monitor", "model", "serve", "env"):
+    for command in ("train", "predict", "monitor", "model",{% if cookiecutter.serving == "http" %} "serve",{% endif %} "env"):
         assert f"\n  {command} " in result.stdout
     imported = {line.split("|")[-1].strip().split(".")[0] for line in result.stderr.splitlines()}
     assert PACKAGE_NAME in imported  # the listing is real: it names the package
@@ -77,9 +77,17 @@ def test_help_lists_the_commands_in_groups_in_order_of_use(capsys):
     with pytest.raises(SystemExit):
         cli.main(["--help"])
     out = capsys.readouterr().out
-    titles = ["Pipeline steps", "Model registry", "Local platform", "Serving", "Configuration"]
-    if not cli.HAS_PLATFORM:  # a team that deleted platform/ has no such group
-        titles.remove("Local platform")
+    titles = [
+        "Pipeline steps",
+        "Model registry",
+{%- if cookiecutter.platform == "local" %}
+        "Local platform",
+{%- endif %}
+{%- if cookiecutter.serving == "http" %}
+        "Serving",
+{%- endif %}
+        "Configuration",
+    ]
     positions = [out.index(title) for title in titles]
     assert positions == sorted(positions)
     steps = ["train", "generate-data", "predict", "monitor", "summarize", "report", "cleanup"]

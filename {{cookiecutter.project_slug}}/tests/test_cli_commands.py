@@ -212,9 +212,9 @@ def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
         count = connection.execute(sa.text(f"SELECT COUNT(*) FROM {data.training_table}"))
         assert count.scalar() == sample_rows
     engine.dispose()
+{%- if cookiecutter.platform == "local" %}
 
 
-@pytest.mark.skipif(not cli.HAS_PLATFORM, reason="platform/ was deleted")
 def test_stack_logs_before_stack_up_says_to_start_it(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv(f"{ENV_PREFIX}STACK_DIR", str(tmp_path / ".stack"))
 
@@ -224,7 +224,6 @@ def test_stack_logs_before_stack_up_says_to_start_it(tmp_path, monkeypatch, caps
     assert one_line_error(err) == "no stack logs yet: run `stack up` first."
 
 
-@pytest.mark.skipif(not cli.HAS_PLATFORM, reason="platform/ was deleted")
 def test_stack_logs_prints_the_last_lines_of_every_log(tmp_path, monkeypatch, capfd):
     logs = tmp_path / ".stack" / "logs"
     logs.mkdir(parents=True)
@@ -238,3 +237,4 @@ def test_stack_logs_prints_the_last_lines_of_every_log(tmp_path, monkeypatch, ca
     assert "mlflow line 99" in out and "mlflow line 60" in out
     assert "mlflow line 59" not in out  # the last 40 lines, not the whole file
     assert "scheduler started" in out
+{%- endif %}

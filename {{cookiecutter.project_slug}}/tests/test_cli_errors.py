@@ -153,7 +153,9 @@ REFUSED_BEFORE_THE_STORE = [
     (["tune", "--trials", "0"], {}, r".*--trials: '0' is not a whole number"),
     (["tune", "--budget-seconds", "-5"], {}, r".*--budget-seconds: '-5' is not a number"),
     (["tune", "--model", "forest"], {}, r".*--model: invalid choice: 'forest'"),
+{%- if cookiecutter.serving == "http" %}
     (["serve", "--refresh-seconds", "0"], {}, r".*--refresh-seconds: '0' is not a refresh"),
+{%- endif %}
     (["predict", "--output", "x.csv"], {}, r"error: --output goes with --input"),
     # Before the champion loads: no store is opened.
     (["predict", "--input", "missing.jsonl"], {}, r"error: missing\.jsonl does not exist"),
@@ -162,7 +164,9 @@ REFUSED_BEFORE_THE_STORE = [
     (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
     (["monitor"], {"DRIFT_PSI_THRESHOLD": "nan"}, r"error: .*DRIFT_PSI_THRESHOLD=nan"),
     (["predict"], {"INFERENCE_WORKERS": "4000"}, r"error: .*INFERENCE_WORKERS=4000"),
+{%- if cookiecutter.serving == "http" %}
     (["serve"], {"SERVE_INFLIGHT_BODY_MIB": "8"}, r"error: .*SERVE_INFLIGHT_BODY_MIB=8 is"),
+{%- endif %}
 ]
 # Refused by what the registry holds: these need the champion's store.
 REFUSED_BY_THE_REGISTRY = [

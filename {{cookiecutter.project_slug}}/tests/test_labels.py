@@ -29,7 +29,9 @@ from {{ cookiecutter.package_name }}.model.evaluation import evaluation_report
 from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit
 from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats, batch_drift, build_profile
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
+{%- if cookiecutter.serving == "http" %}
 from {{ cookiecutter.package_name }}.serving.app import create_app
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import (
     DEFAULT_LABELS,
     DEMO_LABELS,
@@ -40,7 +42,9 @@ from {{ cookiecutter.package_name }}.steps.training import run_training
 from {{ cookiecutter.package_name }}.tracking import runs
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from tests.conftest import parse_dags, run_dag
+{%- if cookiecutter.serving == "http" %}
 from tests.serving.conftest import call, free_port, run_server
+{%- endif %}
 
 LABEL_SET = DEFAULT_LABELS if DEFAULT_LABELS != DEMO_LABELS else ("negative", "neutral", "positive")
 # Words that mark a class, by its position in the label set.
@@ -201,6 +205,7 @@ def test_evaluation_and_drift_of_k_classes_match_scikit_learn():
     assert batch_drift(profile, only_first)["class_share_shift"] == pytest.approx(
         max(abs((1.0 if label == classes[0] else 0.0) - shares[label]) for label in classes)
     )
+{%- if cookiecutter.serving == "http" %}
 
 
 def served_answers(base: str) -> list[dict]:
@@ -219,14 +224,22 @@ def served_answers(base: str) -> list[dict]:
     )
     assert status == 200, body
     return body["predictions"]
+{%- endif %}
+{%- if cookiecutter.serving == "http" %}
 
 
 def test_a_k_class_champion_serves_every_class_probability_and_evaluates(
     labeled_project, tmp_path, capsys
 ):
+{%- else %}
+
+
+def test_a_k_class_champion_evaluates(labeled_project, tmp_path, capsys):
+{%- endif %}
     settings, trained = labeled_project
     logged = connect(settings).get_run(trained["run_id"]).data.metrics
     assert {f"holdout_class_{label}_recall" for label in LABEL_SET} <= set(logged)
+{%- if cookiecutter.serving == "http" %}
     port = free_port()
     server, thread = run_server(create_app(settings), port)
     try:
@@ -240,6 +253,7 @@ def test_a_k_class_champion_serves_every_class_probability_and_evaluates(
         assert set(prediction["probabilities"]) == set(LABEL_SET)
         assert sum(prediction["probabilities"].values()) == pytest.approx(1.0)
         assert prediction["confidence"] == max(prediction["probabilities"].values())
+{%- endif %}
 
     rows = reviews(12, seed=5)
     path = tmp_path / "labeled.csv"

@@ -135,20 +135,26 @@ BAD_VALUES = [
     ("WEBHOOK_TIMEOUT_SECONDS", "3600"),
     ("TRACKING_URI", " "),
     ("ARTIFACT_ROOT", ""),
+{%- if cookiecutter.platform == "local" %}
     ("STACK_DIR", ""),
+{%- endif %}
     ("TUNED_SETTINGS_FILE", ""),
     ("INFERENCE_SCHEDULE", "@sometimes"),
     ("RETRAIN_SCHEDULE", "0 6 * *"),
     ("RETRY_DELAY_SECONDS", "0"),
+{%- if cookiecutter.platform == "local" %}
     ("PROFILE", "staging"),
     ("EXECUTOR", "kubernetes"),
     ("CELERY_WORKERS", "500"),
+{%- endif %}
+{%- if cookiecutter.serving == "http" %}
     ("SERVE_HEADER_TIMEOUT_SECONDS", "0"),
     ("SERVE_BODY_TIMEOUT_SECONDS", "nan"),
     ("SERVE_KEEP_ALIVE_SECONDS", "0.5"),
     ("SERVE_MAX_CONNECTIONS", "0"),
     ("SERVE_INFLIGHT_BODY_MIB", "8"),
     ("SERVE_INFLIGHT_WAIT_SECONDS", "-1"),
+{%- endif %}
 ]
 # Settings that take any text: there is no wrong value to refuse.
 FREE_FORM = {
@@ -189,7 +195,7 @@ def test_settings_are_grouped_by_concern():
     assert {"estimator", "max_features", "min_accuracy"} <= set(vars(settings.model))
     assert {"data_source", "batch_size", "data_dir"} <= set(vars(settings.data))
     assert {"drift_psi_threshold", "alert_webhook_url"} <= set(vars(settings.monitoring))
-    assert {"tracking_uri", "executor", "inference_schedule"} <= set(vars(settings.platform))
+    assert {"tracking_uri", "{% if cookiecutter.platform == "local" %}executor{% else %}artifact_root{% endif %}", "inference_schedule"} <= set(vars(settings.platform))
 
 
 def test_overrides_are_validated_together():

@@ -1,8 +1,7 @@
 """The `{{ cookiecutter.project_slug }}` command, in the order people use it.
 
 Heavy modules (scikit-learn, MLflow) are imported inside the subcommand that
-needs them, so `--help` and `env` answer at once. The local platform commands
-(`stack`, `trigger`) exist only while the ``platform`` folder does.
+needs them, so `--help` and `env` answer at once.
 """
 
 from __future__ import annotations
@@ -10,7 +9,6 @@ from __future__ import annotations
 import argparse
 import gc
 import getpass
-import importlib.util
 import json
 import os
 import re
@@ -47,7 +45,6 @@ TRAINING_DAG = f"{PACKAGE_NAME}_training"
 DATE_WRITERS = {"generate-data", "extract", "predict", "publish", "monitor", "summarize", "report"}
 # Exit codes: 2 the input was wrong, 3 the gate refused the model, 1 anything else.
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REJECTED = 1, 2, 3
-HAS_PLATFORM = importlib.util.find_spec(f"{PACKAGE_NAME}.platform") is not None
 
 
 def _today() -> str:
@@ -298,6 +295,7 @@ def cmd_model_lineage(args: argparse.Namespace) -> int:
 
     _print(trace_predictions(load_settings(), args.logical_date))
     return 0
+{%- if cookiecutter.platform == "local" %}
 
 
 # The local platform.
@@ -355,6 +353,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     )
     _print(result)
     return 0 if result["state"] != "failed" else 1
+{%- endif %}
 
 
 def cmd_env(args: argparse.Namespace) -> int:
@@ -363,6 +362,7 @@ def cmd_env(args: argparse.Namespace) -> int:
     for key, value in variables.items():
         print(f"export {key}={shlex.quote(value)}")
     return 0
+{%- if cookiecutter.serving == "http" %}
 
 
 # Serving.
@@ -402,6 +402,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         **uvicorn_options(settings.serving),
     )
     return 0
+{%- endif %}
 
 
 def _iso_date(value: str) -> str:
@@ -437,6 +438,7 @@ def _reason(value: str) -> str:
             "the reason is empty: say why in a few words, e.g. --reason 'rollback after alert'."
         )
     return value.strip()
+{%- if cookiecutter.serving == "http" %}
 
 
 def _port(value: str) -> int:
@@ -457,6 +459,7 @@ def _refresh_seconds(value: str) -> float:
             f"{value!r} is not a refresh interval: use seconds from 0.1 to 86400."
         )
     return seconds
+{%- endif %}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -665,6 +668,7 @@ def _add_registry(commands: _Commands) -> None:
     lineage = actions.add_parser("lineage", help="the model and data behind a date's predictions")
     lineage.set_defaults(handler=cmd_model_lineage)
     lineage.add_argument("logical_date", type=_iso_date, help="YYYY-MM-DD")
+{%- if cookiecutter.platform == "local" %}
 
 
 def _add_platform(commands: _Commands) -> None:
@@ -686,6 +690,8 @@ def _add_platform(commands: _Commands) -> None:
     )
     trigger.add_argument("--wait", action="store_true", help="wait and report each task's state")
     trigger.add_argument("--timeout", type=float, default=900, help="seconds to wait (default 900)")
+{%- endif %}
+{%- if cookiecutter.serving == "http" %}
 
 
 def _add_serving(commands: _Commands) -> None:
@@ -699,6 +705,7 @@ def _add_serving(commands: _Commands) -> None:
         default=30.0,
         help="how often to look for a new champion (default 30)",
     )
+{%- endif %}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -712,9 +719,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_choice(commands)
     _add_warehouse(commands)
     _add_registry(commands)
-    if HAS_PLATFORM:
-        _add_platform(commands)
+{%- if cookiecutter.platform == "local" %}
+    _add_platform(commands)
+{%- endif %}
+{%- if cookiecutter.serving == "http" %}
     _add_serving(commands)
+{%- endif %}
     commands.group("Configuration")
     commands.add("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
     parser.description = f"{parser.description}\n\n{commands.overview()}"

@@ -43,8 +43,10 @@ MAX_LABELS = 20
 ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
 # "demo" invents batches and late labels; the others read what a team really has.
 DATA_SOURCES = ("demo", "files", "warehouse")
+{%- if cookiecutter.platform == "local" %}
 EXECUTORS = ("local", "celery")
 PROFILES = ("local", "production")
+{%- endif %}
 VERSION_POLICIES = ("error", "warn")
 SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 CHAMPION_ALIAS = "champion"
@@ -89,7 +91,10 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "monitoring_window_days": (2, 365),
     "webhook_timeout_seconds": (0.001, 300),
     "retry_delay_seconds": (1, 86_400),
+{%- if cookiecutter.platform == "local" %}
     "celery_workers": (1, 64),
+{%- endif %}
+{%- if cookiecutter.serving == "http" %}
     "serve_header_timeout_seconds": (0.1, 3600),
     "serve_body_timeout_seconds": (0.1, 3600),
     "serve_keep_alive_seconds": (1, 3600),
@@ -97,6 +102,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     # At least one body of the largest size /predict takes (16 MiB).
     "serve_inflight_body_mib": (16, 1_048_576),
     "serve_inflight_wait_seconds": (0, 3600),
+{%- endif %}
 }
 
 
@@ -225,13 +231,15 @@ class MonitoringSettings:
 
 @dataclass(frozen=True)
 class PlatformSettings:
-    """Where the services run: tracking store, schedules, executor, local stack."""
+    """Where the services run: tracking store, schedules{% if cookiecutter.platform == "local" %}, executor, local stack{% endif %}."""
 
     project_root: Path = Path(".")
     tracking_uri: str = "sqlite:///mlflow.db"
     artifact_root: Path = Path("mlartifacts")
+{%- if cookiecutter.platform == "local" %}
     # Pid files, logs and the JWT secret of `<slug> stack`.
     stack_dir: Path = Path(".stack")
+{%- endif %}
     # Settings `tune` chose; the environment and DAG run params still win.
     tuned_settings_file: Path = Path("tuned.toml")
     # Registered model versions already loaded and checked, pickled for this
@@ -241,6 +249,7 @@ class PlatformSettings:
     retrain_schedule: str = "{{ cookiecutter.retrain_schedule }}"
     # How long a failed batch-inference task waits before its retry.
     retry_delay_seconds: int = 60
+{%- if cookiecutter.platform == "local" %}
     # "local": the laptop stack (SQLite, LocalExecutor, secrets generated in
     # .stack/). "production": PostgreSQL, the executor below and secrets that
     # must come from the environment (deploy/.env.example lists them).
@@ -248,6 +257,8 @@ class PlatformSettings:
     executor: str = "{{ cookiecutter.executor }}"
     # Celery workers `stack up` starts under the production profile.
     celery_workers: int = 1
+{%- endif %}
+{%- if cookiecutter.serving == "http" %}
 
 
 @dataclass(frozen=True)
@@ -270,6 +281,7 @@ class ServingSettings:
     # 503 with Retry-After.
     serve_inflight_body_mib: int = 64
     serve_inflight_wait_seconds: float = 10.0
+{%- endif %}
 
 
 GROUPS = {
@@ -277,7 +289,9 @@ GROUPS = {
     "data": DataSettings,
     "monitoring": MonitoringSettings,
     "platform": PlatformSettings,
+{%- if cookiecutter.serving == "http" %}
     "serving": ServingSettings,
+{%- endif %}
 }
 # Every field name is unique across the groups, so a flat name (an
 # environment variable, a DAG param) says which group it belongs to.
@@ -293,7 +307,9 @@ class Settings:
     data: DataSettings
     monitoring: MonitoringSettings
     platform: PlatformSettings
+{%- if cookiecutter.serving == "http" %}
     serving: ServingSettings = ServingSettings()
+{%- endif %}
 
     @property
     def training_experiment(self) -> str:
@@ -357,8 +373,10 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         ("estimator", ESTIMATORS),
         ("data_source", DATA_SOURCES),
         ("sklearn_version_policy", VERSION_POLICIES),
+{%- if cookiecutter.platform == "local" %}
         ("executor", EXECUTORS),
         ("profile", PROFILES),
+{%- endif %}
     ):
         if value(name) not in allowed and (name, value(name)) != ("data_source", "bundled"):
             problems.append((name, value(name), "one of " + ", ".join(allowed)))
@@ -631,7 +649,9 @@ def _located_defaults(root: Path) -> dict[str, object]:
         "project_root": root,
         "data_dir": root / "data",
         "artifact_root": root / "mlartifacts",
+{%- if cookiecutter.platform == "local" %}
         "stack_dir": root / ".stack",
+{%- endif %}
         "tracking_uri": os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}",
         "training_files": str(root / "training_data" / "*.csv"),
         "warehouse_url": f"sqlite:///{root / 'warehouse.db'}",
@@ -691,7 +711,9 @@ def load_settings(**overrides: object) -> Settings:
         data=DataSettings(),
         monitoring=MonitoringSettings(),
         platform=PlatformSettings(),
+{%- if cookiecutter.serving == "http" %}
         serving=ServingSettings(),
+{%- endif %}
     )
     return base.with_overrides(**{**values, **overrides})
 
@@ -709,12 +731,14 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         # A laptop needs a handful of workers, not Airflow's default 32.
         "AIRFLOW__CORE__PARALLELISM": "4",
+{%- if cookiecutter.platform == "local" %}
         # The laptop runs tasks in the scheduler; Celery is for the production profile.
         "AIRFLOW__CORE__EXECUTOR": (
             "CeleryExecutor"
             if platform.profile == "production" and platform.executor == "celery"
             else "LocalExecutor"
         ),
+{%- endif %}
         "MLFLOW_TRACKING_URI": platform.tracking_uri,
     }
     return {key: os.environ.get(key, value) for key, value in defaults.items()}

@@ -3,7 +3,7 @@
 Every text here is typed in the test; the checks compare the scored rows with
 them one by one, so rows from the demo's generator could not pass. The runs
 over several dates are scenarios (`nox -s scenarios`); the warehouse on
-PostgreSQL runs with the production profile (`nox -s production`).
+PostgreSQL runs with {% if cookiecutter.platform == "local" %}the production profile{% else %}the production tests{% endif %} (`nox -s production`).
 """
 
 from __future__ import annotations

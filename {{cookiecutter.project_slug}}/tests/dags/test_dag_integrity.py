@@ -98,7 +98,19 @@ HEAVY_MODULES = (
     "pyarrow",
     *(
         f"{PACKAGE_NAME}.{name}"
-        for name in ("steps", "model", "data", "monitoring", "tracking", "serving", "platform")
+        for name in (
+            "steps",
+            "model",
+            "data",
+            "monitoring",
+            "tracking",
+{%- if cookiecutter.serving == "http" %}
+            "serving",
+{%- endif %}
+{%- if cookiecutter.platform == "local" %}
+            "platform",
+{%- endif %}
+        )
     ),
 )
 # What a DAG file may import at all: wiring needs the task SDK, the steps

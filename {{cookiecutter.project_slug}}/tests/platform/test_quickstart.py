@@ -13,7 +13,9 @@ import re
 import shlex
 import shutil
 import subprocess
+{%- if cookiecutter.serving == "http" %}
 import time
+{%- endif %}
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -66,6 +68,7 @@ def http_post_json(url: str, body: object) -> tuple[int, dict]:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read())
+{%- if cookiecutter.serving == "http" %}
 
 
 def wait_for(url: str, seconds: float, process: subprocess.Popen) -> None:
@@ -78,11 +81,12 @@ def wait_for(url: str, seconds: float, process: subprocess.Popen) -> None:
         except (urllib.error.URLError, OSError):
             time.sleep(0.5)
     raise AssertionError(f"{url} did not answer within {seconds} s")
+{%- endif %}
 
 
 @pytest.fixture(scope="module")
 def quickstart(tmp_path_factory):
-    """Run the README's quick start; stop the stack and the server afterwards, whatever happened."""
+    """Run the README's quick start; stop the stack{% if cookiecutter.serving == "http" %} and the server{% endif %} afterwards, whatever happened."""
     home = tmp_path_factory.mktemp("home")
     # The stack's Airflow reads the project's DAGs (and, for the files source, its data).
     for shared in ("dags", "training_data"):
@@ -90,10 +94,13 @@ def quickstart(tmp_path_factory):
             (home / shared).symlink_to(PROJECT_ROOT / shared)
     env = user_environment(home)
     outputs: dict[str, str] = {}
+{%- if cookiecutter.serving == "http" %}
     server = None
+{%- endif %}
     try:
         for line in readme_quickstart():
             argv = shlex.split(line)
+{%- if cookiecutter.serving == "http" %}
             if argv[-1] == "serve":
                 # The last step keeps running: start it, wait until it answers.
                 log = (home / "serve.log").open("w")
@@ -102,6 +109,7 @@ def quickstart(tmp_path_factory):
                 )
                 wait_for("http://127.0.0.1:8000/health", 120, server)
                 continue
+{%- endif %}
             done = subprocess.run(
                 argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
             )
@@ -109,9 +117,11 @@ def quickstart(tmp_path_factory):
             outputs[" ".join(argv[3:5])] = done.stdout
         yield {"home": home, "env": env, "outputs": outputs}
     finally:
+{%- if cookiecutter.serving == "http" %}
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
+{%- endif %}
         subprocess.run(
             ["uv", "run", PROJECT_SLUG, "stack", "down"], cwd=PROJECT_ROOT, env=env, check=False
         )
@@ -219,6 +229,7 @@ def test_mlflow_ui_shows_the_champion(browser, stack_up):
     champion_row.wait_for(timeout=30_000)
     page.screenshot(path=SCREENSHOTS / "mlflow-model.png")
     assert f"Version {version}" in champion_row.inner_text()
+{%- if cookiecutter.serving == "http" %}
 
 
 def test_serve_predicts_with_the_champion(quickstart):
@@ -231,6 +242,7 @@ def test_serve_predicts_with_the_champion(quickstart):
     assert all(0.5 <= p["confidence"] <= 1 for p in body["predictions"])
     status, body = http_post_json("http://127.0.0.1:8000/predict", {"texts": ["fine", 3]})
     assert status == 400 and "string" in json.dumps(body)
+{%- endif %}
 
 
 def test_secrets_and_logs_are_owner_only_and_hold_no_secret(quickstart, stack_up, triggered):

@@ -31,7 +31,7 @@ LABEL = "sentiment"
 ID = "id"
 # The logical date a label row labels, when it says: ids repeat across days.
 DS = "ds"
-# Why a row without a usable text is set aside: batch inference and `serve` both say this.
+# Why a row without a usable text is set aside: batch inference{% if cookiecutter.serving == "http" %} and `serve` both say{% else %} says{% endif %} this.
 EMPTY_TEXT = "empty text"
 UNKNOWN_LABEL = "unknown label"
 # Unknown label values a message names; it counts the rest.

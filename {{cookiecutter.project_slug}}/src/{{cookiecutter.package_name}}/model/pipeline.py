@@ -41,7 +41,7 @@ def build_pipeline(model: ModelSettings) -> Any:
     return Pipeline(
         [
             # Selecting the column by name lets the model take the same
-            # DataFrame shape everywhere: training, batch inference, serving.
+            # DataFrame shape everywhere: training, batch inference{% if cookiecutter.serving == "http" %}, serving{% endif %}.
             (FEATURES_STEP, ColumnTransformer([(VECTORIZER, tfidf, TEXT)])),
             (
                 CLASSIFIER_STEP,

@@ -11,7 +11,7 @@ from mlflow.exceptions import MlflowException
 
 from {{ cookiecutter.package_name }}.errors import TrackingServerUnavailableError
 from {{ cookiecutter.package_name }}.redaction import redact
-from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, Settings
+from {{ cookiecutter.package_name }}.settings import {% if cookiecutter.platform == "local" %}PROJECT_SLUG, {% endif %}Settings
 
 # Backends where this process writes artifacts itself; a tracking server
 # (http/https) decides artifact locations on its own (artifact proxy).
@@ -42,7 +42,11 @@ def tracking_server_required(settings: Settings) -> Iterator[None]:
         raise TrackingServerUnavailableError(
             f"the MLflow tracking server at {redact(settings.platform.tracking_uri)} "
             "did not answer: "
+{%- if cookiecutter.platform == "local" %}
             f"start it (`{PROJECT_SLUG} stack up`) or fix MLFLOW_TRACKING_URI. "
+{%- else %}
+            "start it or fix MLFLOW_TRACKING_URI. "
+{%- endif %}
             "Airflow retries the task."
         ) from error
 

@@ -1,0 +1,158 @@
+"""serving=none and platform=none: what they remove is gone, and nothing refers to it.
+
+Each rendering is baked, linted with ruff, searched for words of the removed
+part (allowing the project's unrelated uses of them), and its CLI is asked for
+its commands: `cli.py` imports only the package's standard-library modules at
+the top, so its parser builds with this interpreter, without the project's
+environment.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+PACKAGE = "sentiment_pipeline"
+# Paths each answer removes, relative to the project.
+PRUNED = {
+    "serving": [f"src/{PACKAGE}/serving", "tests/serving"],
+    "platform": [f"src/{PACKAGE}/platform", "tests/platform", "scripts"],
+}
+# Words of each part, and the unrelated uses of them the project keeps.
+DEAD_WORDS = {
+    "serving": re.compile(
+        r"\b[Ss]erve\b|[Ss]erving|uvicorn|FastAPI|fastapi|httptools|/predict\b|\bSERVE_|\bserve_\w+_"
+    ),
+    "platform": re.compile(
+        r"stack up|stack down|stack status|stack run|stack logs|`stack`|\btrigger <|\btrigger "
+        rf"{PACKAGE}|`trigger`|{PACKAGE}\.platform|platform/|stack_dir|\.stack\b|STACK_DIR|"
+        r"celery_workers|_PROFILE|profile=|PROFILES|EXECUTORS|playwright|[Cc]hromium|start_mlflow|"
+        r"start_airflow|mlflow_server\.py|HAS_PLATFORM|Local platform|local stack"
+    ),
+}
+ALLOWED = {
+    # The MLflow sidecar's own `serve` function (tracking/sidecar.py), Airflow's
+    # --skip-serve-logs and MLflow's and Airflow's own uvicorn in platform/.
+    "serving": re.compile(
+        r"import serve; serve\(|def serve\(descriptor|skip-serve-logs|uvicorn as a child|"
+        r"# uvicorn and Airflow's api-server"
+    ),
+    "platform": re.compile(r"$^"),
+}
+# Commands and settings each part adds.
+COMMANDS = {"serving": {"serve"}, "platform": {"stack", "trigger"}}
+SETTINGS = {
+    "serving": {"serve_header_timeout_seconds", "serve_max_connections", "serve_inflight_body_mib"},
+    "platform": {"stack_dir", "profile", "executor", "celery_workers"},
+}
+DEPENDENCIES = {"serving": {"fastapi", "uvicorn", "httptools"}, "platform": {"playwright"}}
+
+
+def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ruff", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def dead_references(project: Path, part: str) -> list[str]:
+    found = []
+    for path in sorted(project.rglob("*")):
+        if not path.is_file() or path.name in {"uv.lock", "reviews.csv"} or ".ruff_cache" in path.parts:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue  # a binary file: a database, bytecode
+        for number, line in enumerate(text.splitlines(), 1):
+            if DEAD_WORDS[part].search(line) and not ALLOWED[part].search(line):
+                found.append(f"{path.relative_to(project)}:{number}: {line.strip()}")
+    return found
+
+
+def cli_listing(project: Path) -> tuple[set[str], set[str]]:
+    """The commands of the rendered CLI's parser and the names of its settings."""
+    script = (
+        "import json; from sentiment_pipeline import cli, settings; "
+        "parser = cli.build_parser(); "
+        "commands = [a for a in parser._subparsers._group_actions[0].choices]; "
+        "print(json.dumps([commands, sorted(settings.FIELD_GROUPS)]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=project / "src", capture_output=True, text=True, check=True
+    )
+    commands, fields = json.loads(done.stdout)
+    return set(commands), set(fields)
+
+
+def dependencies(project: Path) -> set[str]:
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = [*pyproject["project"]["dependencies"], *pyproject["dependency-groups"]["dev"]]
+    return {re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0] for requirement in declared}
+
+
+@pytest.fixture(scope="module")
+def default_project(cookies_session) -> Path:
+    result = cookies_session.bake()
+    assert result.exception is None, result.exception
+    return Path(result.project_path)
+
+
+def test_the_default_has_both_parts(default_project):
+    commands, fields = cli_listing(default_project)
+    for part in PRUNED:
+        assert all((default_project / path).exists() for path in PRUNED[part]), part
+        assert COMMANDS[part] <= commands, part
+        assert SETTINGS[part] <= fields, part
+        assert DEPENDENCIES[part] <= dependencies(default_project), part
+        # The words the checks below look for are there to find.
+        assert dead_references(default_project, part), part
+
+
+@pytest.mark.parametrize(
+    "answers",
+    [
+        {"serving": "none"},
+        {"platform": "none"},
+        {"serving": "none", "platform": "none", "data_source": "files"},
+    ],
+    ids=lambda answers: ",".join(f"{k}={v}" for k, v in answers.items()),
+)
+def test_a_part_answered_away_leaves_nothing_behind(bake, answers):
+    project = bake(**answers)
+    removed = [part for part in PRUNED if answers.get(part) == "none"]
+    kept = [part for part in PRUNED if part not in removed]
+    commands, fields = cli_listing(project)
+    for part in removed:
+        assert [path for path in PRUNED[part] if (project / path).exists()] == [], part
+        assert not COMMANDS[part] & commands, part
+        assert not SETTINGS[part] & fields, part
+        assert not DEPENDENCIES[part] & dependencies(project), part
+        assert dead_references(project, part) == [], part
+    for part in kept:
+        assert COMMANDS[part] <= commands, part
+    pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert (f"{PACKAGE}.platform" in pyproject) == ("platform" in kept)
+    assert (f"{PACKAGE}.serving" in pyproject) == ("serving" in kept)
+    check = ruff("check", ".", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    formatted = ruff("format", "--check", ".", cwd=project)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
+
+
+def test_without_the_platform_the_quick_start_runs_the_dag_in_process(bake, capfd):
+    project = bake(platform="none")
+    printed = capfd.readouterr().out
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    assert "sentiment-pipeline run-dag" in block
+    assert "run-dag" in printed.split("Next steps", 1)[1]
+    workflow = (project / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
+    assert "  stack:" not in workflow and "redis" not in workflow
+    noxfile = (project / "noxfile.py").read_text(encoding="utf-8")
+    assert "def stack(" not in noxfile
+    compose = (project / "deploy" / "compose.yaml").read_text(encoding="utf-8")
+    assert "- mlflow\n      - server\n" in compose
