@@ -17,6 +17,10 @@ PACKAGE = "{{ cookiecutter.package_name }}"
 # Paths (relative to the generated project) that exist only for some answers.
 OPTIONAL_PATHS = {
     ".github": CI == "github",
+    # The warehouse source, its tests and `warehouse init` ship with data_source=warehouse.
+    f"src/{PACKAGE}/data/warehouse.py": DATA_SOURCE == "warehouse",
+    "tests/data/test_warehouse.py": DATA_SOURCE == "warehouse",
+    "tests/dags/test_batch_inference_warehouse.py": DATA_SOURCE == "warehouse",
 }
 
 
