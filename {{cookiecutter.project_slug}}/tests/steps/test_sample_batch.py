@@ -1,4 +1,4 @@
-"""`sample-batch`: the sample reviews arrive where a real batch would, and the pipeline takes them."""
+"""`sample-batch`: sample reviews arrive where a real batch would; the pipeline takes them."""
 
 from __future__ import annotations
 
