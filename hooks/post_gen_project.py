@@ -25,6 +25,10 @@ OPTIONAL_PATHS = {
     "tests/platform": PLATFORM == "local",
     # The stack, one terminal each: `stack run` under another name.
     "scripts": PLATFORM == "local",
+    # The warehouse source, its tests and `warehouse init` ship with data_source=warehouse.
+    f"src/{PACKAGE}/data/warehouse.py": DATA_SOURCE == "warehouse",
+    "tests/data/test_warehouse.py": DATA_SOURCE == "warehouse",
+    "tests/dags/test_batch_inference_warehouse.py": DATA_SOURCE == "warehouse",
 }
 
 

@@ -114,6 +114,25 @@ def test_data_source_choice(bake, data_source):
     assert seeded.is_file() == (data_source == "files")
     check = ruff("check", ".", cwd=project)
     assert check.returncode == 0, check.stdout + check.stderr
+    # The warehouse source, its command, settings, tests and docs ship with it alone.
+    warehouse = [
+        "src/sentiment_pipeline/data/warehouse.py",
+        "tests/data/test_warehouse.py",
+        "tests/dags/test_batch_inference_warehouse.py",
+    ]
+    for relative in warehouse:
+        assert (project / relative).is_file() == (data_source == "warehouse"), relative
+    if data_source != "warehouse":
+        mentions = [
+            f"{path.relative_to(project)}: {line.strip()}"
+            for path, text in text_files(project)
+            if path.suffix in {".py", ".md", ".toml", ".yml", ".yaml"}
+            for line in text.splitlines()
+            if re.search(r"warehouse|review_batches|batch_query", line, re.I)
+            # Lineage records any URL location as an SQL dataset source.
+            and "lineage" not in str(path)
+        ]
+        assert mentions == [], "\n".join(mentions)
 
 
 @pytest.mark.parametrize("executor", CONTEXT["executor"])

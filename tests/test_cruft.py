@@ -171,8 +171,10 @@ RELEASES = {
 BEFORE_LABELS = "210e037376e7c6b6a4c6d01c4235ad39cd36c9c4"
 
 
-def generated_from(tmp_path: Path, previous: str, release: str) -> tuple[Path, Path]:
-    """(template repository, project generated from it by cruft) at commit ``previous``."""
+def generated_from(
+    tmp_path: Path, previous: str, release: str, answers: dict[str, str] | None = None
+) -> tuple[Path, Path]:
+    """(template repository, project generated from it by cruft, with ``answers``) at ``previous``."""
     known = subprocess.run(["git", "cat-file", "-e", f"{previous}^{{commit}}"], cwd=TEMPLATE, check=False)
     if known.returncode != 0:
         pytest.skip(f"this checkout's history lacks {previous[:7]} (a shallow clone?)")
@@ -187,7 +189,10 @@ def generated_from(tmp_path: Path, previous: str, release: str) -> tuple[Path, P
     subprocess.run(["tar", "-x", "-C", str(repo)], input=archive.stdout, check=True)
     git("init", "-q", "-b", "main", cwd=repo)
     commit_all(repo, f"Template {release}")
-    created = cruft("create", "--no-input", "--output-dir", str(tmp_path / "out"), str(repo), cwd=tmp_path)
+    extra = ["--extra-context", json.dumps(answers)] if answers else []
+    created = cruft(
+        "create", "--no-input", "--output-dir", str(tmp_path / "out"), *extra, str(repo), cwd=tmp_path
+    )
     assert created.returncode == 0, created.stdout + created.stderr
     project = tmp_path / "out" / "sentiment-pipeline"
     git("init", "-q", "-b", "main", cwd=project)
@@ -241,9 +246,14 @@ def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
-def test_a_project_from_before_the_labels_answer_updates_and_stays_two_class(tmp_path):
-    """0.5.0 had no `labels` answer: the update takes its default, negative,positive."""
-    repo, project = generated_from(tmp_path, BEFORE_LABELS, "0.5.0")
+@pytest.mark.parametrize("data_source", ["demo", "files"])
+def test_a_project_from_before_the_labels_answer_updates_and_stays_two_class(tmp_path, data_source):
+    """0.5.0 had no `labels` answer: the update takes its default, negative,positive.
+
+    It shipped every data source; the update removes the warehouse from a files project.
+    """
+    answers = {"data_source": data_source}
+    repo, project = generated_from(tmp_path, BEFORE_LABELS, "0.5.0", answers)
     template_now(repo)
 
     updated = cruft("update", "--skip-apply-ask", cwd=project)
@@ -255,6 +265,10 @@ def test_a_project_from_before_the_labels_answer_updates_and_stays_two_class(tmp
     settings = (project / "src" / "sentiment_pipeline" / "settings.py").read_text(encoding="utf-8")
     assert 'DEFAULT_LABELS = (\n    "negative",\n    "positive",\n)' in settings
     assert 'DEMO_LABELS = ("negative", "positive")' in settings
+    assert f'data_source: str = "{data_source}"' in settings
+    assert "warehouse_url" not in settings
+    assert not (project / "src" / "sentiment_pipeline" / "data" / "warehouse.py").exists()
+    assert "WarehouseSource" not in (project / "src/sentiment_pipeline/data/sources.py").read_text()
     linted = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=project, capture_output=True, text=True
     )

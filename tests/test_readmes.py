@@ -66,3 +66,5 @@ def test_the_generated_readme_and_next_steps_follow_the_answers(bake, capfd, dat
     assert re.search(rf"^uv run {slug} run-dag --date \d{{4}}-\d\d-\d\d ", text, re.MULTILINE)
     where = "data/incoming/ds=" if data_source == "files" else "review_batches"
     assert text.index(where) < text.index("run-dag --date")
+    # Before real data exists, the sample reviews arrive as that day's batch.
+    assert text.index(f"uv run {slug} sample-batch --date") < text.index("run-dag --date")

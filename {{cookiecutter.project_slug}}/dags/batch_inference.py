@@ -2,7 +2,7 @@
 predictions, monitor, clean up, summarise.
 
 The first task depends on the data source: ``extract_batch`` waits for the
-day's files or warehouse rows (rescheduling itself between looks), snapshots
+day's files{% if cookiecutter.data_source == "warehouse" %} or warehouse rows{% endif %} (rescheduling itself between looks), snapshots
 and validates them; the demo's ``generate_data`` invents them instead. Either
 ends by cutting the snapshot into shards of at most ``shard_rows`` rows, with
 the champion pinned. ``batch_predict`` is mapped over the shards (one task

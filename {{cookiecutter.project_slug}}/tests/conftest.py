@@ -31,8 +31,8 @@ os.environ.update(
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "MLFLOW_TRACKING_URI": f"sqlite:///{SESSION_DIR / 'mlflow.db'}",
-        # The suite runs the demo's invented batches; tests of the files and
-        # warehouse sources set their own source and write their own data.
+        # The suite runs the demo's invented batches; tests of the real sources
+        # set their own source and write their own data.
         f"{ENV_PREFIX}DATA_SOURCE": "demo",
         # The bundled reviews and the demo's batches are two-class, so the suite runs
         # with the demo's labels whatever labels the project was generated with; the
@@ -52,7 +52,9 @@ os.environ.update(
         f"{ENV_PREFIX}FEEDBACK_DIR": str(SESSION_DIR / "data" / "feedback"),
         f"{ENV_PREFIX}OUTGOING_DIR": str(SESSION_DIR / "data" / "outgoing"),
         f"{ENV_PREFIX}ARTIFACT_ROOT": str(SESSION_DIR / "mlartifacts"),
+{%- if cookiecutter.data_source == "warehouse" %}
         f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
+{%- endif %}
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(SESSION_DIR / "model-cache"),
         # As every process of the project runs: loading must not need MLflow's unpickling.
@@ -76,7 +78,9 @@ KEEP = {
         "FEEDBACK_DIR",
         "OUTGOING_DIR",
         "ARTIFACT_ROOT",
+{%- if cookiecutter.data_source == "warehouse" %}
         "WAREHOUSE_URL",
+{%- endif %}
         "TRAINING_FILES",
         "MODEL_CACHE_DIR",
         "TUNED_SETTINGS_FILE",
@@ -172,7 +176,7 @@ def empty_mlflow_db(migrated_stores) -> Path:
 
 
 def _isolate(directory: Path, monkeypatch, mlflow_db: Path | None):
-    """Point MLflow, the data and the warehouse at ``directory``, starting from ``mlflow_db``."""
+    """Point MLflow, the data{% if cookiecutter.data_source == "warehouse" %} and the warehouse{% endif %} at ``directory``, starting from ``mlflow_db``."""
     if mlflow_db is not None:
         shutil.copyfile(mlflow_db, directory / "mlflow.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{directory / 'mlflow.db'}")
@@ -180,7 +184,9 @@ def _isolate(directory: Path, monkeypatch, mlflow_db: Path | None):
     for place in ("incoming", "feedback", "outgoing"):
         monkeypatch.setenv(f"{ENV_PREFIX}{place.upper()}_DIR", str(directory / "data" / place))
     monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(directory / "mlartifacts"))
+{%- if cookiecutter.data_source == "warehouse" %}
     monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{directory / 'warehouse.db'}")
+{%- endif %}
     monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(directory / "tuned.toml"))
     from {{ cookiecutter.package_name }}.settings import load_settings
 
@@ -195,7 +201,7 @@ def isolated_store(tmp_path, monkeypatch, empty_mlflow_db):
 
 @pytest.fixture
 def isolated_data(tmp_path, monkeypatch):
-    """Data directories and warehouse of this test's own, for a test that never opens MLflow.
+    """Data directories{% if cookiecutter.data_source == "warehouse" %} and warehouse{% endif %} of this test's own, for a test that never opens MLflow.
 
     The tracking URI names a database nobody creates: a test that opens the
     store after all fails here, so it asks for ``isolated_store`` instead.

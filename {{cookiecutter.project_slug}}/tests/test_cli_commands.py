@@ -186,32 +186,6 @@ def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
     code, _, err = run(capsys, "publish", "--date", DAY)
     assert code == 1
     assert one_line_error(err) == "the demo keeps its predictions in the data directory only."
-
-
-def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
-    isolated_data, capsys
-):
-    import sqlalchemy as sa
-
-    code, out, _ = run(capsys, "warehouse", "init", "--with-sample-data")
-
-    assert code == 0
-    first = json.loads(out)
-    data = isolated_data.data
-    tables = [data.training_table, data.batch_table, data.labels_table, data.predictions_table]
-    assert first["created"] == sorted(tables) and first["already_there"] == []
-    sample_rows = len(read_table(bundled_dataset_path()))
-    assert first["training_rows_seeded"] == sample_rows
-
-    code, out, _ = run(capsys, "warehouse", "init", "--with-sample-data")
-
-    again = json.loads(out)
-    assert code == 0 and again["created"] == [] and again["training_rows_seeded"] == 0
-    engine = sa.create_engine(data.warehouse_url)
-    with engine.connect() as connection:
-        count = connection.execute(sa.text(f"SELECT COUNT(*) FROM {data.training_table}"))
-        assert count.scalar() == sample_rows
-    engine.dispose()
 {%- if cookiecutter.platform == "local" %}
 
 

@@ -29,7 +29,9 @@ from {{ cookiecutter.package_name }}.errors import (
 )
 from {{ cookiecutter.package_name }}.settings import (
     CHAMPION_ALIAS,
+{%- if cookiecutter.data_source == "warehouse" %}
     DEMO_LABELS,
+{%- endif %}
     ENV_PREFIX,
     ESTIMATORS,
     PACKAGE_NAME,
@@ -42,7 +44,16 @@ from {{ cookiecutter.package_name }}.settings import (
 BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
 TRAINING_DAG = f"{PACKAGE_NAME}_training"
 # Commands that write a date's partitions: one process a date (data/date_lock.py).
-DATE_WRITERS = {"generate-data", "extract", "predict", "publish", "monitor", "summarize", "report"}
+DATE_WRITERS = {
+    "generate-data",
+    "sample-batch",
+    "extract",
+    "predict",
+    "publish",
+    "monitor",
+    "summarize",
+    "report",
+}
 # Exit codes: 2 the input was wrong, 3 the gate refused the model, 1 anything else.
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REJECTED = 1, 2, 3
 
@@ -214,8 +225,17 @@ def cmd_run_dag(args: argparse.Namespace) -> int:
     return process.returncode
 
 
+def cmd_sample_batch(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps.sample_batch import drop_sample_batch
+
+    _print(drop_sample_batch(load_settings(), args.date, args.rows))
+    return 0
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
 def cmd_warehouse_init(args: argparse.Namespace) -> int:
-    from {{ cookiecutter.package_name }}.data.sources import WarehouseSource, source_for
+    from {{ cookiecutter.package_name }}.data.sources import source_for
+    from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 
     settings = load_settings(data_source="warehouse")
     if args.with_sample_data and settings.model.labels != DEMO_LABELS:
@@ -228,6 +248,7 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
     assert isinstance(source, WarehouseSource)
     _print(source.init(with_sample_data=args.with_sample_data))
     return 0
+{%- endif %}
 
 
 # The model registry.
@@ -540,7 +561,7 @@ def _add_pipeline(commands: _Commands) -> None:
     commands.add(
         "extract",
         cmd_extract,
-        "Snapshot and validate a date's batch (files, warehouse).",
+        "Snapshot and validate a date's batch (files{% if cookiecutter.data_source == "warehouse" %}, warehouse{% endif %}).",
         dated=True,
     )
     predict = commands.add(
@@ -557,7 +578,7 @@ def _add_pipeline(commands: _Commands) -> None:
     commands.add(
         "publish",
         cmd_publish,
-        "Deliver a date's predictions to the files or warehouse output.",
+        "Deliver a date's predictions to the files{% if cookiecutter.data_source == "warehouse" %} or warehouse{% endif %} output.",
         dated=True,
     )
     commands.add(
@@ -628,8 +649,18 @@ def _add_model_choice(commands: _Commands) -> None:
     )
 
 
-def _add_warehouse(commands: _Commands) -> None:
+def _add_data(commands: _Commands) -> None:
     commands.group("Data")
+    sample = commands.add(
+        "sample-batch",
+        cmd_sample_batch,
+        "Put sample reviews where a date's real batch goes, to try the pipeline.",
+        dated=True,
+    )
+    sample.add_argument(
+        "--rows", type=_positive_int, default=500, help="how many sample texts (default 500)"
+    )
+{%- if cookiecutter.data_source == "warehouse" %}
     warehouse = commands.add("warehouse", None, "init: create the warehouse tables")
     actions = warehouse.add_subparsers(dest="action", required=True, metavar="<action>")
     init = actions.add_parser(
@@ -641,6 +672,7 @@ def _add_warehouse(commands: _Commands) -> None:
         action="store_true",
         help="fill an empty training table with the bundled sample reviews",
     )
+{%- endif %}
 
 
 def _add_registry(commands: _Commands) -> None:
@@ -717,7 +749,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = _Commands(parser)
     _add_pipeline(commands)
     _add_model_choice(commands)
-    _add_warehouse(commands)
+    _add_data(commands)
     _add_registry(commands)
 {%- if cookiecutter.platform == "local" %}
     _add_platform(commands)

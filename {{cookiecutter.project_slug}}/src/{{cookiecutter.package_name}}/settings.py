@@ -42,7 +42,11 @@ MAX_LABELS = 20
 # The names in model/estimators.py (a test keeps the two lists equal).
 ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
 # "demo" invents batches and late labels; the others read what a team really has.
+{%- if cookiecutter.data_source == "warehouse" %}
 DATA_SOURCES = ("demo", "files", "warehouse")
+{%- else %}
+DATA_SOURCES = ("demo", "files")
+{%- endif %}
 {%- if cookiecutter.platform == "local" %}
 EXECUTORS = ("local", "celery")
 PROFILES = ("local", "production")
@@ -51,6 +55,7 @@ VERSION_POLICIES = ("error", "warn")
 SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 CHAMPION_ALIAS = "champion"
 CHALLENGER_ALIAS = "challenger"
+{%- if cookiecutter.data_source == "warehouse" %}
 # Names spliced into SQL: checked, so a setting cannot inject a statement.
 SQL_IDENTIFIERS = (
     "training_table",
@@ -59,6 +64,7 @@ SQL_IDENTIFIERS = (
     "labels_table",
     "predictions_table",
 )
+{%- endif %}
 # Places that may be a local directory or an fsspec URL such as s3://bucket/prefix.
 LOCATION_FIELDS = ("incoming_dir", "feedback_dir", "outgoing_dir")
 # Where the team's files and tables keep the texts, labels and ids.
@@ -147,7 +153,11 @@ class DataSettings:
     data_dir: Path = Path("data")
     data_source: str = "{{ cookiecutter.data_source }}"
     # Labeled training data: CSV/Parquet files matching this glob ("files"),
+{%- if cookiecutter.data_source == "warehouse" %}
     # the training table ("warehouse"), or the bundled sample ("demo").
+{%- else %}
+    # or the bundled sample ("demo").
+{%- endif %}
     training_files: str = "training_data/*.csv"
     # "files": the batch of logical date D is every CSV, Parquet or JSON Lines
     # file under <incoming_dir>/ds=D/; true labels (id, sentiment) are any
@@ -157,6 +167,7 @@ class DataSettings:
     incoming_dir: str = "data/incoming"
     feedback_dir: str = "data/feedback"
     outgoing_dir: str = "data/outgoing"
+{%- if cookiecutter.data_source == "warehouse" %}
     # "warehouse": a SQLAlchemy URL and the tables the pipeline reads and writes.
     # The batch is the rows of batch_table whose batch_timestamp_column falls in
     # the run's data interval, or what batch_query (SQL with :start and :end) returns.
@@ -167,6 +178,7 @@ class DataSettings:
     batch_query: str = ""
     labels_table: str = "review_labels"
     predictions_table: str = "review_predictions"
+{%- endif %}
     # How often the first task looks for the day's batch, and for how long.
     batch_poke_seconds: int = 300
     batch_wait_seconds: int = 6 * 3600
@@ -194,7 +206,7 @@ class DataSettings:
     # day in one shard. docs/production.md says how to size it.
     shard_rows: int = 2_000_000
     # The names of the columns in the team's training files, batches, label
-    # files, `predict --input` files and warehouse tables; predictions are
+    # files, `predict --input` files{% if cookiecutter.data_source == "warehouse" %} and warehouse tables{% endif %}; predictions are
     # delivered with their id under id_column.
     text_column: str = "text"
     label_column: str = "sentiment"
@@ -405,7 +417,7 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
             (
                 "data_source",
                 "demo",
-                f"files or warehouse: the demo knows only the labels {','.join(DEMO_LABELS)}, "
+                f"files{% if cookiecutter.data_source == "warehouse" %} or warehouse{% endif %}: the demo knows only the labels {','.join(DEMO_LABELS)}, "
                 f"not {','.join(labels)}",
             )
         )
@@ -417,12 +429,14 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         )
     if value("drift_start") and not _is_date(value("drift_start")):
         problems.append(("drift_start", value("drift_start"), "a date YYYY-MM-DD or empty"))
+{%- if cookiecutter.data_source == "warehouse" %}
     for name in SQL_IDENTIFIERS:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", value(name)):
             problems.append((name, value(name), "a table or column name ([schema.]name)"))
     query = value("batch_query")
     if query and not (":start" in query and ":end" in query):
         problems.append(("batch_query", query, "SQL using both :start and :end, or empty"))
+{%- endif %}
     for name in LOCATION_FIELDS:
         if not str(value(name)).strip():
             problems.append((name, value(name), "a directory or URL"))
@@ -447,10 +461,12 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         problems.append(("registered_model_name", model_name, "a name without '/' or ':'"))
     if not value("tracking_uri").strip():
         problems.append(("tracking_uri", value("tracking_uri"), "a URI, e.g. sqlite:///mlflow.db"))
+{%- if cookiecutter.data_source == "warehouse" %}
     if not is_url(value("warehouse_url")):
         problems.append(
             ("warehouse_url", value("warehouse_url"), "a SQLAlchemy URL, e.g. sqlite:///w.db")
         )
+{%- endif %}
     webhook = value("alert_webhook_url")
     if webhook and not webhook.startswith(("http://", "https://")):
         problems.append(("alert_webhook_url", webhook, "an http(s) URL, or empty"))
@@ -462,7 +478,7 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
 
 
 def _column_problems(settings: Settings) -> list[tuple[str, object, str]]:
-    """Column names: non-empty, distinct, not one the pipeline adds; plain names for SQL."""
+    """Column names: non-empty, distinct, not one the pipeline adds{% if cookiecutter.data_source == "warehouse" %}; plain names for SQL{% endif %}."""
     problems: list[tuple[str, object, str]] = []
     seen: dict[str, str] = {}
     for name in COLUMN_FIELDS:
@@ -473,10 +489,12 @@ def _column_problems(settings: Settings) -> list[tuple[str, object, str]]:
             problems.append((name, column, "a column name other than " + ", ".join(OUTPUT_COLUMNS)))
         elif column in seen:
             problems.append((name, column, f"a column name other than {seen[column]}'s"))
+{%- if cookiecutter.data_source == "warehouse" %}
         elif settings.data.data_source == "warehouse" and not re.fullmatch(
             r"[A-Za-z_][A-Za-z0-9_]*", column
         ):
             problems.append((name, column, "a plain SQL column name for the warehouse"))
+{%- endif %}
         seen.setdefault(column, name)
     return problems
 
@@ -654,7 +672,9 @@ def _located_defaults(root: Path) -> dict[str, object]:
 {%- endif %}
         "tracking_uri": os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}",
         "training_files": str(root / "training_data" / "*.csv"),
+{%- if cookiecutter.data_source == "warehouse" %}
         "warehouse_url": f"sqlite:///{root / 'warehouse.db'}",
+{%- endif %}
         "incoming_dir": str(root / "data" / "incoming"),
         "feedback_dir": str(root / "data" / "feedback"),
         "outgoing_dir": str(root / "data" / "outgoing"),

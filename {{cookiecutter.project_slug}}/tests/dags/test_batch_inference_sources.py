@@ -2,23 +2,18 @@
 
 Every text here is typed in the test; the checks compare the scored rows with
 them one by one, so rows from the demo's generator could not pass. The runs
-over several dates are scenarios (`nox -s scenarios`); the warehouse on
-PostgreSQL runs with {% if cookiecutter.platform == "local" %}the production profile{% else %}the production tests{% endif %} (`nox -s production`).
+over several dates are scenarios (`nox -s scenarios`).
 """
 
 from __future__ import annotations
 
-import os
-import secrets
 from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
 from {{ cookiecutter.package_name }}.tracking import runs
@@ -135,83 +130,3 @@ def test_no_batch_fails_the_run_naming_the_folder_it_watched(
     logged = captured.out + captured.err + caplog.text
     folder = Path(load_settings().data.incoming_dir) / "ds=2026-09-05"
     assert f"no batch arrived at {folder}" in logged
-
-
-def create_database(url: str) -> str:
-    import psycopg
-
-    name = f"warehouse_test_{secrets.token_hex(4)}"
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(url, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-POSTGRES = os.environ.get(
-    "PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.scenario),
-        pytest.param("postgresql", marks=pytest.mark.production),
-    ]
-)
-def warehouse_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'warehouse.db'}"
-        return
-    name = create_database(POSTGRES)
-    try:
-        yield f"postgresql+psycopg://{POSTGRES.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
-    finally:
-        drop_database(POSTGRES, name)
-
-
-def test_warehouse_batch_in_predictions_table_out_one_row_each(
-    airflow_db, champion_store, monkeypatch, warehouse_url
-):
-    configure(monkeypatch, "warehouse", WAREHOUSE_URL=warehouse_url)
-    settings = load_settings()
-    source_for(settings).init()
-    engine = sa.create_engine(warehouse_url)
-    rows = [
-        {"id": key, "text": text, "created_at": datetime(2026, 9, 10, 8, minute)}
-        for minute, (key, text) in enumerate(GOOD.items())
-    ]
-    rows += [
-        {"id": "m-5", "text": "", "created_at": datetime(2026, 9, 10, 9)},
-        {"id": "other-day", "text": "Fine", "created_at": datetime(2026, 9, 11, 9)},
-    ]
-    with engine.begin() as connection:
-        connection.execute(
-            sa.text(
-                "INSERT INTO review_batches (id, text, created_at) VALUES (:id, :text, :created_at)"
-            ),
-            rows,
-        )
-        connection.execute(
-            sa.text("INSERT INTO review_labels (id, sentiment) VALUES (:id, :sentiment)"),
-            [{"id": key, "sentiment": label} for key, label in TRUTH.items()],
-        )
-    dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
-
-    run_dag(dag, "2026-09-10")
-    run_dag(dag, "2026-09-10")  # a rerun replaces the date's rows
-
-    with engine.connect() as connection:
-        output = pd.read_sql(sa.text("SELECT * FROM review_predictions"), connection)
-    assert sorted(output["id"]) == sorted(GOOD)
-    assert set(output["logical_date"]) == {"2026-09-10"}
-    assert output["run_id"].nunique() == 1
-    assert predictions(settings, "2026-09-10").set_index("id")["text"].to_dict() == GOOD
-    # The labels were in the warehouse already: the day's accuracy is logged at once.
-    assert inference_metrics(settings, "2026-09-10")["labeled_rows"] == 4
-    engine.dispose()

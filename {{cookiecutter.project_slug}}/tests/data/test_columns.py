@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+{%- if cookiecutter.data_source == "warehouse" %}
 import sqlalchemy as sa
+{%- endif %}
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.data import storage
@@ -200,6 +202,9 @@ def test_a_file_without_the_configured_column_names_the_setting(team, tmp_path):
     )
 
 
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
 def test_warehouse_tables_in_the_team_s_columns(team):
     warehouse = team.with_overrides(data_source="warehouse")
     source = source_for(warehouse)
@@ -240,6 +245,7 @@ def test_warehouse_tables_in_the_team_s_columns(team):
     renamed = source_for(warehouse.with_overrides(label_column="stars"))
     with pytest.raises(DataValidationError, match=r"^table review_labels has no column stars "):
         renamed.read_labels()
+{%- endif %}
 
 
 def test_predict_input_scores_the_team_s_text_column_and_keeps_every_column_s_name(

@@ -3,7 +3,7 @@
 Inside, the columns are ``text``, ``sentiment`` and ``id`` (data/schema.py) and
 labels are label names. The settings ``text_column``, ``label_column`` and
 ``id_column`` say what a team's training files, batches, label files,
-``predict --input`` files and warehouse tables call them, and ``label_map``
+``predict --input`` files{% if cookiecutter.data_source == "warehouse" %} and warehouse tables{% endif %} call them, and ``label_map``
 what their other label values mean (``"1"`` to ``negative``). The sources
 (data/sources.py) and ``predict --input`` apply them where they read; what
 the pipeline delivers carries the team's id column name again.

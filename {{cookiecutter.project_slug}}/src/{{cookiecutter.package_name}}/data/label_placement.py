@@ -77,3 +77,19 @@ def report_unused(unused: dict[str, int], where: str) -> None:
         )
     if parts:
         log.warning("%s: labels not used: %s.", where, "; ".join(parts))
+
+
+def later_wins(frames: list[pd.DataFrame], where: str) -> pd.DataFrame:
+    """The labels of ``frames``, in order: where two label one id (of one date), the later wins."""
+    if not frames:
+        return pd.DataFrame({ID: pd.Series(dtype="string"), LABEL: pd.Series(dtype="string")})
+    labels = pd.concat(frames, ignore_index=True)
+    latest = labels.drop_duplicates([DS, ID], keep="last")
+    earlier = labels.drop(latest.index).drop_duplicates([DS, ID], keep="last")
+    changed = earlier.merge(latest, on=[DS, ID], suffixes=("", "_later"))
+    replaced = int((changed[LABEL] != changed[f"{LABEL}_later"]).sum())
+    if replaced:
+        log.warning("%s: %d ids relabeled by a later file (the later file wins).", where, replaced)
+    latest = latest.reset_index(drop=True)
+    # ds only where some row names its date: the usual labels stay id, sentiment.
+    return latest if latest[DS].notna().any() else latest.drop(columns=DS)

@@ -17,6 +17,8 @@ from {{ cookiecutter.package_name }}.settings import is_url
 
 # Columns read as strings unless the caller names others (data/columns.py's ``strings``).
 STRING_COLUMNS = (TEXT, LABEL, ID)
+# Rows of a day's batch read at a time.
+READ_CHUNK_ROWS = 50_000
 # File name endings the readers understand.
 FORMATS = {".csv": "csv", ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 

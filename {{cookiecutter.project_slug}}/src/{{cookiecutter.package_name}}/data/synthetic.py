@@ -1,7 +1,7 @@
 """The demo's invented reviews: batches, late labels and a drift scenario.
 
 Used only by the demo's ``generate_data`` step (``steps/demo.py``); the
-``files`` and ``warehouse`` sources read real data and never call this.
+real sources read real data and never call this.
 """
 
 from __future__ import annotations

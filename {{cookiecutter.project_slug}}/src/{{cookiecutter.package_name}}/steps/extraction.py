@@ -60,8 +60,12 @@ def extract_batch(
     source = source_for(settings)
     if isinstance(source, DemoSource):
         raise PipelineError(
+{%- if cookiecutter.data_source == "warehouse" %}
             "the demo invents its batches: run generate-data, or set data_source to files "
             "or warehouse."
+{%- else %}
+            "the demo invents its batches: run generate-data, or set data_source to files."
+{%- endif %}
         )
     day = storage.as_date(day)
     window = batch_window(day, start, end)

@@ -1,8 +1,14 @@
 """Deliver the day's predictions to where the team reads them.
 
+{%- if cookiecutter.data_source == "warehouse" %}
 ``warehouse``: the output table, the date's rows replaced in one transaction.
+{%- endif %}
 ``files``: ``<outgoing_dir>/ds=D/predictions.parquet``, replaced whole.
-Both carry the id (under the ``id_column`` setting's name, ``id`` by
+{%- if cookiecutter.data_source == "warehouse" %}
+Both carry
+{%- else %}
+They carry
+{%- endif %} the id (under the ``id_column`` setting's name, ``id`` by
 default), ``prediction``, ``confidence``, ``model_version``,
 ``logical_date`` and ``run_id`` (the MLflow batch-inference run).
 """
@@ -16,7 +22,10 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import ID
-from {{ cookiecutter.package_name }}.data.sources import FileSource, WarehouseSource, source_for
+from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
+{%- if cookiecutter.data_source == "warehouse" %}
+from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
+{%- endif %}
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.settings import Settings, is_url
 
@@ -40,10 +49,14 @@ def publish_predictions(settings: Settings, day: date | str, *, run_id: str) -> 
     predictions = published_predictions(settings, day, run_id).rename(
         columns={ID: settings.data.id_column}
     )
+{%- if cookiecutter.data_source == "warehouse" %}
     if isinstance(source, WarehouseSource):
         rows = source.write_predictions(day, predictions)
         location = source.predictions_location()
     elif isinstance(source, FileSource):
+{%- else %}
+    if isinstance(source, FileSource):
+{%- endif %}
         location = _write_outgoing(settings.data.outgoing_dir, day, predictions)
         rows = len(predictions)
     else:

@@ -1,0 +1,107 @@
+"""The batch DAG on a warehouse, with dag.test(): rows typed in the test in, a table out.
+
+On SQLite it is a scenario (`nox -s scenarios`); on PostgreSQL it runs with
+the production tests (`nox -s production`).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import datetime
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
+from {{ cookiecutter.package_name }}.settings import load_settings
+from tests.conftest import parse_dags, run_dag
+from tests.dags.test_batch_inference_sources import (
+    GOOD,
+    TRUTH,
+    configure,
+    inference_metrics,
+    predictions,
+)
+
+
+def create_database(url: str) -> str:
+    import psycopg
+
+    name = f"warehouse_test_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return name
+
+
+def drop_database(url: str, name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+POSTGRES = os.environ.get(
+    "PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.scenario),
+        pytest.param("postgresql", marks=pytest.mark.production),
+    ]
+)
+def warehouse_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'warehouse.db'}"
+        return
+    name = create_database(POSTGRES)
+    try:
+        yield f"postgresql+psycopg://{POSTGRES.split('://', 1)[1].rsplit('/', 1)[0]}/{name}"
+    finally:
+        drop_database(POSTGRES, name)
+
+
+def test_warehouse_batch_in_predictions_table_out_one_row_each(
+    airflow_db, champion_store, monkeypatch, warehouse_url
+):
+    configure(monkeypatch, "warehouse", WAREHOUSE_URL=warehouse_url)
+    settings = load_settings()
+    source_for(settings).init()
+    engine = sa.create_engine(warehouse_url)
+    rows = [
+        {"id": key, "text": text, "created_at": datetime(2026, 9, 10, 8, minute)}
+        for minute, (key, text) in enumerate(GOOD.items())
+    ]
+    rows += [
+        {"id": "m-5", "text": "", "created_at": datetime(2026, 9, 10, 9)},
+        {"id": "other-day", "text": "Fine", "created_at": datetime(2026, 9, 11, 9)},
+    ]
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO review_batches (id, text, created_at) VALUES (:id, :text, :created_at)"
+            ),
+            rows,
+        )
+        connection.execute(
+            sa.text("INSERT INTO review_labels (id, sentiment) VALUES (:id, :sentiment)"),
+            [{"id": key, "sentiment": label} for key, label in TRUTH.items()],
+        )
+    dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
+
+    run_dag(dag, "2026-09-10")
+    run_dag(dag, "2026-09-10")  # a rerun replaces the date's rows
+
+    with engine.connect() as connection:
+        output = pd.read_sql(sa.text("SELECT * FROM review_predictions"), connection)
+    assert sorted(output["id"]) == sorted(GOOD)
+    assert set(output["logical_date"]) == {"2026-09-10"}
+    assert output["run_id"].nunique() == 1
+    assert predictions(settings, "2026-09-10").set_index("id")["text"].to_dict() == GOOD
+    # The labels were in the warehouse already: the day's accuracy is logged at once.
+    assert inference_metrics(settings, "2026-09-10")["labeled_rows"] == 4
+    engine.dispose()
