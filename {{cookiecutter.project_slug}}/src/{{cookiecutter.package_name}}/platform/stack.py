@@ -43,6 +43,11 @@ MLFLOW_PORT = 5000
 AIRFLOW_PORT = 8080
 AIRFLOW_USER = "admin"
 HEALTH_TIMEOUT_SECONDS = 180
+# macOS's AirPlay Receiver listens on port 5000, MLflow's, unless turned off.
+AIRPLAY_NOTE = (
+    " On macOS that is usually AirPlay Receiver: turn it off in System Settings,"
+    " General, AirDrop & Handoff."
+)
 # Files the components create are the owner's only: logs and databases may hold secrets.
 PRIVATE_UMASK = 0o077
 # How far a process's start time may drift between two readings (the wall clock
@@ -459,6 +464,7 @@ def _startable(settings: Settings, env: dict[str, str], names: list[str] | None)
             raise PipelineError(
                 f"port {component.port} on 127.0.0.1 is already in use, so {component.name} cannot "
                 f"start: stop what holds it (`lsof -i :{component.port}`) or run `stack down`."
+                + (AIRPLAY_NOTE if component.port == MLFLOW_PORT and sys.platform == "darwin" else "")
             )
     for sub in ("pids", "logs"):
         _private_dir(stack_dir(settings) / sub)
