@@ -33,10 +33,11 @@ def test_a_taken_port_stops_up_before_anything_starts(settings, monkeypatch, sys
             listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             listener.bind(("127.0.0.1", stack.MLFLOW_PORT))
             listener.listen()
-        with pytest.raises(PipelineError, match=f"port {stack.MLFLOW_PORT} .* already in use") as up:
+        taken = f"port {stack.MLFLOW_PORT} .* already in use"
+        with pytest.raises(PipelineError, match=taken) as refused:
             stack.up(settings)
     # On macOS, AirPlay Receiver is what usually holds MLflow's port.
-    assert ("AirPlay Receiver" in str(up.value)) == (system == "darwin")
+    assert ("AirPlay Receiver" in str(refused.value)) == (system == "darwin")
     assert list((settings.platform.stack_dir / "pids").glob("*.pid")) == []
 
 

@@ -461,10 +461,11 @@ def _startable(settings: Settings, env: dict[str, str], names: list[str] | None)
     todo = [c for c in chosen if checks[c.name].pid is None]
     for component in todo:
         if component.port and _port_in_use(component.port):
+            airplay = component.port == MLFLOW_PORT and sys.platform == "darwin"
             raise PipelineError(
                 f"port {component.port} on 127.0.0.1 is already in use, so {component.name} cannot "
                 f"start: stop what holds it (`lsof -i :{component.port}`) or run `stack down`."
-                + (AIRPLAY_NOTE if component.port == MLFLOW_PORT and sys.platform == "darwin" else "")
+                + (AIRPLAY_NOTE if airplay else "")
             )
     for sub in ("pids", "logs"):
         _private_dir(stack_dir(settings) / sub)
