@@ -23,16 +23,13 @@ PROJECT_ROOT = Path.cwd()  # the rendered project: `nox -s bench` runs each benc
 
 
 def print_footprint(title: str, footprint: dict) -> None:
-    from sentiment_pipeline.platform.stack import FAIR_MEMORY  # PSS on Linux, USS elsewhere
-
     print(f"\n{title}")
-    fair = f"{FAIR_MEMORY}_mb"
-    print(f"  {'component':<14} {'processes':>9} {'RSS MB':>8} {FAIR_MEMORY.upper() + ' MB':>8}")
+    print(f"  {'component':<14} {'processes':>9} {'RSS MB':>8} {'PSS MB':>8}")
     for name, entry in footprint["components"].items():
-        print(f"  {name:<14} {entry['processes']:>9} {entry['rss_mb']:>8.0f} {entry[fair]:>8.0f}")
+        print(f"  {name:<14} {entry['processes']:>9} {entry['rss_mb']:>8.0f} {entry['pss_mb']:>8.0f}")
     print(
         f"  {'total':<14} {footprint['processes']:>9} "
-        f"{footprint['total_rss_mb']:>8.0f} {footprint['total_' + fair]:>8.0f}"
+        f"{footprint['total_rss_mb']:>8.0f} {footprint['total_pss_mb']:>8.0f}"
     )
 
 

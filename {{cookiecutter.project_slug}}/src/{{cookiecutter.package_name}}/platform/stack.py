@@ -54,9 +54,10 @@ PRIVATE_UMASK = 0o077
 # moved): a reused pid belongs to a process started after the recorded one
 # exited, which no pid space wraps around within a second.
 SAME_START_SECONDS = 1.0
-# The fair per-process memory measure: PSS splits shared pages between the
-# processes sharing them (Linux only); USS counts a process's own pages alone.
-FAIR_MEMORY = "pss" if psutil.LINUX else "uss"
+# PSS splits the pages processes share between them: Linux only. macOS's USS
+# needs task_for_pid(), which is refused for any other process of the user and
+# can hang (psutil issue 2885), so there the stack reports RSS alone.
+MEMORY_MEASURES = ("rss", "pss") if psutil.LINUX else ("rss",)
 log = logging.getLogger(__name__)
 
 
@@ -285,25 +286,27 @@ class PidCheck:
 def process_identity(pid: int) -> tuple[float, list[str] | None] | None:
     """Create time and command line of ``pid``, or None once it is gone.
 
-    The command line is None for a process that has exited but not yet been
-    reaped (a zombie has none to read), and the time is -1 for another user's
-    process, which psutil may not read.
+    The command line is None where there is none to read: a process that has
+    exited but is not yet reaped (a zombie), or one the system will not show.
+    The time is -1 for a process whose start psutil may not read (another user's).
     """
     try:
         process = psutil.Process(pid)
-        with process.oneshot():
-            create_time = process.create_time()
-            try:
-                # setproctitle pads a renamed process's command line with empty strings.
-                cmdline = process.cmdline()
-            except psutil.ZombieProcess:
-                return create_time, None
-            if process.status() == psutil.STATUS_ZOMBIE:
-                return create_time, None
+        create_time = process.create_time()
     except psutil.NoSuchProcess:
         return None
     except psutil.AccessDenied:
         return -1.0, []
+    try:
+        with process.oneshot():
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return create_time, None
+            cmdline = process.cmdline()
+    except (psutil.ZombieProcess, psutil.AccessDenied):
+        return create_time, None
+    except psutil.NoSuchProcess:
+        return None
+    # setproctitle pads a renamed process's command line with empty strings.
     while cmdline and not cmdline[-1]:
         cmdline.pop()
     return create_time, cmdline
@@ -771,43 +774,42 @@ def footprint(settings: Settings) -> dict:
     """Resident memory of every process of the stack, per component, in MB.
 
     RSS counts memory shared between a parent and its forked workers once per
-    process, so the total is an upper bound. PSS (Linux) splits shared pages
-    fairly; elsewhere USS, a process's own pages only, is a lower bound.
+    process, so the total is an upper bound; PSS (Linux) splits shared pages fairly.
     """
     groups = {running_pid(settings, name): name for name in _pid_names(settings)}
     groups.pop(None, None)
-    fair = f"{FAIR_MEMORY}_mb"
+    keys = [f"{measure}_mb" for measure in MEMORY_MEASURES]
     per_component: dict[str, dict[str, float]] = {}
     for pgid, name in groups.items():
         for process in component_processes(pgid):
             try:
-                rss, fair_bytes = memory_bytes(process)
+                measured = memory_bytes(process)
             except psutil.Error:
                 continue  # the process exited while being read
-            entry = per_component.setdefault(name, {"processes": 0, "rss_mb": 0.0, fair: 0.0})
+            entry = per_component.setdefault(name, {"processes": 0, **dict.fromkeys(keys, 0.0)})
             entry["processes"] += 1
-            entry["rss_mb"] += rss / 2**20
-            entry[fair] += fair_bytes / 2**20
+            for key, value in zip(keys, measured, strict=True):
+                entry[key] += value / 2**20
     for entry in per_component.values():
-        entry["rss_mb"] = round(entry["rss_mb"], 1)
-        entry[fair] = round(entry[fair], 1)
+        for key in keys:
+            entry[key] = round(entry[key], 1)
     return {
         "components": per_component,
         "processes": sum(e["processes"] for e in per_component.values()),
-        "total_rss_mb": round(sum(e["rss_mb"] for e in per_component.values()), 1),
-        f"total_{fair}": round(sum(e[fair] for e in per_component.values()), 1),
+        **{f"total_{key}": round(sum(e[key] for e in per_component.values()), 1) for key in keys},
     }
 
 
-def memory_bytes(process: psutil.Process) -> tuple[int, int]:
-    """RSS and the fair measure (PSS on Linux, USS elsewhere) of one process, in bytes.
+def memory_bytes(process: psutil.Process) -> tuple[int, ...]:
+    """One process's memory in bytes, a value for each of MEMORY_MEASURES (RSS, then PSS on Linux).
 
-    Where the system will not tell (macOS may refuse another user's process),
-    the fair measure is the RSS.
+    The PSS of another user's process, which Linux does not show, counts as its RSS.
     """
+    if "pss" not in MEMORY_MEASURES:
+        return (process.memory_info().rss,)
     try:
         full = process.memory_full_info()
     except psutil.AccessDenied:
         rss = process.memory_info().rss
         return rss, rss
-    return full.rss, getattr(full, FAIR_MEMORY)
+    return full.rss, full.pss
