@@ -2,7 +2,7 @@
 
 `mlflow server` checks its options, migrates its database, builds the server's
 environment, then starts uvicorn as a child and waits on it, so a parent with
-MLflow loaded sits idle for the server's whole life: 267 MB RSS, 190 MB PSS
+MLflow loaded sits idle for the server's whole life: 267 MB RSS, about 195 MB PSS
 (MLflow 3.17, idle; 539 MB RSS for the two processes, 272 MB for the one).
 MLflow offers no option or variable for one process, and uvicorn started on
 MLflow's app directly would need the private variables the CLI hands it and
