@@ -75,11 +75,11 @@ def main() -> int:
         "launcher": [sys.executable, "-m", "sentiment_pipeline.platform.mlflow_server", *options],
         "mlflow server": [sys.executable, "-m", "mlflow", "server", *options],
     }
-    print(f"  {'server':<14} {'round':>5} {'processes':>9} {'RSS MB':>7} {'PSS MB':>7} {'USS MB':>7}")
+    print(f"{'server':<14} {'round':>5} {'processes':>9} {'RSS MB':>7} {'PSS MB':>7} {'USS MB':>7}")
     for round_ in range(1, args.rounds + 1):
         for name, command in commands.items():
             processes, rss, pss, uss = measure(command, env, args.port, args.settle)
-            print(f"  {name:<14} {round_:>5} {processes:>9} {rss:>7.0f} {pss:>7.0f} {uss:>7.0f}")
+            print(f"{name:<14} {round_:>5} {processes:>9} {rss:>7.0f} {pss:>7.0f} {uss:>7.0f}")
     return 0
 
 
