@@ -55,6 +55,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 from sentiment_pipeline import settings as settings_module
 from sentiment_pipeline.data import storage
 from sentiment_pipeline.data.schema import LABEL, TEXT, bundled_dataset_path
@@ -228,23 +229,18 @@ print(json.dumps(out, default=str))
 
 def tree_memory_mb(root: int) -> tuple[float, float]:
     """RSS and PSS summed over ``root`` and its descendants, in MB."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
     rss = pss = 0.0
-    pending = [root]
-    while pending:
-        pid = pending.pop()
-        pending.extend(children.get(pid, []))
+    try:
+        parent = psutil.Process(root)
+        processes = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return rss, pss
+    for process in processes:
         try:
-            rss_kb, pss_kb = stack.memory_kb(pid)
-        except (OSError, KeyError):  # exited while being read
+            rss_bytes, pss_bytes = stack.memory_bytes(process)
+        except psutil.Error:  # exited while being read
             continue
-        rss, pss = rss + rss_kb / 1024, pss + pss_kb / 1024
+        rss, pss = rss + rss_bytes / 2**20, pss + pss_bytes / 2**20
     return rss, pss
 
 

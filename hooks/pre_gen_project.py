@@ -294,12 +294,29 @@ def validate(answers: dict) -> None:
         )
 
 
+def windows_note(platform: str) -> str | None:
+    """One line for native Windows, where the project's stack cannot run; None elsewhere.
+
+    The stack manages POSIX process groups and the tests fork: WSL2 is Linux
+    (its Python says ``linux``), so only a native Windows Python gets the line.
+    """
+    if platform != "win32":
+        return None
+    return (
+        "NOTE: this is native Windows: the project is generated, but its local stack and "
+        "tests need Linux or macOS. Run it in WSL2 (`wsl --install`), from a folder inside WSL."
+    )
+
+
 def main() -> int:
     try:
         validate(ANSWERS)
     except AnswerError as error:
         print(f"ERROR: {error}", file=sys.stderr)
         return 1
+    note = windows_note(sys.platform)
+    if note:
+        print(note)
     return 0
 
 

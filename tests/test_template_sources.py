@@ -208,6 +208,25 @@ def test_an_old_python_gets_one_line_not_a_traceback(tmp_path):
     assert "runs on 3.8" in lines[0]
 
 
+def hook_function(name: str):
+    """A function of the pre-generation hook, which cannot be imported before cookiecutter renders it."""
+    tree = ast.parse((TEMPLATE / "hooks" / "pre_gen_project.py").read_text(encoding="utf-8"))
+    [function] = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == name]
+    namespace: dict = {}
+    exec(compile(ast.Module(body=[function], type_ignores=[]), "pre_gen_project.py", "exec"), namespace)
+    return namespace[name]
+
+
+def test_native_windows_gets_one_line_recommending_wsl2():
+    windows_note = hook_function("windows_note")
+    line = windows_note("win32")
+    assert len(line.splitlines()) == 1
+    assert "WSL2" in line and "is generated" in line
+    # WSL2's Python is a Linux one: no line there, nor on macOS.
+    assert windows_note("linux") is None
+    assert windows_note("darwin") is None
+
+
 @pytest.mark.skipif(shutil.which("uv") is None, reason="uv is not installed")
 def test_offline_generation_locks_from_uvs_cache(tmp_path):
     """With the index out of reach, uv's cache still pins the dependencies."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 import json
 import multiprocessing
-import os
 import signal
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import psutil
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
@@ -181,12 +181,10 @@ def _lines(path) -> list[str]:
 
 def _alive(pid: int) -> bool:
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        # A zombie has exited: it only waits for its new parent to reap it.
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
         return False
-    # A zombie has exited: it only waits for its new parent to reap it.
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.fixture

@@ -19,10 +19,26 @@ def test_the_mlflow_launcher_runs_mlflow_s_own_server_command(capsys, monkeypatc
     # main() swaps MLflow's spawn for an exec: MLflow's own is put back after the test.
     original = getattr(mlflow.server, "_exec_cmd", None)
     monkeypatch.setattr(mlflow.server, "_exec_cmd", original, raising=False)
+    monkeypatch.setenv("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false")  # as the stack sets it
     with pytest.raises(SystemExit) as exited:
         mlflow_server.main(["--help"])
     assert exited.value.code == 0
     assert "--backend-store-uri" in capsys.readouterr().out
+    assert mlflow.server._exec_cmd is mlflow_server._exec_server
+
+
+def test_the_mlflow_launcher_keeps_mlflow_s_spawn_when_its_job_runner_is_on(monkeypatch):
+    # MLflow starts the job runner after spawning the server: an exec would skip it.
+    import mlflow.server
+
+    from {{ cookiecutter.package_name }}.platform import mlflow_server
+
+    original = mlflow.server._exec_cmd
+    monkeypatch.setattr(mlflow.server, "_exec_cmd", original)
+    monkeypatch.setenv("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "true")
+    with pytest.raises(SystemExit):
+        mlflow_server.main(["--help"])
+    assert mlflow.server._exec_cmd is original
 
 
 def test_trigger_before_stack_up_says_to_start_it(tmp_path, monkeypatch):

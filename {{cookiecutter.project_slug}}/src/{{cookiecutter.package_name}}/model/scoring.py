@@ -167,7 +167,9 @@ def score_chunks(
             offset += len(chunk)
         return
     _allow_children()
-    # fork: the workers inherit the loaded model instead of unpickling it.
+    # fork: the workers inherit the loaded model instead of unpickling it. On macOS
+    # too, where Python defaults to spawn because system frameworks break after a
+    # fork: the workers only run NumPy and scikit-learn (the macOS CI job scores so).
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=_init_worker, initargs=(model, os.getpid())

@@ -6,7 +6,7 @@ pid file also records the process's start time, so a pid the kernel has since
 given to another process is never signalled. Every file the stack writes is
 owner-only from its first byte (secrets, logs, pid files), and every component
 starts with a private umask, so the files Airflow and MLflow write are too.
-Standard library only, apart from the two servers it starts.
+Processes are read through psutil, so the same code runs on Linux and macOS.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import psutil
+
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.redaction import redact
 from {{ cookiecutter.package_name }}.settings import (
@@ -41,8 +43,21 @@ MLFLOW_PORT = 5000
 AIRFLOW_PORT = 8080
 AIRFLOW_USER = "admin"
 HEALTH_TIMEOUT_SECONDS = 180
+# macOS's AirPlay Receiver listens on port 5000, MLflow's, unless turned off.
+AIRPLAY_NOTE = (
+    " On macOS that is usually AirPlay Receiver: turn it off in System Settings,"
+    " General, AirDrop & Handoff."
+)
 # Files the components create are the owner's only: logs and databases may hold secrets.
 PRIVATE_UMASK = 0o077
+# How far a process's start time may drift between two readings (the wall clock
+# moved): a reused pid belongs to a process started after the recorded one
+# exited, which no pid space wraps around within a second.
+SAME_START_SECONDS = 1.0
+# PSS splits the pages processes share between them: Linux only. macOS's USS
+# needs task_for_pid(), which is refused for any other process of the user and
+# can hang (psutil issue 2885), so there the stack reports RSS alone.
+MEMORY_MEASURES = ("rss", "pss") if psutil.LINUX else ("rss",)
 log = logging.getLogger(__name__)
 
 
@@ -245,9 +260,9 @@ class PidRecord:
     """What a pid file says: the process `up` started, and how to recognise it later."""
 
     pid: int
-    # /proc/<pid>/stat field 22, in clock ticks since boot: a reused pid has a later one.
-    start_time: int
-    boot_id: str
+    # psutil's create time, in seconds since the epoch: a reused pid has a later one,
+    # and so has any process after a reboot.
+    create_time: float
     command: list[str]
     # The command line once the component was healthy: MLflow's launcher execs
     # uvicorn and Airflow's api-server renames itself, so the one started differs.
@@ -268,32 +283,41 @@ class PidCheck:
     kept: bool = False
 
 
-def boot_id() -> str:
-    return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+def process_identity(pid: int) -> tuple[float, list[str] | None] | None:
+    """Create time and command line of ``pid``, or None once it is gone.
 
-
-def process_identity(pid: int) -> tuple[int, list[str]] | None:
-    """Start time (clock ticks since boot) and command line of ``pid``, or None once it is gone."""
+    The command line is None where there is none to read: a process that has
+    exited but is not yet reaped (a zombie), or one the system will not show.
+    The time is -1 for a process whose start psutil may not read (another user's).
+    """
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (FileNotFoundError, ProcessLookupError):
+        process = psutil.Process(pid)
+        create_time = process.create_time()
+    except psutil.NoSuchProcess:
         return None
-    except PermissionError:  # another user's process (/proc mounted hidepid=1)
-        return -1, []
-    # Fields after the ")" that ends the process name start at field 3: 22 is index 19.
-    start_time = int(stat.rsplit(")", 1)[1].split()[19])
-    # setproctitle pads a renamed process's command line with NULs.
-    args = cmdline.rstrip(b"\0")
-    return start_time, [arg.decode(errors="replace") for arg in args.split(b"\0")] if args else []
+    except psutil.AccessDenied:
+        return -1.0, []
+    try:
+        with process.oneshot():
+            if process.status() == psutil.STATUS_ZOMBIE:
+                return create_time, None
+            cmdline = process.cmdline()
+    except (psutil.ZombieProcess, psutil.AccessDenied):
+        return create_time, None
+    except psutil.NoSuchProcess:
+        return None
+    # setproctitle pads a renamed process's command line with empty strings.
+    while cmdline and not cmdline[-1]:
+        cmdline.pop()
+    return create_time, cmdline
 
 
 def _record(pid: int, command: list[str], *, settled: bool = False) -> PidRecord:
     identity = process_identity(pid)
     if identity is None:
         raise PipelineError(f"process {pid} exited as soon as it started.")
-    start_time, cmdline = identity
-    return PidRecord(pid, start_time, boot_id(), command, cmdline if settled else None)
+    create_time, cmdline = identity
+    return PidRecord(pid, create_time, command, cmdline if settled else None)
 
 
 def _read_record(path: Path) -> PidRecord:
@@ -305,8 +329,7 @@ def _read_record(path: Path) -> PidRecord:
     if not (
         isinstance(record.pid, int)
         and record.pid > 0
-        and isinstance(record.start_time, int)
-        and isinstance(record.boot_id, str)
+        and isinstance(record.create_time, float)
         and isinstance(record.command, list)
         and (record.cmdline is None or isinstance(record.cmdline, list))
     ):
@@ -336,15 +359,13 @@ def check_pid_file(settings: Settings, name: str) -> PidCheck:
     if identity is None:
         path.unlink(missing_ok=True)
         return PidCheck()
-    start_time, cmdline = identity
-    same_process = (
-        record.boot_id == boot_id()
-        and start_time == record.start_time
-        and (record.cmdline is None or cmdline == record.cmdline)
+    create_time, cmdline = identity
+    same_process = abs(create_time - record.create_time) < SAME_START_SECONDS and (
+        record.cmdline is None or cmdline is None or cmdline == record.cmdline
     )
     if not same_process:
         path.unlink(missing_ok=True)
-        shown = " ".join(cmdline)[:60] or "?"
+        shown = " ".join(cmdline or [])[:60] or "?"
         return PidCheck(
             note=f"{name}: pid {record.pid} is now another process ({shown}), "
             "not the one the stack started: left running, stale pid file removed."
@@ -443,9 +464,11 @@ def _startable(settings: Settings, env: dict[str, str], names: list[str] | None)
     todo = [c for c in chosen if checks[c.name].pid is None]
     for component in todo:
         if component.port and _port_in_use(component.port):
+            airplay = component.port == MLFLOW_PORT and sys.platform == "darwin"
             raise PipelineError(
                 f"port {component.port} on 127.0.0.1 is already in use, so {component.name} cannot "
                 f"start: stop what holds it (`lsof -i :{component.port}`) or run `stack down`."
+                + (AIRPLAY_NOTE if airplay else "")
             )
     for sub in ("pids", "logs"):
         _private_dir(stack_dir(settings) / sub)
@@ -674,7 +697,7 @@ def down(settings: Settings) -> dict:
 
 
 def _stop_groups(pgids: list[int]) -> None:
-    """SIGTERM each process group, SIGKILL what is left after 30 s, wait for the exit."""
+    """SIGTERM each component's processes, SIGKILL what is left after 30 s, wait for the exit."""
     for pgid in pgids:
         _signal_group(pgid, signal.SIGTERM)
     deadline = time.monotonic() + 30
@@ -689,9 +712,40 @@ def _stop_groups(pgids: list[int]) -> None:
             time.sleep(0.1)
 
 
-def _signal_group(pid: int, sig: int) -> None:
+def component_processes(pgid: int) -> list[psutil.Process]:
+    """The processes of the component whose leader is ``pgid``.
+
+    Its process group (the session `up` started it in), and whatever the leader
+    forked that has left the group since.
+    """
+    found: dict[int, psutil.Process] = {}
+    for pid in psutil.pids():
+        with contextlib.suppress(OSError, psutil.Error):  # exited meanwhile, or not ours
+            if os.getpgid(pid) == pgid:
+                found[pid] = psutil.Process(pid)
+    if pgid in found:  # the leader still leads: its descendants are the component's
+        with contextlib.suppress(psutil.Error):
+            for child in found[pgid].children(recursive=True):
+                found.setdefault(child.pid, child)
+    return list(found.values())
+
+
+def _signal_group(pgid: int, sig: int) -> None:
+    """``sig`` to the process group, and to the leader's descendants outside it."""
+    outside = [p for p in component_processes(pgid) if _group_of(p.pid) != pgid]
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, sig)
+        os.killpg(pgid, sig)
+    for process in outside:
+        # psutil checks the pid still names the same process before it signals.
+        with contextlib.suppress(psutil.Error):
+            process.send_signal(sig)
+
+
+def _group_of(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except OSError:
+        return None
 
 
 def _component_alive(settings: Settings, name: str) -> bool:
@@ -700,15 +754,16 @@ def _component_alive(settings: Settings, name: str) -> bool:
 
 
 def group_alive(pgid: int) -> bool:
+    """Whether any process of the component led by ``pgid`` still runs (a zombie has exited)."""
     # Reap the leader if this process started it (`up` and `down` in one
-    # process, as in tests); a zombie would still count as alive.
+    # process, as in tests), as its parent would.
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pgid, os.WNOHANG)
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+    for process in component_processes(pgid):
+        with contextlib.suppress(psutil.Error):
+            if process.status() != psutil.STATUS_ZOMBIE:
+                return True
+    return False
 
 
 def log_paths(settings: Settings) -> list[Path]:
@@ -716,47 +771,45 @@ def log_paths(settings: Settings) -> list[Path]:
 
 
 def footprint(settings: Settings) -> dict:
-    """Resident memory of every process of the stack (Linux /proc), per component, in MB.
+    """Resident memory of every process of the stack, per component, in MB.
 
     RSS counts memory shared between a parent and its forked workers once per
-    process, so the total is an upper bound; PSS splits shared pages fairly.
+    process, so the total is an upper bound; PSS (Linux) splits shared pages fairly.
     """
     groups = {running_pid(settings, name): name for name in _pid_names(settings)}
     groups.pop(None, None)
+    keys = [f"{measure}_mb" for measure in MEMORY_MEASURES]
     per_component: dict[str, dict[str, float]] = {}
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            # The process group is the 5th field of stat, counted after the ")" of the name.
-            pgid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2])
-            if pgid not in groups:
-                continue
-            rss_kb, pss_kb = memory_kb(int(proc.name))
-        except (OSError, ValueError, IndexError, KeyError):
-            continue  # the process exited while being read
-        entry = per_component.setdefault(
-            groups[pgid], {"processes": 0, "rss_mb": 0.0, "pss_mb": 0.0}
-        )
-        entry["processes"] += 1
-        entry["rss_mb"] += rss_kb / 1024
-        entry["pss_mb"] += pss_kb / 1024
+    for pgid, name in groups.items():
+        for process in component_processes(pgid):
+            try:
+                measured = memory_bytes(process)
+            except psutil.Error:
+                continue  # the process exited while being read
+            entry = per_component.setdefault(name, {"processes": 0, **dict.fromkeys(keys, 0.0)})
+            entry["processes"] += 1
+            for key, value in zip(keys, measured, strict=True):
+                entry[key] += value / 2**20
     for entry in per_component.values():
-        entry["rss_mb"] = round(entry["rss_mb"], 1)
-        entry["pss_mb"] = round(entry["pss_mb"], 1)
+        for key in keys:
+            entry[key] = round(entry[key], 1)
     return {
         "components": per_component,
         "processes": sum(e["processes"] for e in per_component.values()),
-        "total_rss_mb": round(sum(e["rss_mb"] for e in per_component.values()), 1),
-        "total_pss_mb": round(sum(e["pss_mb"] for e in per_component.values()), 1),
+        **{f"total_{key}": round(sum(e[key] for e in per_component.values()), 1) for key in keys},
     }
 
 
-def memory_kb(pid: int) -> tuple[int, int]:
-    """RSS and PSS of one process in kB (Linux ``/proc/<pid>/smaps_rollup``)."""
-    values = {}
-    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("Rss", "Pss"):
-            values[name] = int(value.split()[0])
-    return values["Rss"], values["Pss"]
+def memory_bytes(process: psutil.Process) -> tuple[int, ...]:
+    """One process's memory in bytes, a value for each of MEMORY_MEASURES (RSS, then PSS on Linux).
+
+    The PSS of another user's process, which Linux does not show, counts as its RSS.
+    """
+    if "pss" not in MEMORY_MEASURES:
+        return (process.memory_info().rss,)
+    try:
+        full = process.memory_full_info()
+    except psutil.AccessDenied:
+        rss = process.memory_info().rss
+        return rss, rss
+    return full.rss, full.pss
