@@ -37,7 +37,11 @@ def stack(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def production(session: nox.Session) -> None:
+{%- if cookiecutter.executor == "celery" %}
     """The production profile on PostgreSQL and Redis (PRODUCTION_TEST_POSTGRES/_REDIS)."""
+{%- else %}
+    """The production profile on PostgreSQL (PRODUCTION_TEST_POSTGRES)."""
+{%- endif %}
     session.run("uv", "sync", "--extra", "production", "--compile-bytecode", external=True)
     session.run(
         "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",

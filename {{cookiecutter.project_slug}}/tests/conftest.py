@@ -99,7 +99,11 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
     """How many processes `-n auto` starts: one a core, at most MAX_WORKERS.
 
     One process for the stack and production tests: they start servers on the
+{%- if cookiecutter.executor == "celery" %}
     machine's fixed ports and Celery workers of their own.
+{%- else %}
+    machine's fixed ports.
+{%- endif %}
     PYTEST_XDIST_AUTO_NUM_WORKERS, when set, decides instead (pytest-xdist's rule).
     """
     if re.search(r"(?<!not )\b(stack|production)\b", config.option.markexpr or ""):

@@ -141,8 +141,10 @@ BAD_VALUES = [
     ("RETRAIN_SCHEDULE", "0 6 * *"),
     ("RETRY_DELAY_SECONDS", "0"),
     ("PROFILE", "staging"),
+{%- if cookiecutter.executor == "celery" %}
     ("EXECUTOR", "kubernetes"),
     ("CELERY_WORKERS", "500"),
+{%- endif %}
     ("SERVE_HEADER_TIMEOUT_SECONDS", "0"),
     ("SERVE_BODY_TIMEOUT_SECONDS", "nan"),
     ("SERVE_KEEP_ALIVE_SECONDS", "0.5"),
@@ -189,7 +191,7 @@ def test_settings_are_grouped_by_concern():
     assert {"estimator", "max_features", "min_accuracy"} <= set(vars(settings.model))
     assert {"data_source", "batch_size", "data_dir"} <= set(vars(settings.data))
     assert {"drift_psi_threshold", "alert_webhook_url"} <= set(vars(settings.monitoring))
-    assert {"tracking_uri", "executor", "inference_schedule"} <= set(vars(settings.platform))
+    assert {"tracking_uri",{% if cookiecutter.executor == "celery" %} "executor",{% endif %} "inference_schedule"} <= set(vars(settings.platform))
 
 
 def test_overrides_are_validated_together():

@@ -43,7 +43,9 @@ MAX_LABELS = 20
 ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
 # "demo" invents batches and late labels; the others read what a team really has.
 DATA_SOURCES = ("demo", "files", "warehouse")
+{%- if cookiecutter.executor == "celery" %}
 EXECUTORS = ("local", "celery")
+{%- endif %}
 PROFILES = ("local", "production")
 VERSION_POLICIES = ("error", "warn")
 SCHEDULE_PRESETS = ("@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
@@ -89,7 +91,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "monitoring_window_days": (2, 365),
     "webhook_timeout_seconds": (0.001, 300),
     "retry_delay_seconds": (1, 86_400),
+{%- if cookiecutter.executor == "celery" %}
     "celery_workers": (1, 64),
+{%- endif %}
     "serve_header_timeout_seconds": (0.1, 3600),
     "serve_body_timeout_seconds": (0.1, 3600),
     "serve_keep_alive_seconds": (1, 3600),
@@ -225,7 +229,7 @@ class MonitoringSettings:
 
 @dataclass(frozen=True)
 class PlatformSettings:
-    """Where the services run: tracking store, schedules, executor, local stack."""
+    """Where the services run: tracking store, schedules,{% if cookiecutter.executor == "celery" %} executor,{% endif %} local stack."""
 
     project_root: Path = Path(".")
     tracking_uri: str = "sqlite:///mlflow.db"
@@ -242,12 +246,18 @@ class PlatformSettings:
     # How long a failed batch-inference task waits before its retry.
     retry_delay_seconds: int = 60
     # "local": the laptop stack (SQLite, LocalExecutor, secrets generated in
+{%- if cookiecutter.executor == "celery" %}
     # .stack/). "production": PostgreSQL, the executor below and secrets that
     # must come from the environment (deploy/.env.example lists them).
     profile: str = "local"
     executor: str = "{{ cookiecutter.executor }}"
     # Celery workers `stack up` starts under the production profile.
     celery_workers: int = 1
+{%- else %}
+    # .stack/). "production": PostgreSQL, LocalExecutor and secrets that must
+    # come from the environment (deploy/.env.example lists them).
+    profile: str = "local"
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -357,7 +367,9 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         ("estimator", ESTIMATORS),
         ("data_source", DATA_SOURCES),
         ("sklearn_version_policy", VERSION_POLICIES),
+{%- if cookiecutter.executor == "celery" %}
         ("executor", EXECUTORS),
+{%- endif %}
         ("profile", PROFILES),
     ):
         if value(name) not in allowed and (name, value(name)) != ("data_source", "bundled"):
@@ -709,12 +721,17 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         # A laptop needs a handful of workers, not Airflow's default 32.
         "AIRFLOW__CORE__PARALLELISM": "4",
+{%- if cookiecutter.executor == "celery" %}
         # The laptop runs tasks in the scheduler; Celery is for the production profile.
         "AIRFLOW__CORE__EXECUTOR": (
             "CeleryExecutor"
             if platform.profile == "production" and platform.executor == "celery"
             else "LocalExecutor"
         ),
+{%- else %}
+        # The scheduler runs the tasks, on a laptop and under the production profile alike.
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+{%- endif %}
         "MLFLOW_TRACKING_URI": platform.tracking_uri,
     }
     return {key: os.environ.get(key, value) for key, value in defaults.items()}
