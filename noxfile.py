@@ -276,20 +276,25 @@ def stack(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 @timed
 def production(session: nox.Session) -> None:
-    """The production profile on this machine's PostgreSQL and Redis, with Celery workers.
+    """The largest combination, executor=celery, on this machine's PostgreSQL and Redis.
 
-    Renders with executor=celery and runs its `production` tests: two workers, a
+    Renders with executor=celery (the answer that adds the most: Celery code,
+    settings, extra and tests), syncs the production extra and runs the project's
+    lint, its whole inner loop, then its `production` tests: two workers, a
     worker killed mid-task, the MLflow server down mid-task.
     """
     require_tools(session)
     project = render(session, Path(session.create_tmp()) / "project-production", "executor=celery")
+    run = ["uv", "run", "--extra", "production"]
     with session.chdir(project):
         session.run(
             *SYNC, "--extra", "production",
             external=True, env=PROJECT_ENV,
         )  # fmt: skip
+        session.run(*run, "nox", "-s", "lint", external=True, env=PROJECT_ENV)
+        session.run(*run, "pytest", external=True, env=PROJECT_ENV)
         session.run(
-            "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
+            *run, "pytest", "-m", "production", "-rs",
             *session.posargs, external=True, env=PROJECT_ENV,
         )  # fmt: skip
 
