@@ -140,9 +140,7 @@ CELERY_FILES = {
 
 def naming_celery(project):
     return {
-        path.relative_to(project).as_posix()
-        for path, text in text_files(project)
-        if "celery" in text.lower()
+        path.relative_to(project).as_posix() for path, text in text_files(project) if "celery" in text.lower()
     }
 
 
