@@ -260,20 +260,27 @@ def stack(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 @timed
 def production(session: nox.Session) -> None:
-    """The production profile on this machine's PostgreSQL and Redis, with Celery workers.
+    """The largest combination, on this machine's PostgreSQL and Redis.
 
-    Renders with executor=celery and runs its `production` tests: two workers, a
-    worker killed mid-task, the MLflow server down mid-task.
+    Renders with data_source=warehouse (the warehouse source beside the demo and
+    the files) and executor=celery (Celery code, settings, extra and tests),
+    syncs the production extra and runs the project's lint, its whole inner
+    loop, then its `production` tests: two workers, a worker killed mid-task,
+    the MLflow server down mid-task, the warehouse on PostgreSQL.
     """
     require_tools(session)
-    project = render(session, Path(session.create_tmp()) / "project-production", "executor=celery")
+    answers = ["data_source=warehouse", "executor=celery"]
+    project = render(session, Path(session.create_tmp()) / "project-production", *answers)
+    run = ["uv", "run", "--extra", "production"]
     with session.chdir(project):
         session.run(
             *SYNC, "--extra", "production",
             external=True, env=PROJECT_ENV,
         )  # fmt: skip
+        session.run(*run, "nox", "-s", "lint", external=True, env=PROJECT_ENV)
+        session.run(*run, "pytest", external=True, env=PROJECT_ENV)
         session.run(
-            "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
+            *run, "pytest", "-m", "production", "-rs",
             *session.posargs, external=True, env=PROJECT_ENV,
         )  # fmt: skip
 

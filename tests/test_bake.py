@@ -135,13 +135,56 @@ def test_data_source_choice(bake, data_source):
         assert mentions == [], "\n".join(mentions)
 
 
+# Every file of an executor=celery rendering that names Celery; with local, none does.
+CELERY_FILES = {
+    "pyproject.toml",
+    "uv.lock",
+    "README.md",
+    "docs/operations.md",
+    "docs/production.md",
+    "deploy/compose.yaml",
+    "deploy/.env.example",
+    "deploy/Dockerfile",
+    ".github/workflows/ci.yml",
+    "src/sentiment_pipeline/settings.py",
+    "src/sentiment_pipeline/platform/stack.py",
+    "src/sentiment_pipeline/model/scoring.py",
+    "tests/conftest.py",
+    "tests/test_settings.py",
+    "tests/model/test_scoring.py",
+    "tests/platform/test_stack.py",
+    "tests/platform/test_production_profile.py",
+}
+
+
+def naming_celery(project):
+    return {
+        path.relative_to(project).as_posix() for path, text in text_files(project) if "celery" in text.lower()
+    }
+
+
 @pytest.mark.parametrize("executor", CONTEXT["executor"])
 def test_executor_choice(bake, executor):
     project = bake(executor=executor)
     settings = (project / "src/sentiment_pipeline/settings.py").read_text()
-    assert f'executor: str = "{executor}"' in settings
     worker = "airflow-worker:" in (project / "deploy" / "compose.yaml").read_text()
     assert worker == (executor == "celery")
+    assert (project / "uv.lock").is_file()
+    if executor == "celery":
+        assert 'executor: str = "celery"' in settings
+        assert "celery_workers: int = 1" in settings
+        assert '"celery>=5.5,<5.7"' in (project / "pyproject.toml").read_text()
+        assert naming_celery(project) == CELERY_FILES
+        return
+    # No setting, code, dependency (locked or not), test, doc or comment of Celery.
+    assert "executor: str" not in settings
+    assert naming_celery(project) == set()
+    production = (project / "tests/platform/test_production_profile.py").read_text()
+    assert "def test_dag_runs_in_shards_and_mlflow_lives_in_postgres" in production
+    check = ruff("check", ".", cwd=project)
+    assert check.returncode == 0, check.stdout + check.stderr
+    formatted = ruff("format", "--check", ".", cwd=project)
+    assert formatted.returncode == 0, formatted.stdout + formatted.stderr
 
 
 def test_dependencies_are_locked(bake, monkeypatch):

@@ -61,7 +61,10 @@ def test_compose_file_is_valid_and_has_no_default_secrets(bake, executor):
         for port in service.get("ports", []):
             assert "127.0.0.1" in str(port), (name, port)
     scheduler = config["services"]["airflow-scheduler"]["environment"]
-    assert scheduler["SENTIMENT_PIPELINE_EXECUTOR"] == executor
+    # Airflow's own setting: the containers start Airflow, not the project's `stack`.
+    airflow_executor = {"local": "LocalExecutor", "celery": "CeleryExecutor"}[executor]
+    assert scheduler["AIRFLOW__CORE__EXECUTOR"] == airflow_executor
+    assert scheduler.get("SENTIMENT_PIPELINE_EXECUTOR") == ("celery" if executor == "celery" else None)
     assert scheduler["SENTIMENT_PIPELINE_PROFILE"] == "production"
     # Separate databases: both tools keep an Alembic version table.
     airflow_db = scheduler["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]

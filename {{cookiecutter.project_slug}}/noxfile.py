@@ -36,12 +36,14 @@ def stack(session: nox.Session) -> None:
     """The README quick start on the real stack, both UIs in headless Chromium, `stack down`."""
     session.run("uv", "run", "pytest", "-m", "stack", *session.posargs, external=True)
 {%- endif %}
-
+{%- if cookiecutter.platform == "local" or cookiecutter.data_source == "warehouse" %}
 
 @nox.session(venv_backend="none")
 def production(session: nox.Session) -> None:
-{%- if cookiecutter.platform == "local" %}
+{%- if cookiecutter.platform == "local" and cookiecutter.executor == "celery" %}
     """The production profile on PostgreSQL and Redis (PRODUCTION_TEST_POSTGRES/_REDIS)."""
+{%- elif cookiecutter.platform == "local" %}
+    """The production profile on PostgreSQL (PRODUCTION_TEST_POSTGRES)."""
 {%- else %}
     """The warehouse data source on PostgreSQL (PRODUCTION_TEST_POSTGRES)."""
 {%- endif %}
@@ -50,3 +52,4 @@ def production(session: nox.Session) -> None:
         "uv", "run", "--extra", "production", "pytest", "-m", "production", "-rs",
         *session.posargs, external=True,
     )  # fmt: skip
+{%- endif %}

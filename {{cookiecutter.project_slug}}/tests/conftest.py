@@ -104,7 +104,11 @@ def pytest_xdist_auto_num_workers(config) -> int | None:
 {%- if cookiecutter.platform == "local" %}
 
     One process for the stack and production tests: they start servers on the
+{%- if cookiecutter.executor == "celery" %}
     machine's fixed ports and Celery workers of their own.
+{%- else %}
+    machine's fixed ports.
+{%- endif %}
 {%- else %}
 
     One process for the production tests: they share one PostgreSQL server.

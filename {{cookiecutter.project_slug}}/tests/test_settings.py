@@ -146,8 +146,10 @@ BAD_VALUES = [
     ("RETRY_DELAY_SECONDS", "0"),
 {%- if cookiecutter.platform == "local" %}
     ("PROFILE", "staging"),
+{%- if cookiecutter.executor == "celery" %}
     ("EXECUTOR", "kubernetes"),
     ("CELERY_WORKERS", "500"),
+{%- endif %}
 {%- endif %}
 {%- if cookiecutter.serving == "http" %}
     ("SERVE_HEADER_TIMEOUT_SECONDS", "0"),
@@ -197,7 +199,7 @@ def test_settings_are_grouped_by_concern():
     assert {"estimator", "max_features", "min_accuracy"} <= set(vars(settings.model))
     assert {"data_source", "batch_size", "data_dir"} <= set(vars(settings.data))
     assert {"drift_psi_threshold", "alert_webhook_url"} <= set(vars(settings.monitoring))
-    assert {"tracking_uri", "{% if cookiecutter.platform == "local" %}executor{% else %}artifact_root{% endif %}", "inference_schedule"} <= set(vars(settings.platform))
+    assert {"tracking_uri", "{% if cookiecutter.platform == "local" %}profile{% else %}artifact_root{% endif %}", "inference_schedule"} <= set(vars(settings.platform))
 
 
 def test_overrides_are_validated_together():

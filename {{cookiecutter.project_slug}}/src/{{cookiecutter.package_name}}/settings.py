@@ -48,7 +48,9 @@ DATA_SOURCES = ("demo", "files", "warehouse")
 DATA_SOURCES = ("demo", "files")
 {%- endif %}
 {%- if cookiecutter.platform == "local" %}
+{%- if cookiecutter.executor == "celery" %}
 EXECUTORS = ("local", "celery")
+{%- endif %}
 PROFILES = ("local", "production")
 {%- endif %}
 VERSION_POLICIES = ("error", "warn")
@@ -97,7 +99,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "monitoring_window_days": (2, 365),
     "webhook_timeout_seconds": (0.001, 300),
     "retry_delay_seconds": (1, 86_400),
-{%- if cookiecutter.platform == "local" %}
+{%- if cookiecutter.platform == "local" and cookiecutter.executor == "celery" %}
     "celery_workers": (1, 64),
 {%- endif %}
 {%- if cookiecutter.serving == "http" %}
@@ -243,7 +245,7 @@ class MonitoringSettings:
 
 @dataclass(frozen=True)
 class PlatformSettings:
-    """Where the services run: tracking store, schedules{% if cookiecutter.platform == "local" %}, executor, local stack{% endif %}."""
+    """Where the services run: tracking store, schedules{% if cookiecutter.platform == "local" %},{% if cookiecutter.executor == "celery" %} executor,{% endif %} local stack{% endif %}."""
 
     project_root: Path = Path(".")
     tracking_uri: str = "sqlite:///mlflow.db"
@@ -263,12 +265,18 @@ class PlatformSettings:
     retry_delay_seconds: int = 60
 {%- if cookiecutter.platform == "local" %}
     # "local": the laptop stack (SQLite, LocalExecutor, secrets generated in
+{%- if cookiecutter.executor == "celery" %}
     # .stack/). "production": PostgreSQL, the executor below and secrets that
     # must come from the environment (deploy/.env.example lists them).
     profile: str = "local"
     executor: str = "{{ cookiecutter.executor }}"
     # Celery workers `stack up` starts under the production profile.
     celery_workers: int = 1
+{%- else %}
+    # .stack/). "production": PostgreSQL, LocalExecutor and secrets that must
+    # come from the environment (deploy/.env.example lists them).
+    profile: str = "local"
+{%- endif %}
 {%- endif %}
 {%- if cookiecutter.serving == "http" %}
 
@@ -386,7 +394,9 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         ("data_source", DATA_SOURCES),
         ("sklearn_version_policy", VERSION_POLICIES),
 {%- if cookiecutter.platform == "local" %}
+{%- if cookiecutter.executor == "celery" %}
         ("executor", EXECUTORS),
+{%- endif %}
         ("profile", PROFILES),
 {%- endif %}
     ):
@@ -751,13 +761,16 @@ def airflow_environment(settings: Settings | None = None) -> dict[str, str]:
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         # A laptop needs a handful of workers, not Airflow's default 32.
         "AIRFLOW__CORE__PARALLELISM": "4",
-{%- if cookiecutter.platform == "local" %}
+{%- if cookiecutter.platform == "local" and cookiecutter.executor == "celery" %}
         # The laptop runs tasks in the scheduler; Celery is for the production profile.
         "AIRFLOW__CORE__EXECUTOR": (
             "CeleryExecutor"
             if platform.profile == "production" and platform.executor == "celery"
             else "LocalExecutor"
         ),
+{%- else %}
+        # The scheduler runs the tasks, on a laptop and under the production profile alike.
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
 {%- endif %}
         "MLFLOW_TRACKING_URI": platform.tracking_uri,
     }

@@ -122,7 +122,11 @@ def test_digests_of_shards_merge_into_the_whole_batch_digest(reviews):
 
 
 def test_a_daemonic_task_process_still_scores_on_workers(model, reviews):
+{%- if cookiecutter.executor == "celery" %}
     """A Celery-run task inherits its pool process's daemon flag; the pool must still start."""
+{%- else %}
+    """A task forked from a pool process inherits its daemon flag; the pool must still start."""
+{%- endif %}
     context = multiprocessing.get_context("fork")
     results = context.Queue()
     task = context.Process(
@@ -140,7 +144,7 @@ def test_an_empty_stream_scores_nothing(model, workers):
 
 
 def test_orphaned_workers_exit_when_the_parent_is_killed(tmp_path):
-    """SIGKILL (the OOM killer, a lost Celery worker) runs no cleanup: workers must notice."""
+    """SIGKILL (the OOM killer, a lost{% if cookiecutter.executor == "celery" %} Celery{% endif %} worker) runs no cleanup: workers must notice."""
     pids = tmp_path / "pids"
     script = textwrap.dedent(
         """

@@ -1,3 +1,4 @@
+{%- if cookiecutter.executor == "celery" -%}
 """The production profile on real services: PostgreSQL, Redis, Celery workers, an MLflow server.
 
 Selected with ``-m production`` (``nox -s production``). It creates throwaway
@@ -6,12 +7,24 @@ profile (what deploy/compose.yaml runs in containers) with two Celery workers,
 and drops the databases afterwards. It skips, saying so in one line, only when
 PostgreSQL or Redis cannot be reached.
 """
+{%- else -%}
+"""The production profile on real services: PostgreSQL and an MLflow server, tasks in the scheduler.
+
+Selected with ``-m production`` (``nox -s production``). It creates throwaway
+databases, runs every component as a native process under the production
+profile (what deploy/compose.yaml runs in containers), the LocalExecutor
+running the tasks, and drops the databases afterwards. It skips, saying so in
+one line, only when PostgreSQL cannot be reached.
+"""
+{%- endif %}
 
 from __future__ import annotations
 
 import json
 import os
+{%- if cookiecutter.executor == "celery" %}
 import random
+{%- endif %}
 import secrets
 import signal
 import socket
@@ -34,8 +47,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 POSTGRES = os.environ.get(
     "PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+{%- if cookiecutter.executor == "celery" %}
 REDIS = os.environ.get("PRODUCTION_TEST_REDIS", "redis://127.0.0.1:6379")
 WORKERS = ("celery-worker-1", "celery-worker-2")
+{%- endif %}
 
 
 def reachable(url: str) -> bool:
@@ -49,11 +64,18 @@ def reachable(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def services():
+{%- if cookiecutter.executor == "celery" %}
     """Throwaway Airflow and MLflow databases and a Redis database, removed afterwards."""
     if not (reachable(POSTGRES) and reachable(REDIS)):
         pytest.skip(f"production profile: PostgreSQL ({POSTGRES}) or Redis ({REDIS}) unreachable")
     import psycopg
     import redis
+{%- else %}
+    """Throwaway Airflow and MLflow databases, removed afterwards."""
+    if not reachable(POSTGRES):
+        pytest.skip(f"production profile: PostgreSQL ({POSTGRES}) unreachable")
+    import psycopg
+{%- endif %}
 
     suffix = secrets.token_hex(4)
     names = {
@@ -61,14 +83,22 @@ def services():
         "mlflow": f"{PACKAGE_NAME}_mlflow_{suffix}",
     }
     base = POSTGRES.rsplit("/", 1)[0]
+{%- if cookiecutter.executor == "celery" %}
     redis_url = f"{REDIS}/{random.randint(1, 15)}"
+{%- endif %}
     with psycopg.connect(POSTGRES, autocommit=True) as connection:
         for name in names.values():
             connection.execute(f'CREATE DATABASE "{name}"')
     try:
+{%- if cookiecutter.executor == "celery" %}
         yield {**{key: f"{base}/{name}" for key, name in names.items()}, "redis": redis_url}
+{%- else %}
+        yield {key: f"{base}/{name}" for key, name in names.items()}
+{%- endif %}
     finally:
+{%- if cookiecutter.executor == "celery" %}
         redis.Redis.from_url(redis_url).flushdb()
+{%- endif %}
         with psycopg.connect(POSTGRES, autocommit=True) as connection:
             for name in names.values():
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -87,27 +117,38 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
         {
             f"{ENV_PREFIX}HOME": str(home),
             f"{ENV_PREFIX}PROFILE": "production",
+{%- if cookiecutter.executor == "celery" %}
             f"{ENV_PREFIX}EXECUTOR": "celery",
             f"{ENV_PREFIX}CELERY_WORKERS": str(len(WORKERS)),
+{%- endif %}
             f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": services["mlflow"],
             # Three tries 20 s apart: `stack up` restarting MLflow on a loaded 2-core
             # machine took longer than two 10 s delays, and the run failed.
             f"{ENV_PREFIX}RETRY_DELAY_SECONDS": "20",
+{%- if cookiecutter.executor == "celery" %}
             # A 20,000-row batch in 4 chunks: scoring forks its worker pool inside
             # a Celery task, and the worker-kill test orphans those processes.
+{%- else %}
+            # A 20,000-row batch in 4 chunks: scoring forks its worker pool inside
+            # each task.
+{%- endif %}
             f"{ENV_PREFIX}INFERENCE_CHUNK_ROWS": "5000",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": services["airflow"],
+{%- if cookiecutter.executor == "celery" %}
             "AIRFLOW__CELERY__BROKER_URL": services["redis"],
             "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{services['airflow']}",
+{%- endif %}
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
             "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
             "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{stack.MLFLOW_PORT}",
             # Give up on an absent MLflow server after one retry, not seven with backoff.
             "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
             "MLFLOW_HTTP_REQUEST_TIMEOUT": "10",
+{%- if cookiecutter.executor == "celery" %}
             # Notice a killed worker's task in seconds, not the default 5 minutes.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "3",
+{%- endif %}
         }
     )
     return env
@@ -189,22 +230,29 @@ def wait_for_task(
 ) -> tuple:
     """Poll until a task (a shard, for mapped batch_predict) of the run is in ``state``.
 
-    Returns (map_index, try_number, celery id) of the first such task instance.
+    Returns (map_index, try_number{% if cookiecutter.executor == "celery" %}, celery id{% endif %}) of the first such task instance.
     """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = query(
             url,
-            "SELECT map_index, state, try_number, external_executor_id FROM task_instance "
+            "SELECT map_index, state, try_number{% if cookiecutter.executor == "celery" %}, external_executor_id{% endif %} FROM task_instance "
             "WHERE run_id = %s AND task_id = %s ORDER BY map_index",
             run_id,
             task_id,
         )
+{%- if cookiecutter.executor == "celery" %}
         for map_index, found, try_number, celery_id in rows:
             if found == state and celery_id:
                 return map_index, try_number, celery_id
+{%- else %}
+        for map_index, found, try_number in rows:
+            if found == state:
+                return map_index, try_number
+{%- endif %}
         time.sleep(0.2)
     raise AssertionError(f"{task_id} of {run_id} never reached {state!r} in {timeout} s")
+{%- if cookiecutter.executor == "celery" %}
 
 
 def shards_of(url: str, run_id: str) -> dict[int, tuple[str, int, str]]:
@@ -216,6 +264,20 @@ def shards_of(url: str, run_id: str) -> dict[int, tuple[str, int, str]]:
         run_id,
     )
     return {map_index: (state, tries, celery_id) for map_index, state, tries, celery_id in rows}
+{%- else %}
+
+
+def shards_of(url: str, run_id: str) -> dict[int, tuple[str, int]]:
+    """map_index -> (state, try_number) of the run's batch_predict shards."""
+    rows = query(
+        url,
+        "SELECT map_index, state, try_number FROM task_instance "
+        "WHERE run_id = %s AND task_id = 'batch_predict'",
+        run_id,
+    )
+    return {map_index: (state, tries) for map_index, state, tries in rows}
+{%- endif %}
+{%- if cookiecutter.executor == "celery" %}
 
 
 def workers_that_received(home: Path, celery_task_id: str) -> list[str]:
@@ -229,6 +291,7 @@ def workers_that_received(home: Path, celery_task_id: str) -> list[str]:
             for line in (logs / f"{worker}.log").read_text().splitlines()
         )
     ]
+{%- endif %}
 
 
 def predictions(home: Path, day: str):
@@ -249,6 +312,7 @@ def wait_for_run(url: str, run_id: str, timeout: float) -> str:
             return state
         time.sleep(0.5)
     raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+{%- if cookiecutter.executor == "celery" %}
 
 
 def test_stack_starts_every_component_with_two_workers(production):
@@ -258,12 +322,24 @@ def test_stack_starts_every_component_with_two_workers(production):
 
 
 def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production, capsys):
+{%- else %}
+
+
+def test_stack_starts_every_component(production):
+    assert set(production["started"]["started"]) == {
+        "mlflow", "api-server", "scheduler", "dag-processor", "triggerer",
+    }  # fmt: skip
+
+
+def test_dag_runs_in_shards_and_mlflow_lives_in_postgres(production, capsys):
+{%- endif %}
     # 20,000 rows in 4 shards of 5,000: four mapped batch_predict tasks.
     run = cli(
         production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", "2026-03-01", "--wait",
         "--conf", json.dumps({"batch_size": 20_000, "shard_rows": 5_000}),
     )  # fmt: skip
     assert run["state"] == "success", run
+{%- if cookiecutter.executor == "celery" %}
     instances = query(
         production["airflow"],
         "SELECT task_id, state, external_executor_id FROM task_instance WHERE run_id = %s",
@@ -282,6 +358,11 @@ def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production, cap
         for index, (state, _, celery_id) in shards.items()
     }
     assert set(placed.values()) == set(WORKERS), placed
+{%- else %}
+    shards = shards_of(production["airflow"], run["dag_run_id"])
+    assert sorted(shards) == [0, 1, 2, 3]
+    assert {state for state, _ in shards.values()} == {"success"}, shards
+{%- endif %}
     sharded = predictions(production["home"], "2026-03-01")
     assert len(sharded) == 20_000 and sharded["id"].is_unique
 
@@ -295,11 +376,15 @@ def test_dag_runs_on_celery_workers_and_mlflow_lives_in_postgres(production, cap
     assert whole["prediction"].equals(sharded["prediction"])
     assert whole["confidence"].to_numpy().tobytes() == sharded["confidence"].to_numpy().tobytes()
     with capsys.disabled():
+{%- if cookiecutter.executor == "celery" %}
         print(
             "\n4 shards on Celery: "
             + ", ".join(f"shard {index + 1} on {placed[index]}" for index in sorted(placed))
             + f"; {len(sharded):,} rows, equal bit for bit to the one-shard rerun"
         )
+{%- else %}
+        print(f"\n4 shards: {len(sharded):,} rows, equal bit for bit to the one-shard rerun")
+{%- endif %}
 
     versions = query(production["mlflow"], "SELECT name, version FROM model_versions")
     assert versions, "no model version in MLflow's PostgreSQL database"
@@ -314,6 +399,7 @@ def trigger(production: dict, day: str, batch_size: int, shard_rows: int = 5_000
     """Start a batch-inference run for ``day`` over the REST API, without waiting."""
     conf = json.dumps({"batch_size": batch_size, "shard_rows": shard_rows})
     return cli(production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", day, "--conf", conf)
+{%- if cookiecutter.executor == "celery" %}
 
 
 def test_killed_worker_shard_is_retried_alone_on_the_other_worker(production, capsys):
@@ -362,6 +448,7 @@ def test_killed_worker_shard_is_retried_alone_on_the_other_worker(production, ca
             f"try {try_number} of that shard alone ran on {survivor[0]}; the run succeeded "
             f"{finished_in:.0f} s after the kill with {len(scored):,} rows"
         )
+{%- endif %}
 
 
 def test_mlflow_down_during_batch_predict_fails_clearly_then_retries(production, capsys):
@@ -381,10 +468,17 @@ def test_mlflow_down_during_batch_predict_fails_clearly_then_retries(production,
     # Starts what is down, MLflow alone, without migrating Airflow's database again.
     assert cli(production["env"], "stack", "up")["started"] == ["mlflow"]
     assert wait_for_run(airflow_db, run["dag_run_id"], timeout=600) == "success"
+{%- if cookiecutter.executor == "celery" %}
     _, try_number, _ = wait_for_task(airflow_db, run["dag_run_id"], "success", "merge_shards")
     assert try_number >= 2
     # Every shard succeeded at its first try, MLflow down or not.
     assert {tries for _, tries, _ in shards_of(airflow_db, run["dag_run_id"]).values()} == {1}
+{%- else %}
+    _, try_number = wait_for_task(airflow_db, run["dag_run_id"], "success", "merge_shards")
+    assert try_number >= 2
+    # Every shard succeeded at its first try, MLflow down or not.
+    assert {tries for _, tries in shards_of(airflow_db, run["dag_run_id"]).values()} == {1}
+{%- endif %}
     [first_try_log] = (home / ".stack" / "logs" / "tasks").glob(
         f"dag_id={BATCH_INFERENCE_DAG_ID}/run_id={run['dag_run_id']}/task_id=merge_shards/attempt=1.log"
     )
@@ -398,6 +492,8 @@ def test_mlflow_down_during_batch_predict_fails_clearly_then_retries(production,
             "\nMLflow down: every shard scored at its first try from the model cache; "
             f"merge_shards try 1 failed with the clear message, try {try_number} succeeded"
         )
+
+{%- if cookiecutter.executor == "celery" %}
 
 
 def test_a_worker_that_does_not_answer_is_not_called_healthy(production):
@@ -419,3 +515,4 @@ def test_a_worker_that_does_not_answer_is_not_called_healthy(production):
     assert health["celery-worker-1"] == "running"
     assert health["celery-worker-2"] == "healthy"
     assert status.returncode == 3
+{%- endif %}

@@ -196,20 +196,30 @@ def test_footprint_sums_the_processes_of_each_group(settings):
 
 
 def test_production_profile_names_every_missing_variable(settings, monkeypatch):
+{%- if cookiecutter.executor == "celery" %}
     for name in [*stack.PRODUCTION_VARIABLES, *stack.CELERY_VARIABLES]:
         monkeypatch.delenv(name, raising=False)
     production = settings.with_overrides(profile="production", executor="celery")
+{%- else %}
+    for name in stack.PRODUCTION_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    production = settings.with_overrides(profile="production")
+{%- endif %}
     with pytest.raises(PipelineError) as raised:
         stack.stack_environment(production)
     message = str(raised.value)
+{%- if cookiecutter.executor == "celery" %}
     for name in [*stack.PRODUCTION_VARIABLES, *stack.CELERY_VARIABLES]:
+{%- else %}
+    for name in stack.PRODUCTION_VARIABLES:
+{%- endif %}
         assert name in message
     assert "deploy/.env.example" in message
     assert not (settings.platform.stack_dir / "jwt_secret").exists()
 
 
 def test_production_profile_refuses_sqlite_and_a_shared_database(settings):
-    production = settings.with_overrides(profile="production", executor="local")
+    production = settings.with_overrides(profile="production"{% if cookiecutter.executor == "celery" %}, executor="local"{% endif %})
     environ = {
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": "postgresql://db/pipeline",
         f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": "postgresql://db/pipeline",

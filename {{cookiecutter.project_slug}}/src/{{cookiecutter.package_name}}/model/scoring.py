@@ -135,11 +135,19 @@ def _score_in_worker(chunk: pd.DataFrame, sampled: np.ndarray) -> ChunkScores:
 
 def _allow_children() -> None:
     """Let a task process that inherited a daemon flag start the worker pool.
+{%- if cookiecutter.executor == "celery" %}
 
     Airflow's Celery executor forks each task from a process of Celery's pool,
     and the task keeps that process's daemon flag, which multiprocessing reads
     as "no children allowed". The task is no multiprocessing daemon of anyone,
     and its workers exit with it (``_exit_with_parent``), so the flag goes.
+{%- else %}
+
+    An executor that forks each task from a process of its own worker pool
+    leaves the task that process's daemon flag, which multiprocessing reads
+    as "no children allowed". The task is no multiprocessing daemon of anyone,
+    and its workers exit with it (``_exit_with_parent``), so the flag goes.
+{%- endif %}
     """
     process = multiprocessing.current_process()
     if process.daemon:

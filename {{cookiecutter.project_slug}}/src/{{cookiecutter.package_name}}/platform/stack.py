@@ -124,14 +124,17 @@ PRODUCTION_VARIABLES = {
     "MLFLOW_TRACKING_URI": "the MLflow server's http(s) URL, which every client uses",
     f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI": "MLflow's own PostgreSQL database, not Airflow's",
 }
+{%- if cookiecutter.executor == "celery" %}
 CELERY_VARIABLES = {
     "AIRFLOW__CELERY__BROKER_URL": "the Redis broker, e.g. redis://redis:6379/0",
     "AIRFLOW__CELERY__RESULT_BACKEND": "e.g. db+postgresql://... (Airflow's database)",
 }
+{%- endif %}
 
 
 def production_problems(settings: Settings, environ: dict[str, str]) -> list[str]:
     """What keeps ``environ`` from being a usable production profile, one line each."""
+{%- if cookiecutter.executor == "celery" %}
     required = {
         **PRODUCTION_VARIABLES,
         **(CELERY_VARIABLES if settings.platform.executor == "celery" else {}),
@@ -139,6 +142,13 @@ def production_problems(settings: Settings, environ: dict[str, str]) -> list[str
     problems = [
         f"{name} is not set: {why}" for name, why in required.items() if not environ.get(name)
     ]
+{%- else %}
+    problems = [
+        f"{name} is not set: {why}"
+        for name, why in PRODUCTION_VARIABLES.items()
+        if not environ.get(name)
+    ]
+{%- endif %}
     airflow_db = environ.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "")
     mlflow_db = environ.get(f"{ENV_PREFIX}MLFLOW_BACKEND_STORE_URI", "")
     if airflow_db.startswith("sqlite"):
@@ -235,6 +245,7 @@ def components(settings: Settings, env: dict[str, str]) -> list[Component]:
         Component("dag-processor", [*airflow, "dag-processor"]),
         Component("triggerer", [*airflow, "triggerer", "--skip-serve-logs"]),
     ]  # fmt: skip
+{%- if cookiecutter.executor == "celery" %}
     if settings.platform.profile == "production" and settings.platform.executor == "celery":
         chosen += [
             Component(
@@ -244,6 +255,7 @@ def components(settings: Settings, env: dict[str, str]) -> list[Component]:
             )
             for i in range(1, settings.platform.celery_workers + 1)
         ]  # fmt: skip
+{%- endif %}
     return chosen
 
 
@@ -414,6 +426,7 @@ def health(settings: Settings) -> dict[str, str]:
     for name in ("scheduler", "dag-processor", "triggerer"):
         reported = airflow.get(name.replace("-", "_"), {}).get("status")
         states[name] = reported or ("running" if running_pid(settings, name) else "down")
+{%- if cookiecutter.executor == "celery" %}
     # Celery workers have no health endpoint: healthy is answering a ping
     # through the broker, which a hung or disconnected worker does not.
     workers = [name for name in _pid_names(settings) if name.startswith("celery-worker-")]
@@ -428,7 +441,10 @@ def health(settings: Settings) -> dict[str, str]:
             states[name] = "down"
         else:
             states[name] = "healthy" if nodes[name] in answering else "running"
+{%- endif %}
     return states
+
+{%- if cookiecutter.executor == "celery" %}
 
 
 def _celery_node(worker: str, host: str = "%h") -> str:
@@ -452,6 +468,7 @@ def _celery_workers_answering(nodes: list[str]) -> set[str]:
     finally:
         app.close()
     return {node for reply in replies for node in reply}
+{%- endif %}
 
 
 def _startable(settings: Settings, env: dict[str, str], names: list[str] | None) -> list[Component]:
