@@ -38,6 +38,7 @@ def stack(session: nox.Session) -> None:
 {%- endif %}
 {%- if cookiecutter.platform == "local" or cookiecutter.data_source == "warehouse" %}
 
+
 @nox.session(venv_backend="none")
 def production(session: nox.Session) -> None:
 {%- if cookiecutter.platform == "local" and cookiecutter.executor == "celery" %}
