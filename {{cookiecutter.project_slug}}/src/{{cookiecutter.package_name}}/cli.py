@@ -28,6 +28,7 @@ from {{ cookiecutter.package_name }}.errors import (
     UsageError,
 )
 from {{ cookiecutter.package_name }}.settings import (
+    BOUNDS,
     CHAMPION_ALIAS,
 {%- if cookiecutter.data_source == "warehouse" %}
     DEMO_LABELS,
@@ -437,12 +438,18 @@ def _iso_date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date: use YYYY-MM-DD.") from None
 
 
-def _positive_days(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= 3650:
-        raise argparse.ArgumentTypeError(
-            f"{value!r} is not a number of days to keep: use a whole number from 1 to 3650."
-        )
-    return int(value)
+def _bounded(name: str, what: str) -> Callable[[str], int]:
+    """An argparse type for the whole-number setting ``name``, within its BOUNDS in settings.py."""
+    low, high = BOUNDS[name]
+
+    def parse(value: str) -> int:
+        if not value.isdigit() or not low <= int(value) <= high:
+            raise argparse.ArgumentTypeError(
+                f"{value!r} is not {what}: use a whole number from {low} to {high}."
+            )
+        return int(value)
+
+    return parse
 
 
 def _version(value: str) -> str:
@@ -590,8 +597,11 @@ def _add_pipeline(commands: _Commands) -> None:
     cleanup = commands.add(
         "cleanup", cmd_cleanup, "Delete partitions older than the retention.", dated=True
     )
+    fewest, most = BOUNDS["retention_days"]
     cleanup.add_argument(
-        "--retention-days", type=_positive_days, help="days to keep, 1 or more (default: settings)"
+        "--retention-days",
+        type=_bounded("retention_days", "a number of days to keep"),
+        help=f"days to keep, {fewest} to {most} (default: settings)",
     )
     run_dag = commands.add(
         "run-dag", cmd_run_dag, "Run a whole DAG once with `airflow dags test`.", dated=True

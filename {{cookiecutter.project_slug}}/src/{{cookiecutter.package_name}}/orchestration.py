@@ -14,11 +14,11 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
 from {{ cookiecutter.package_name }}.errors import PromotionRejectedError
 from {{ cookiecutter.package_name }}.settings import (
-    ESTIMATORS,
     PACKAGE_NAME,
     PROJECT_SLUG,
     Settings,
     load_settings,
+    param_schema,
 )
 
 BATCH_INFERENCE_DAG_ID = f"{PACKAGE_NAME}_batch_inference"
@@ -37,35 +37,24 @@ def run_tags(dag_run) -> dict[str, str]:
     return {"dag_id": dag_run.dag_id, "dag_run_id": dag_run.run_id}
 
 
-# What Airflow's trigger form checks before a run starts, per settings field a
-# run may override; Settings.with_overrides then checks the values together.
-_PARAM_SCHEMAS: dict[str, dict] = {
-    "batch_size": {"type": "integer", "minimum": 1},
-    "shard_rows": {"type": "integer", "minimum": 1},
-    "low_confidence_threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-    "high_confidence_threshold": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-    "low_confidence_alert_pct": {"type": "number", "minimum": 0, "maximum": 100},
-    "monitoring_window_days": {"type": "integer", "minimum": 2},
-    "drift_psi_threshold": {"type": "number", "exclusiveMinimum": 0},
-    "oov_increase_threshold": {"type": "number", "exclusiveMinimum": 0},
-    "class_shift_threshold": {"type": "number", "exclusiveMinimum": 0},
-    "retention_days": {"type": "integer", "minimum": 1},
-    "drift_start": {"type": "string", "description": "YYYY-MM-DD or empty"},
-    "estimator": {"type": "string", "enum": list(ESTIMATORS)},
-    "estimator_params": {
-        "type": "string",
-        "description": "name=value pairs such as C=3.5 (tune writes them); empty: the defaults",
-    },
-    "max_features": {"type": "integer", "minimum": 1},
-    "ngram_max": {"type": "integer", "minimum": 1, "maximum": 3},
-    "min_accuracy": {"type": "number", "minimum": 0, "maximum": 1},
-    "min_improvement": {"type": "number", "minimum": 0, "maximum": 1},
+# Help in Airflow's trigger form for the text fields a run may set; the form
+# checks every value with the field's type and bounds from settings.py.
+_DESCRIPTIONS = {
+    "drift_start": "YYYY-MM-DD or empty",
+    "estimator_params": "name=value pairs such as C=3.5 (tune writes them); empty: the defaults",
 }
 
 
 def run_params(settings: Settings, *names: str) -> dict[str, Param]:
-    """DAG params for these settings fields, defaulting to the project's values."""
-    return {name: Param(settings.value(name), **_PARAM_SCHEMAS[name]) for name in names}
+    """DAG params for these settings fields, defaulting to the project's values.
+
+    Airflow's trigger form checks each against ``param_schema`` (the bounds in
+    settings.py) before a run starts; ``run_settings`` then checks them together.
+    """
+    return {
+        name: Param(settings.value(name), description=_DESCRIPTIONS.get(name), **param_schema(name))
+        for name in names
+    }
 
 
 def stop_waiting_after(ti, timeout_seconds: int, where: str) -> None:

@@ -78,7 +78,9 @@ LABEL_MAP_EXAMPLE = '{"1": "negative"}'
 LABEL_NUMBER = r"^([+-]?\d+)\.0*$"
 _TRUE, _FALSE = {"1", "true", "yes"}, {"0", "false", "no"}
 # Inclusive bounds of the numeric settings. The upper ones catch a typo (an
-# extra zero, a pasted id) before it costs a machine or a week.
+# extra zero, a pasted id) before it costs a machine or a week. These, OPEN_BOUNDS
+# and CHOICES are the one statement of each limit: the DAG params' form checks
+# (param_schema) and the CLI's options that set a field are derived from them.
 BOUNDS: dict[str, tuple[float, float]] = {
     "max_features": (1, 10_000_000),
     "ngram_max": (1, 3),
@@ -110,6 +112,29 @@ BOUNDS: dict[str, tuple[float, float]] = {
     # At least one body of the largest size /predict takes (16 MiB).
     "serve_inflight_body_mib": (16, 1_048_576),
     "serve_inflight_wait_seconds": (0, 3600),
+{%- endif %}
+    "low_confidence_alert_pct": (0, 100),
+    "min_accuracy": (0, 1),
+    "min_improvement": (0, 1),
+}
+# Exclusive bounds: a value strictly above the first, below the second (None: unbounded).
+OPEN_BOUNDS: dict[str, tuple[float | None, float | None]] = {
+    "low_confidence_threshold": (0, 1),
+    "high_confidence_threshold": (0, 1),
+    "drift_psi_threshold": (0, None),
+    "oov_increase_threshold": (0, None),
+    "class_shift_threshold": (0, None),
+}
+# Settings that take one of a few names.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "estimator": ESTIMATORS,
+    "data_source": DATA_SOURCES,
+    "sklearn_version_policy": VERSION_POLICIES,
+{%- if cookiecutter.platform == "local" %}
+{%- if cookiecutter.executor == "celery" %}
+    "executor": EXECUTORS,
+{%- endif %}
+    "profile": PROFILES,
 {%- endif %}
 }
 
@@ -389,17 +414,7 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     problems: list[tuple[str, object, str]] = []
     if value("data_source") == "bundled":
         problems.append(("data_source", "bundled", "demo (the name of bundled since 0.3.0)"))
-    for name, allowed in (
-        ("estimator", ESTIMATORS),
-        ("data_source", DATA_SOURCES),
-        ("sklearn_version_policy", VERSION_POLICIES),
-{%- if cookiecutter.platform == "local" %}
-{%- if cookiecutter.executor == "celery" %}
-        ("executor", EXECUTORS),
-{%- endif %}
-        ("profile", PROFILES),
-{%- endif %}
-    ):
+    for name, allowed in CHOICES.items():
         if value(name) not in allowed and (name, value(name)) != ("data_source", "bundled"):
             problems.append((name, value(name), "one of " + ", ".join(allowed)))
     for name, kind in FIELD_TYPES.items():
@@ -409,9 +424,10 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
         number = value(name)
         if math.isfinite(number) and not low <= number <= high:
             problems.append((name, number, f"from {low:g} to {high:g}"))
-    for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
-        if math.isfinite(value(name)) and not value(name) > 0:
-            problems.append((name, value(name), "a number above 0"))
+    for name, (above, below) in OPEN_BOUNDS.items():
+        number = value(name)
+        if math.isfinite(number) and not _inside(number, above, below):
+            problems.append((name, number, _open_range(above, below)))
     labels = value("labels")
     if not _labels_ok(labels):
         problems.append(
@@ -450,18 +466,10 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     for name in LOCATION_FIELDS:
         if not str(value(name)).strip():
             problems.append((name, value(name), "a directory or URL"))
-    for name in ("low_confidence_threshold", "high_confidence_threshold"):
-        if not 0 < value(name) < 1:
-            problems.append((name, value(name), "a number between 0 and 1"))
     monitoring = settings.monitoring
     if monitoring.low_confidence_threshold >= monitoring.high_confidence_threshold:
         low, high = monitoring.low_confidence_threshold, monitoring.high_confidence_threshold
         problems.append(("low_confidence_threshold", low, f"below the high threshold {high}"))
-    if not 0 <= value("low_confidence_alert_pct") <= 100:
-        problems.append(("low_confidence_alert_pct", value("low_confidence_alert_pct"), "0 to 100"))
-    for name in ("min_accuracy", "min_improvement"):
-        if not 0 <= value(name) <= 1:
-            problems.append((name, value(name), "a number from 0 to 1"))
     for name in ("inference_schedule", "retrain_schedule"):
         if not is_valid_schedule(value(name)):
             problems.append((name, value(name), "an Airflow preset or 5-field cron"))
@@ -485,6 +493,39 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     problems += _column_problems(settings)
     problems += _label_map_problems(value("label_map"), value("labels"))
     return problems
+
+
+def _inside(number: float, above: float | None, below: float | None) -> bool:
+    return (above is None or number > above) and (below is None or number < below)
+
+
+def _open_range(above: float | None, below: float | None) -> str:
+    limits = (("above", above), ("below", below))
+    sides = [f"{side} {limit:g}" for side, limit in limits if limit is not None]
+    return "a number " + " and ".join(sides)
+
+
+# The JSON schema type of each kind of field a DAG param may set.
+_SCHEMA_TYPES = {"int": "integer", "float": "number", "bool": "boolean", "str": "string"}
+
+
+def param_schema(name: str) -> dict[str, object]:
+    """The JSON schema of field ``name`` for a DAG param: its type, BOUNDS, OPEN_BOUNDS, CHOICES.
+
+    Airflow's trigger form checks a value with it before a run starts;
+    ``Settings.with_overrides`` then checks the run's values together.
+    """
+    schema: dict[str, object] = {"type": _SCHEMA_TYPES[FIELD_TYPES[name]]}
+    if name in CHOICES:
+        schema["enum"] = list(CHOICES[name])
+    if name in BOUNDS:
+        schema["minimum"], schema["maximum"] = BOUNDS[name]
+    above, below = OPEN_BOUNDS.get(name, (None, None))
+    if above is not None:
+        schema["exclusiveMinimum"] = above
+    if below is not None:
+        schema["exclusiveMaximum"] = below
+    return schema
 
 
 def _column_problems(settings: Settings) -> list[tuple[str, object, str]]:

@@ -16,7 +16,14 @@ from {{ cookiecutter.package_name }}.orchestration import (
     RETRAINING_REQUESTED,
     TRAINING_DAG_ID,
 )
-from {{ cookiecutter.package_name }}.settings import FIELD_GROUPS, PACKAGE_NAME, load_settings
+from {{ cookiecutter.package_name }}.settings import (
+    BOUNDS,
+    ESTIMATORS,
+    FIELD_GROUPS,
+    PACKAGE_NAME,
+    load_settings,
+    param_schema,
+)
 from tests.conftest import PROJECT_ROOT
 
 DAGS_FOLDER = PROJECT_ROOT / "dags"
@@ -87,6 +94,37 @@ def test_thresholds_are_run_params(dagbag):
     assert params["retention_days"] == settings.data.retention_days
     for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
         assert params[name] == settings.value(name)
+
+
+def test_run_param_checks_are_the_settings_bounds(dagbag):
+    for dag in dagbag.dags.values():
+        for name in dag.params:
+            assert dag.params.get_param(name).schema == param_schema(name), name
+    schema = dagbag.dags[DAG_ID].params.get_param("low_confidence_threshold").schema
+    assert (schema["exclusiveMinimum"], schema["exclusiveMaximum"]) == (0, 1)
+    assert dagbag.dags[TRAINING_DAG_ID].params.get_param("estimator").schema["enum"] == list(
+        ESTIMATORS
+    )
+
+
+def test_a_bound_changed_in_settings_reaches_the_dag_params_and_the_cli(monkeypatch, capsys):
+    """One statement of each limit: a DAG param, the CLI and the settings refuse alike."""
+    from {{ cookiecutter.package_name }} import cli
+    from {{ cookiecutter.package_name }}.errors import SettingsError
+    from {{ cookiecutter.package_name }}.orchestration import run_params
+
+    most = load_settings().data.retention_days + 1
+    monkeypatch.setitem(BOUNDS, "retention_days", (1, most))
+    param = run_params(load_settings(), "retention_days")["retention_days"]
+    assert param.schema["maximum"] == most
+    parser = cli.build_parser()
+    args = parser.parse_args(["cleanup", "--retention-days", str(most)])
+    assert args.retention_days == most
+    with pytest.raises(SystemExit):
+        parser.parse_args(["cleanup", "--retention-days", str(most + 1)])
+    assert f"use a whole number from 1 to {most}." in capsys.readouterr().err
+    with pytest.raises(SettingsError, match=f"RETENTION_DAYS={most + 1} is not valid"):
+        load_settings(retention_days=most + 1)
 
 
 # What the dag-processor must not pay for on every parse: the ML libraries and

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -91,3 +93,15 @@ def test_a_version_that_trusts_types_of_its_own_is_refused(isolated_store):
 
     with pytest.raises(ModelEnvironmentError, match="Shouting"):
         registry.load_champion(isolated_store.with_overrides(model_cache_dir=""))
+
+
+def test_loading_a_model_in_an_airflow_task_logs_no_airflow_deprecations():
+    """skops' first import looks up every module's attributes: not Airflow's deprecated ones."""
+    code = (
+        "import warnings; warnings.simplefilter('always')\n"
+        "import airflow.sdk, airflow.utils.timezone\n"
+        "from {{ cookiecutter.package_name }}.tracking.registry import import_skops\n"
+        "import_skops()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "is deprecated" not in done.stderr, done.stderr[:500]
