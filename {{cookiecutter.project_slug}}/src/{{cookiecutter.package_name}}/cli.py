@@ -831,7 +831,7 @@ def _add_output_options(parser: argparse.ArgumentParser, *, top: bool = False) -
 def main(argv: list[str] | None = None) -> int:
     global _session
     args = build_parser().parse_args(argv)
-    # Commands print JSON on stdout; MLflow's "View run at <url>" line would break it.
+    # --json prints JSON on stdout; MLflow's "View run at <url>" line would break it.
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     # No MLflow loader unpickles here: registry.py loads skops models with our own types.
     os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
