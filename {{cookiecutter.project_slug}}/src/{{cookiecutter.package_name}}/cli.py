@@ -55,8 +55,6 @@ DATE_WRITERS = {"generate-data", "extract", "predict", "publish", "monitor", "su
 # Exit codes: 2 the input was wrong, 3 the gate refused the model, 1 anything else.
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REJECTED = 1, 2, 3
 HAS_PLATFORM = importlib.util.find_spec(f"{PACKAGE_NAME}.platform") is not None
-# Commands whose output is the libraries' own (a server's log, a log's tail): not routed.
-PASSTHROUGH = {"serve", "env", "stack run", "stack logs"}
 
 # Where the running command's words go (main sets it; a handler called directly prints).
 _session = terminal.Session()
@@ -756,8 +754,10 @@ def _add_platform(commands: _Commands) -> None:
     actions.add_parser("down", help="stop every process the stack started")
     actions.add_parser("status", help="health and memory of each component")
     logs = actions.add_parser("logs", help="the last lines of every log")
+    logs.set_defaults(routed=False)
     logs.add_argument("--follow", action="store_true", help="keep following")
     run = actions.add_parser("run", help="run components in the foreground, on this terminal")
+    run.set_defaults(routed=False)
     run.add_argument("components", nargs="*", help="which components (default: all)")
     trigger = commands.add("trigger", cmd_trigger, "Trigger a DAG run through Airflow's REST API.")
     trigger.add_argument("dag", help=f"DAG id, e.g. {BATCH_INFERENCE_DAG}")
@@ -772,6 +772,7 @@ def _add_platform(commands: _Commands) -> None:
 def _add_serving(commands: _Commands) -> None:
     commands.group("Serving")
     serve = commands.add("serve", cmd_serve, "Serve the champion over HTTP (POST /predict).")
+    serve.set_defaults(routed=False)
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
     serve.add_argument(
@@ -797,7 +798,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_platform(commands)
     _add_serving(commands)
     commands.group("Configuration")
-    commands.add("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    env = commands.add("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    env.set_defaults(routed=False)
     parser.description = f"{parser.description}\n\n{commands.overview()}"
     _add_output_options(parser, top=True)
     return parser
@@ -882,9 +884,12 @@ def _handle(args: argparse.Namespace) -> int:
 
 
 def _routed(args: argparse.Namespace, argv: list[str]):
-    """The command's log file, with what libraries say routed to it (terminal.py)."""
-    action = getattr(args, "action", None)
-    if args.command in PASSTHROUGH or f"{args.command} {action}" in PASSTHROUGH:
+    """The command's log file, with what libraries say routed to it (terminal.py).
+
+    A command whose output is a server's log or a log's tail (``routed=False``
+    where it is defined) keeps it on the terminal.
+    """
+    if not getattr(args, "routed", True):
         return nullcontext(_session)
     directory = os.environ.get(f"{ENV_PREFIX}LOG_DIR")
     log_dir = Path(directory) if directory else load_settings().platform.project_root / "logs"
