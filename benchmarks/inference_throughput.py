@@ -604,7 +604,7 @@ def whole_task_table(args, settings, home, env, package, dataset, sizes, bare_ra
         f" {'MLflow?':>7} | {'plan s':>7} {'merge s':>8}"
     )
     one_shard = {**env, f"{settings_module.ENV_PREFIX}SHARD_ROWS": str(max(sizes))}
-    command = [sys.executable, "-m", package, "predict", "--date"]
+    command = [sys.executable, "-m", package, "--json", "predict", "--date"]
     phases: dict[int, list[dict]] = {}
     for rows in [size for size in sizes if size in args.whole_task_sizes]:
         day = batch_day(dataset, rows)

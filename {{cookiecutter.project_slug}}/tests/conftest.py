@@ -57,6 +57,8 @@ os.environ.update(
 {%- endif %}
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(SESSION_DIR / "model-cache"),
+        # The commands' log files (terminal.py), out of the project's logs/.
+        f"{ENV_PREFIX}LOG_DIR": str(SESSION_DIR / "logs"),
         # As every process of the project runs: loading must not need MLflow's unpickling.
         "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",
     }
@@ -87,6 +89,7 @@ KEEP = {
         "MLFLOW_EVALUATOR",
         "MAX_FEATURES",
         "BATCH_SETTLE_SECONDS",
+        "LOG_DIR",
     )
 }
 for name in [name for name in os.environ if name.startswith(ENV_PREFIX) and name not in KEEP]:

@@ -134,7 +134,7 @@ def test_promoting_a_version_the_gate_refused_needs_force_and_keeps_the_gates_re
         assert "--reason: the reason is empty: say why" in err and err.count("\n") == 1
     assert client.get_model_version(name, "1").tags["promotion"] == "rejected"
 
-    assert cli.main(["model", "promote", "1", "--force", "--reason", "hotfix"]) == 0
+    assert cli.main(["--json", "model", "promote", "1", "--force", "--reason", "hotfix"]) == 0
     assert json.loads(capsys.readouterr().out)["gate_reason"] == gate
     tags = client.get_model_version(name, "1").tags
     assert tags["promotion_reason"] == "manual: hotfix"
@@ -161,7 +161,7 @@ def test_predict_input_scores_any_file_and_writes_beside_it(
         ".jsonl": lambda: frame.to_json(path, orient="records", lines=True),
     }[suffix]()
 
-    assert cli.main(["predict", "--input", str(path)]) == 0
+    assert cli.main(["--json", "predict", "--input", str(path)]) == 0
 
     result = json.loads(capsys.readouterr().out)
     output = tmp_path / f"reviews.predictions{suffix}"
@@ -193,7 +193,7 @@ def test_predict_date_scores_without_mlflow_while_a_sidecar_pins_and_logs(champi
     code = (
         "import json, sys\n"
         f"from {PACKAGE_NAME}.cli import main\n"
-        "code = main(['predict', '--date', sys.argv[1]])\n"
+        "code = main(['--json', 'predict', '--date', sys.argv[1]])\n"
         "loaded = sorted(name for name in sys.modules if name.split('.')[0] == 'mlflow')\n"
         "print(json.dumps({'code': code, 'mlflow': loaded}))\n"
     )
@@ -239,7 +239,7 @@ def test_cleanup_keeps_the_champion_s_training_data_and_says_why(champion_store,
     for partition in (trained_on, other):
         storage.write_text("x", partition / storage.TRAINING_VALID_FILE)
 
-    assert cli.main(["cleanup", "--date", "2026-06-01", "--retention-days", "30"]) == 0
+    assert cli.main(["--json", "cleanup", "--date", "2026-06-01", "--retention-days", "30"]) == 0
 
     result = json.loads(capsys.readouterr().out)
     assert result["deleted"] == [str(other)]

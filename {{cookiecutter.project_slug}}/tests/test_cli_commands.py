@@ -37,7 +37,8 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def one_line_error(err: str) -> str:
     assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
-    return err.removeprefix("error: ").strip()
+    # Less the log file it names (tests/test_cli_output.py).
+    return re.sub(r" \(log: [^()]*\.log\)$", "", err.removeprefix("error: ").strip())
 
 
 def use_files_source(monkeypatch) -> None:
@@ -45,7 +46,7 @@ def use_files_source(monkeypatch) -> None:
 
 
 def test_generate_data_writes_the_demo_batch_and_its_late_labels(isolated_data, capsys):
-    code, out, _ = run(capsys, "generate-data", "--date", DAY, "--batch-size", "25")
+    code, out, _ = run(capsys, "--json", "generate-data", "--date", DAY, "--batch-size", "25")
 
     assert code == 0
     result = json.loads(out)
@@ -130,12 +131,14 @@ def test_run_dag_of_a_dag_that_is_not_there_is_one_line(airflow_db, capsys):
     code, _, err = run(capsys, "run-dag", "--dag", "nosuch", "--date", "2026-03-01")
 
     dags = os.environ["AIRFLOW__CORE__DAGS_FOLDER"]
+    log = Path(os.environ[f"{ENV_PREFIX}LOG_DIR"]) / "run-dag.log"
     assert (code, err.splitlines()) == (
         2,
         [
             f"error: no DAG 'nosuch' in {dags}: this project's are {cli.BATCH_INFERENCE_DAG} "
             f"and {cli.TRAINING_DAG} (a DAG file that fails to parse says why with "
-            "`uv run python dags/<file>.py`)."
+            "`uv run python dags/<file>.py`). "
+            f"(log: {cli.terminal.shown_path(log)})"
         ],
     )
 
@@ -155,12 +158,12 @@ def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
     )
     champion = registry.champion_version(connect(settings), settings).version
 
-    code, out, _ = run(capsys, "extract", "--date", DAY)
+    code, out, _ = run(capsys, "--json", "extract", "--date", DAY)
     assert code == 0 and json.loads(out)["rows"] == 30
 
     assert run(capsys, "predict", "--date", DAY)[0] == 0
 
-    code, out, _ = run(capsys, "publish", "--date", DAY)
+    code, out, _ = run(capsys, "--json", "publish", "--date", DAY)
     assert code == 0
     published = json.loads(out)
     delivered = pd.read_parquet(published["location"])
@@ -175,7 +178,7 @@ def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
     report = Path(out.strip())
     assert report.is_file() and DAY in report.read_text()
 
-    code, out, _ = run(capsys, "model", "lineage", DAY)
+    code, out, _ = run(capsys, "--json", "model", "lineage", DAY)
     assert code == 0
     lineage = json.loads(out)
     assert lineage["rows"] == 30 and lineage["inference_run_id"]

@@ -7,12 +7,13 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import cli
+from {{ cookiecutter.package_name }} import cli, terminal
 from {{ cookiecutter.package_name }}.data import date_lock
-from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, PROJECT_SLUG
 
 DAY = "2026-03-02"
 HOLD = (
@@ -53,10 +54,11 @@ def holder(isolated_data):
 def test_a_second_writer_of_a_date_is_refused_in_one_line(holder, command, capsys):
     assert cli.main([*command, "--date", DAY]) == cli.EXIT_FAILED
     [line] = capsys.readouterr().err.strip().splitlines()
+    log = terminal.shown_path(Path(os.environ[f"{ENV_PREFIX}LOG_DIR"]) / f"{command[0]}.log")
     assert line == (
         f"error: ds={DAY} is in use by `the holder` (pid {holder.pid}, since "
         f"{line.split('since ')[1].split(')')[0]}): wait for it to finish, then run "
-        f"`{PROJECT_SLUG} {command[0]} --date {DAY}` again."
+        f"`{PROJECT_SLUG} {command[0]} --date {DAY}` again. (log: {log})"
     )
 
 

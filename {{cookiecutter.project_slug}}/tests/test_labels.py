@@ -260,7 +260,7 @@ def test_a_k_class_champion_evaluates(labeled_project, tmp_path, capsys):
     rows = reviews(12, seed=5)
     path = tmp_path / "labeled.csv"
     rows.to_csv(path, index=False)
-    assert cli.main(["evaluate", "--alias", "champion", "--data", str(path)]) == 0
+    assert cli.main(["--json", "evaluate", "--alias", "champion", "--data", str(path)]) == 0
     printed = json.loads(capsys.readouterr().out)
     report = json.loads(Path(printed["json"]).read_text())
     assert len(report["confusion_matrix"]["counts"]) == len(LABEL_SET)
@@ -276,7 +276,7 @@ def test_tuning_cross_validates_k_classes(labeled_project, tmp_path, capsys):
     path = tmp_path / "to-tune.csv"
     reviews(40, seed=6).to_csv(path, index=False)
 
-    assert cli.main(["tune", "--trials", "2", "--data", str(path)]) == 0
+    assert cli.main(["--json", "tune", "--trials", "2", "--data", str(path)]) == 0
 
     tuned = json.loads(capsys.readouterr().out)
     assert tuned["best_cv_mean_accuracy"] > 1 / len(LABEL_SET)

@@ -5,6 +5,8 @@ Most need no model and no MLflow store; the rest say why they take one.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -25,7 +27,8 @@ DAY = "2026-04-01"
 def error_line(capsys) -> str:
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1, err
-    return err.removeprefix("error: ").strip()
+    # Less the log file it names (tests/test_cli_output.py).
+    return re.sub(r" \(log: [^()]*\.log\)$", "", err.removeprefix("error: ").strip())
 
 
 def test_rollback_when_the_champion_records_no_earlier_one(champion_store, capsys):

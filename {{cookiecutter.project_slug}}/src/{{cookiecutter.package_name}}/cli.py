@@ -2,6 +2,10 @@
 
 Heavy modules (scikit-learn, MLflow) are imported inside the subcommand that
 needs them, so `--help` and `env` answer at once.
+
+Every command says what it did in a few lines (``--json``: the whole result,
+for scripts); what MLflow, Airflow and Python warnings have to say goes to
+``logs/<command>.log`` (terminal.py), or also to the terminal with ``-v``.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import subprocess
 import sys
 import webbrowser
 from collections.abc import Callable
+from contextlib import nullcontext, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
+from {{ cookiecutter.package_name }} import terminal
 from {{ cookiecutter.package_name }}.errors import (
     DataValidationError,
     PipelineError,
@@ -38,6 +44,7 @@ from {{ cookiecutter.package_name }}.settings import (
     PACKAGE_NAME,
     PROJECT_SLUG,
     airflow_environment,
+    is_url,
     load_settings,
     mlflow_server_environment,
 )
@@ -58,13 +65,21 @@ DATE_WRITERS = {
 # Exit codes: 2 the input was wrong, 3 the gate refused the model, 1 anything else.
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_REJECTED = 1, 2, 3
 
+# Where the running command's words go (main sets it; a handler called directly prints).
+_session = terminal.Session()
+
 
 def _today() -> str:
     return datetime.now(UTC).date().isoformat()
 
 
-def _print(result: dict) -> None:
-    print(json.dumps(result, indent=2, default=str))
+def _print(result: dict, render: Callable[[dict], list[str]] = terminal.key_values) -> None:
+    """The result in a few lines for a person, or all of it as JSON with ``--json``."""
+    if _session.json_output:
+        _session.say(json.dumps(result, indent=2, default=str))
+    else:
+        for line in render(result):
+            _session.say(line)
 
 
 def _actor() -> str:
@@ -88,7 +103,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         with_feedback=True if args.with_feedback else None,
         tags={"trigger": "cli"},
     )
-    _print(result)
+    _print(result, terminal.train_lines)
     if not result["promoted"]:
         raise PromotionRejectedError(
             f"version {result['model_version']} was registered but not promoted: "
@@ -111,13 +126,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_tune(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.steps.tuning import tune
 
-    result = tune(
-        load_settings(),
-        estimator=args.model,
-        trials=args.trials,
-        budget_seconds=args.budget_seconds,
-        data=args.data,
-    )
+    with _session.progress("Trials", total=args.trials) as advance:
+        result = tune(
+            load_settings(),
+            estimator=args.model,
+            trials=args.trials,
+            budget_seconds=args.budget_seconds,
+            data=args.data,
+            progress=lambda trial: advance(1),
+        )
     _print({key: value for key, value in result.items() if key != "trials"})
     return 0
 
@@ -145,7 +162,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if args.input is not None:
         from {{ cookiecutter.package_name }}.steps.inference import predict_file
 
-        _print(predict_file(load_settings(), args.input, args.output))
+        with _session.progress("Scoring", unit="rows") as advance:
+            result = predict_file(load_settings(), args.input, args.output, progress=advance)
+        _print(result, terminal.predict_file_lines)
         return 0
     settings = load_settings()
     # Started before the imports below: the sidecar imports MLflow while this
@@ -193,7 +212,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.steps.summary import write_summary
 
     result = write_summary(load_settings(), args.date)
-    print(result["report_path"])
+    _session.say(result["report_path"])
     if args.open:
         webbrowser.open(Path(result["report_path"]).as_uri())
     return 0
@@ -207,23 +226,83 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_run_dag(args: argparse.Namespace) -> int:
-    """Run a DAG once, in-process, against the project's Airflow database."""
+    """Run a DAG once, in-process, against the project's Airflow database.
+
+    Airflow's log goes to the command's log file (to the terminal as well with
+    ``-v``); the terminal shows the tasks as they finish, then each one's state.
+    """
     env = {**os.environ, **airflow_environment()}
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     airflow = [sys.executable, "-m", "airflow"]
-    subprocess.run([*airflow, "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    # The run's log streams to the terminal; Airflow's own errors are read first, so
-    # a DAG id it cannot find is one line rather than its 25-line traceback.
-    run = [*airflow, "dags", "test", args.dag, args.date]
-    process = subprocess.run(run, env=env, stderr=subprocess.PIPE, text=True)
-    if process.returncode and f"Dag '{args.dag}' could not be found" in process.stderr:
+    if _logged_run([*airflow, "db", "migrate"], env):
+        raise PipelineError("`airflow db migrate` failed: its output is in the log.")
+    watch = terminal.DagWatch()
+    with _session.progress(f"{args.dag} {args.date}", unit="tasks done") as advance:
+        code = _logged_run(
+            [*airflow, "dags", "test", args.dag, args.date],
+            env,
+            lambda line: advance(watch.read(line)),
+        )
+    # Airflow's own error first: a DAG id it cannot find is one line, not its traceback.
+    if code and any(f"Dag '{args.dag}' could not be found" in line for line in watch.text):
         raise UsageError(
             f"no DAG {args.dag!r} in {env['AIRFLOW__CORE__DAGS_FOLDER']}: this project's are "
             f"{BATCH_INFERENCE_DAG} and {TRAINING_DAG} (a DAG file that fails to parse says "
             "why with `uv run python dags/<file>.py`)."
         )
-    sys.stderr.write(process.stderr)
-    return process.returncode
+    tasks = watch.tasks
+    if watch.run_id is not None:
+        connection = env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        # The table is a courtesy: the log has every task's story.
+        with suppress(Exception):
+            tasks = terminal.task_states(connection, args.dag, watch.run_id) or tasks
+    state = watch.state or ("failed" if code else "success")
+    outputs = _day_outputs(args.dag, args.date)
+    result = {
+        "dag": args.dag,
+        "date": args.date,
+        "state": state,
+        "run_id": watch.run_id,
+        "tasks": tasks,
+        "outputs": outputs,
+    }
+    _print(result, lambda _: terminal.dag_lines(args.dag, args.date, state, tasks, outputs))
+    return code or (0 if state == "success" else EXIT_FAILED)
+
+
+def _logged_run(command: list[str], env: dict, on_line: Callable[[str], object] = len) -> int:
+    """Run ``command`` with its output, line by line, in the log; its exit code."""
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert process.stdout is not None
+    with process.stdout:
+        for line in process.stdout:
+            _session.log_line(line)
+            on_line(line)
+    return process.wait()
+
+
+def _day_outputs(dag: str, day: str) -> list[str]:
+    """The partitions a run of ``dag`` wrote for ``day``, the HTML report's page by name."""
+    from {{ cookiecutter.package_name }}.data import storage
+
+    data = load_settings().data
+    if dag == TRAINING_DAG:
+        datasets = [storage.TRAINING]
+    else:
+        datasets = [storage.BATCHES, storage.PREDICTIONS, storage.MONITORING, storage.REPORTS]
+    partitions = [storage.partition_dir(data.data_dir, dataset, day) for dataset in datasets]
+    if dag != TRAINING_DAG and not is_url(data.outgoing_dir):  # where publish delivered them
+        partitions.append(Path(data.outgoing_dir) / f"{storage.PARTITION_PREFIX}{day}")
+    paths = []
+    for partition in partitions:
+        report = partition / storage.REPORT_HTML
+        if report.is_file():
+            paths.append(str(report))
+        elif partition.is_dir():
+            paths.append(str(partition))
+    return paths
 
 
 def cmd_sample_batch(args: argparse.Namespace) -> int:
@@ -333,7 +412,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
         result = stack.down(settings)
         _print({"stopped": result["stopped"]})
         for note in result["left_alone"]:
-            print(f"stack down: {note}", file=sys.stderr)
+            _session.note(f"stack down: {note}")
         # A pid file left in place may name a component still running.
         return 1 if result["kept_pid_files"] else 0
     elif args.action == "status":
@@ -341,7 +420,7 @@ def cmd_stack(args: argparse.Namespace) -> int:
         states = stack.health(settings)
         _print({"health": states, "memory": stack.footprint(settings)})
         for note in notes:
-            print(f"stack status: {note}", file=sys.stderr)
+            _session.note(f"stack status: {note}")
         return 0 if all(state == "healthy" for state in states.values()) else 3
     elif args.action == "run":
         return stack.run_foreground(settings, args.components)
@@ -382,7 +461,7 @@ def cmd_env(args: argparse.Namespace) -> int:
     settings = load_settings()
     variables = {**airflow_environment(settings), **mlflow_server_environment(settings)}
     for key, value in variables.items():
-        print(f"export {key}={shlex.quote(value)}")
+        _session.say(f"export {key}={shlex.quote(value)}")
     return 0
 {%- if cookiecutter.serving == "http" %}
 
@@ -721,8 +800,10 @@ def _add_platform(commands: _Commands) -> None:
     actions.add_parser("down", help="stop every process the stack started")
     actions.add_parser("status", help="health and memory of each component")
     logs = actions.add_parser("logs", help="the last lines of every log")
+    logs.set_defaults(routed=False)
     logs.add_argument("--follow", action="store_true", help="keep following")
     run = actions.add_parser("run", help="run components in the foreground, on this terminal")
+    run.set_defaults(routed=False)
     run.add_argument("components", nargs="*", help="which components (default: all)")
     trigger = commands.add("trigger", cmd_trigger, "Trigger a DAG run through Airflow's REST API.")
     trigger.add_argument("dag", help=f"DAG id, e.g. {BATCH_INFERENCE_DAG}")
@@ -739,6 +820,7 @@ def _add_platform(commands: _Commands) -> None:
 def _add_serving(commands: _Commands) -> None:
     commands.group("Serving")
     serve = commands.add("serve", cmd_serve, "Serve the champion over HTTP (POST /predict).")
+    serve.set_defaults(routed=False)
     serve.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
     serve.add_argument("--port", type=_port, default=8000, help="port, 1-65535 (default 8000)")
     serve.add_argument(
@@ -768,27 +850,51 @@ def build_parser() -> argparse.ArgumentParser:
     _add_serving(commands)
 {%- endif %}
     commands.group("Configuration")
-    commands.add("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    env = commands.add("env", cmd_env, "Print the Airflow and MLflow variables as shell exports.")
+    env.set_defaults(routed=False)
     parser.description = f"{parser.description}\n\n{commands.overview()}"
+    _add_output_options(parser, top=True)
     return parser
 
 
+def _add_output_options(parser: argparse.ArgumentParser, *, top: bool = False) -> None:
+    """``--json`` and ``-v`` before or after the command, on every command and action.
+
+    Below the top, their default is "not given", so the top's answer stands.
+    """
+    default = False if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        default=default,
+        help="print the whole result as JSON, for scripts",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help="show MLflow's and Airflow's log lines and warnings (always in logs/<command>.log)",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                _add_output_options(sub)
+
+
 def main(argv: list[str] | None = None) -> int:
+    global _session
     args = build_parser().parse_args(argv)
-    # Commands print JSON on stdout; MLflow's "View run at <url>" line would break it.
+    # --json prints JSON on stdout; MLflow's "View run at <url>" line would break it.
     os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
     # No MLflow loader unpickles here: registry.py loads skops models with our own types.
     os.environ.setdefault("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
+    _session = terminal.Session(json_output=args.json, verbose=args.verbose)
     try:
         _check_arguments(args)
-        key = _date_lock_key(args)
-        if key is None:
-            return args.handler(args)
-        from {{ cookiecutter.package_name }}.data import date_lock
-
-        command = f"{PROJECT_SLUG} {args.command} --date {args.date}"
-        with date_lock.holding(load_settings().data.data_dir, key, command):
-            return args.handler(args)
+        with _routed(args, sys.argv[1:] if argv is None else argv) as session:
+            _session = session
+            return _handle(args)
     except PromotionRejectedError as error:
         return _fail(error, EXIT_REJECTED)
     except (SettingsError, DataValidationError, UsageError) as error:
@@ -802,18 +908,53 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get(f"{ENV_PREFIX}TRACEBACK"):
             raise
         first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        where = f"; log: {_log_name()}" if _session.log_path else ""
         print(
             f"error: unexpected {type(error).__name__}: {first} "
-            f"(set {ENV_PREFIX}TRACEBACK=1 to see the traceback)",
+            f"(set {ENV_PREFIX}TRACEBACK=1 to see the traceback{where})",
             file=sys.stderr,
         )
         return EXIT_FAILED
     finally:
+        _session = terminal.Session()
         if argv is None:
             # Run as a program, so the process ends next: spare the collector
             # walking every object of pandas, scikit-learn and MLflow once more
             # on the way out (most of a second of exit, measured on 2 cores).
             gc.freeze()
+
+
+def _handle(args: argparse.Namespace) -> int:
+    key = _date_lock_key(args)
+    if key is None:
+        return args.handler(args)
+    from {{ cookiecutter.package_name }}.data import date_lock
+
+    command = f"{PROJECT_SLUG} {args.command} --date {args.date}"
+    with date_lock.holding(load_settings().data.data_dir, key, command):
+        return args.handler(args)
+
+
+def _routed(args: argparse.Namespace, argv: list[str]):
+    """The command's log file, with what libraries say routed to it (terminal.py).
+
+    A command whose output is a server's log or a log's tail (``routed=False``
+    where it is defined) keeps it on the terminal.
+    """
+    if not getattr(args, "routed", True):
+        return nullcontext(_session)
+    directory = os.environ.get(f"{ENV_PREFIX}LOG_DIR")
+    log_dir = Path(directory) if directory else load_settings().platform.project_root / "logs"
+    return terminal.routed(
+        terminal.log_path_for(log_dir, args.command),
+        shlex.join([PROJECT_SLUG, *argv]),
+        verbose=args.verbose,
+        json_output=args.json,
+    )
+
+
+def _log_name() -> str:
+    return terminal.shown_path(_session.log_path) if _session.log_path else ""
 
 
 def _check_arguments(args: argparse.Namespace) -> None:
@@ -837,7 +978,9 @@ def _date_lock_key(args: argparse.Namespace) -> str | None:
 
 
 def _fail(error: Exception, code: int) -> int:
-    print(f"error: {error}", file=sys.stderr)
+    """One line; it names the command's log when there is one."""
+    where = f" (log: {_log_name()})" if _session.log_path else ""
+    print(f"error: {error}{where}", file=sys.stderr)
     return code
 
 

@@ -136,7 +136,7 @@ def test_predictions_replace_the_rows_of_their_date(warehouse):
 def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
     isolated_data, capsys
 ):
-    code, out, _ = run_cli(capsys, "warehouse", "init", "--with-sample-data")
+    code, out, _ = run_cli(capsys, "--json", "warehouse", "init", "--with-sample-data")
 
     assert code == 0
     first = json.loads(out)
@@ -146,7 +146,7 @@ def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
     sample_rows = len(read_table(bundled_dataset_path()))
     assert first["training_rows_seeded"] == sample_rows
 
-    code, out, _ = run_cli(capsys, "warehouse", "init", "--with-sample-data")
+    code, out, _ = run_cli(capsys, "--json", "warehouse", "init", "--with-sample-data")
 
     again = json.loads(out)
     assert code == 0 and again["created"] == [] and again["training_rows_seeded"] == 0

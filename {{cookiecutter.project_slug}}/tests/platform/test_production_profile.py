@@ -156,7 +156,7 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
 
 def cli(env: dict[str, str], *args: str, timeout: float = 900) -> dict:
     done = subprocess.run(
-        [sys.executable, "-m", PACKAGE_NAME, *args],
+        [sys.executable, "-m", PACKAGE_NAME, "--json", *args],
         cwd=PROJECT_ROOT,
         env=env,
         capture_output=True,
@@ -183,7 +183,7 @@ def production(services, tmp_path_factory):
     groups: set[int] = set()
     try:
         up = subprocess.Popen(
-            [sys.executable, "-m", PACKAGE_NAME, "stack", "up"],
+            [sys.executable, "-m", PACKAGE_NAME, "--json", "stack", "up"],
             cwd=PROJECT_ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -502,7 +502,7 @@ def test_a_worker_that_does_not_answer_is_not_called_healthy(production):
     os.killpg(group, signal.SIGSTOP)
     try:
         status = subprocess.run(
-            [sys.executable, "-m", PACKAGE_NAME, "stack", "status"],
+            [sys.executable, "-m", PACKAGE_NAME, "--json", "stack", "status"],
             cwd=PROJECT_ROOT,
             env=production["env"],
             capture_output=True,

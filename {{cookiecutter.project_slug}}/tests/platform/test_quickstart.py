@@ -110,6 +110,8 @@ def quickstart(tmp_path_factory):
                 wait_for("http://127.0.0.1:8000/health", 120, server)
                 continue
 {%- endif %}
+            if argv[:3] == ["uv", "run", PROJECT_SLUG]:
+                argv.append("--json")  # the whole result, to read below
             done = subprocess.run(
                 argv, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=900
             )

@@ -81,7 +81,7 @@ def test_down_leaves_a_process_that_reused_a_components_pid_running(
     )
     write_pid_file(settings, "scheduler", crashed.as_json())
 
-    assert cli.main(["stack", "down"]) == 0
+    assert cli.main(["--json", "stack", "down"]) == 0
 
     assert unrelated_process.poll() is None
     out, err = capsys.readouterr()
@@ -102,7 +102,7 @@ def test_a_corrupt_or_foreign_pid_file_is_reported_and_left_alone(
     content = content.replace("PID", str(unrelated_process.pid))
     path = write_pid_file(settings, "mlflow", content)
 
-    assert cli.main(["stack", "down"]) == 1
+    assert cli.main(["--json", "stack", "down"]) == 1
 
     out, err = capsys.readouterr()
     assert json.loads(out) == {"stopped": []}

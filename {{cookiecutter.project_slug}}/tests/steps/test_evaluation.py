@@ -54,7 +54,7 @@ def test_evaluate_writes_a_page_and_json_of_a_version_on_a_file(
     path = tmp_path / "labeled.csv"
     rows.to_csv(path, index=False)
 
-    assert cli.main(["evaluate", "--alias", "champion", "--data", str(path)]) == 0
+    assert cli.main(["--json", "evaluate", "--alias", "champion", "--data", str(path)]) == 0
 
     printed = json.loads(capsys.readouterr().out)
     report = json.loads(Path(printed["json"]).read_text())
@@ -73,7 +73,7 @@ def test_evaluate_writes_a_page_and_json_of_a_version_on_a_file(
 
 
 def test_evaluate_defaults_to_the_reference_set(champion_store, champion, capsys):
-    assert cli.main(["evaluate", "--version", champion["model_version"]]) == 0
+    assert cli.main(["--json", "evaluate", "--version", champion["model_version"]]) == 0
 
     printed = json.loads(capsys.readouterr().out)
     current = reference.current(connect(champion_store), champion_store)

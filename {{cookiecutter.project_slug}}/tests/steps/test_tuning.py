@@ -44,7 +44,7 @@ def test_tune_logs_child_runs_writes_what_train_fits_and_promotes_nothing(
     # Another estimator than the configured one: what train fits must change.
     other = next(name for name in ESTIMATORS if name != champion_store.model.estimator)
 
-    argv = ["tune", "--model", other, "--trials", "2", "--data", str(small_training_file)]
+    argv = ["--json", "tune", "--model", other, "--trials", "2", "--data", str(small_training_file)]
     assert cli.main(argv) == 0
 
     result = json.loads(capsys.readouterr().out)
@@ -76,6 +76,7 @@ def test_tune_logs_child_runs_writes_what_train_fits_and_promotes_nothing(
 
 def test_the_budget_stops_tuning_between_trials(isolated_store, small_training_file, capsys):
     argv = [
+        "--json",
         "tune",
         "--trials",
         "5",

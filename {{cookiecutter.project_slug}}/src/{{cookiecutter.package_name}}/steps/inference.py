@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -276,14 +276,19 @@ def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.predictions{path.suffix}")
 
 
-def predict_file(settings: Settings, path: Path, output: Path | None = None) -> dict:
+def predict_file(
+    settings: Settings,
+    path: Path,
+    output: Path | None = None,
+    progress: Callable[[int], object] | None = None,
+) -> dict:
     """Score a CSV, Parquet or JSON Lines file with the champion, chunk by chunk on every core.
 
     The output has the input's columns plus ``prediction``, ``confidence``
     and ``model_version``, in the format its name says (default: the input's,
     next to it). Rows without text go to ``<output>.rejects.<ext>`` with the reason.
     The texts are the ``text_column`` setting's column; its name and every
-    other column's come out as they went in.
+    other column's come out as they went in. ``progress`` is told the rows of each chunk scored.
     """
     output = output or default_output(path)
     kinds = table_format(path), table_format(output)
@@ -311,6 +316,8 @@ def predict_file(settings: Settings, path: Path, output: Path | None = None) -> 
             table = with_predictions(chunk, scores, labels, champion.version)
             write(_renamed(table.to_pandas(), swap))
             scored += len(chunk)
+            if progress is not None:
+                progress(len(chunk))
     if not scored:
         output.unlink(missing_ok=True)
         raise DataValidationError(f"{path} has no row with text ({rejected.rows} rejected).")

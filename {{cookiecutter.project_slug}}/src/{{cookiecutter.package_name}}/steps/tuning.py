@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import time
 import tomllib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -142,8 +143,12 @@ def tune(
     trials: int = 20,
     budget_seconds: float | None = None,
     data: Path | None = None,
+    progress: Callable[[dict], object] | None = None,
 ) -> dict:
-    """Cross-validate up to ``trials`` configurations; write the best as tuned settings."""
+    """Cross-validate up to ``trials`` configurations; write the best as tuned settings.
+
+    ``progress`` is given each trial's result as it ends.
+    """
     estimator = estimator or settings.model.estimator
     if estimator not in ESTIMATORS:
         raise DataValidationError(f"--model {estimator!r} is not one of {', '.join(ESTIMATORS)}.")
@@ -200,6 +205,8 @@ def tune(
                     "settings": {key: trial.value(key) for key in TUNED_KEYS},
                 }
             )
+            if progress is not None:
+                progress(results[-1])
         best = max(results, key=lambda result: result["cv_mean_accuracy"])
         baseline = results[0]
         gain = best["cv_mean_accuracy"] - baseline["cv_mean_accuracy"]
