@@ -8,7 +8,7 @@ tests/dags/test_batch_inference_warehouse.py.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pandas as pd
 import pytest
@@ -19,14 +19,7 @@ from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
 from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-
-DAY = "2026-03-10"
-START = datetime(2026, 3, 10, tzinfo=UTC)
-END = datetime(2026, 3, 11, tzinfo=UTC)
-
-
-def read_all(chunks) -> pd.DataFrame:
-    return pd.concat(list(chunks), ignore_index=True)
+from tests.data.test_sources import DAY, END, START, read_all
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
