@@ -129,7 +129,9 @@ def coverage_table(history: list[dict]) -> str:
                 f"-{truth['accuracy_unbiased_ci_high']:.3f})"
             )
         elif point.get("accuracy") is not None:
-            accuracy = f"{point['accuracy']:.3f} biased (all labels)"
+            # All labels: biased when most answer the queue's least confident rows.
+            biased = " biased" if "label_requests" in truth else ""
+            accuracy = f"{point['accuracy']:.3f}{biased} (all labels)"
         else:
             accuracy = '<span class="muted">too few labels</span>'
         rows.append(
