@@ -8,6 +8,7 @@ ends by cutting the snapshot into shards of at most ``shard_rows`` rows, with
 the champion pinned. ``batch_predict`` is mapped over the shards (one task
 each, on any worker; a failed one retries alone), and ``merge_shards`` puts
 their parts in place and logs the day's one batch-inference run.
+``request_labels`` then writes the day's labelling queue beside the predictions.
 
 When monitoring finds drift or an accuracy drop, request_retraining emits the
 "retraining requested" Asset event and the training DAG runs; otherwise it is
@@ -122,6 +123,12 @@ def batch_inference():
         return merge(run_settings(params), shards, tags=run_tags(dag_run))
 
     @task
+    def request_labels(predictions: dict, params: dict | None = None) -> dict:
+        from {{ cookiecutter.package_name }}.steps.label_requests import request_labels as request
+
+        return request(run_settings(params), predictions["logical_date"])
+
+    @task
     def monitor_model(predictions: dict, params: dict | None = None, dag_run=None) -> dict:
         from {{ cookiecutter.package_name }}.steps.monitoring import monitor
 
@@ -160,6 +167,8 @@ def batch_inference():
     if not DEMO:
         publish_predictions(predictions)
     monitoring = monitor_model(predictions)
+    # Monitoring reports the day's label coverage, its requests included.
+    request_labels(predictions) >> monitoring
     monitoring >> cleanup_old_artifacts()
     generate_summary(monitoring)
     request_retraining(monitoring)

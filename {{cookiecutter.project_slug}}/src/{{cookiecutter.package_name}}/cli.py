@@ -58,6 +58,7 @@ DATE_WRITERS = {
     "extract",
     "predict",
     "publish",
+    "label-requests",
     "monitor",
     "summarize",
     "report",
@@ -191,6 +192,13 @@ def cmd_publish(args: argparse.Namespace) -> int:
     if run is None:
         raise PipelineError(f"no batch-inference run for {args.date}: run predict first.")
     _print(publish_predictions(settings, args.date, run_id=run.info.run_id))
+    return 0
+
+
+def cmd_label_requests(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps.label_requests import request_labels
+
+    _print(request_labels(load_settings(), args.date))
     return 0
 
 
@@ -665,6 +673,12 @@ def _add_pipeline(commands: _Commands) -> None:
         "publish",
         cmd_publish,
         "Deliver a date's predictions to the files{% if cookiecutter.data_source == "warehouse" %} or warehouse{% endif %} output.",
+        dated=True,
+    )
+    commands.add(
+        "label-requests",
+        cmd_label_requests,
+        "Write a date's label requests: its least confident rows and a random sample.",
         dated=True,
     )
     commands.add(

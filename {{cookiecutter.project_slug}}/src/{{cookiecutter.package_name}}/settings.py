@@ -65,6 +65,7 @@ SQL_IDENTIFIERS = (
     "batch_timestamp_column",
     "labels_table",
     "predictions_table",
+    "label_requests_table",
 )
 {%- endif %}
 # Places that may be a local directory or an fsspec URL such as s3://bucket/prefix.
@@ -95,6 +96,8 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "batch_wait_seconds": (1, 7 * 86_400),
     "batch_settle_seconds": (0, 86_400),
     "min_labeled_rows": (1, 10_000_000),
+    "label_requests_per_day": (0, 10_000_000),
+    "label_random_share": (0, 1),
     "inference_chunk_rows": (1, 10_000_000),
     "inference_workers": (0, 256),
     "shard_rows": (1, 1_000_000_000),
@@ -205,6 +208,8 @@ class DataSettings:
     batch_query: str = ""
     labels_table: str = "review_labels"
     predictions_table: str = "review_predictions"
+    # Where each day's label requests go (see label_requests_per_day).
+    label_requests_table: str = "review_label_requests"
 {%- endif %}
     # How often the first task looks for the day's batch, and for how long.
     batch_poke_seconds: int = 300
@@ -214,6 +219,12 @@ class DataSettings:
     batch_settle_seconds: int = 30
     # Accuracy of a prediction date is logged once this many of its rows have labels.
     min_labeled_rows: int = 20
+    # The labelling queue: each batch run asks for the true labels of this many
+    # of the day's rows (0: none), the least confident ones and a uniform random
+    # sample of label_random_share of them, which gives monitoring an unbiased
+    # accuracy (steps/label_requests.py).
+    label_requests_per_day: int = 100
+    label_random_share: float = 0.2
     retention_days: int = {{ cookiecutter.retention_days | int }}
     # The demo: rows per synthetic batch, and how many days later its labels arrive.
     batch_size: int = {{ cookiecutter.batch_size | int }}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
@@ -32,7 +33,7 @@ def run_once(dag, shards: int):
     # Stable batches request no retraining: that task is skipped, not failed.
     assert states.pop("request_retraining") == "skipped"
     assert set(states.values()) == {"success"}, states
-    assert len(states) == 6
+    assert len(states) == 7
     return dag_run
 
 
@@ -61,6 +62,13 @@ def test_dag_run_end_to_end(dag, champion, session_settings):
     assert len(predictions) == session_settings.data.batch_size
     assert predictions["id"].is_unique
     assert (predictions["model_version"] == champion["model_version"]).all()
+    # The day's label requests, beside its predictions (the demo's labeller reads them).
+    requests = pd.read_csv(
+        storage.partition_dir(data_dir, storage.PREDICTIONS, DAY) / storage.LABEL_REQUESTS_FILE
+    )
+    data = session_settings.data
+    assert len(requests) == min(data.label_requests_per_day, data.batch_size)
+    assert set(requests["id"]) <= set(predictions["id"]) and set(requests["ds"]) == {DAY}
     assert not expired.exists()
     assert kept.exists()
 

@@ -68,7 +68,13 @@ def warehouse_url(request, tmp_path):
 def test_warehouse_batch_in_predictions_table_out_one_row_each(
     airflow_db, champion_store, monkeypatch, warehouse_url
 ):
-    configure(monkeypatch, "warehouse", WAREHOUSE_URL=warehouse_url)
+    configure(
+        monkeypatch,
+        "warehouse",
+        WAREHOUSE_URL=warehouse_url,
+        LABEL_REQUESTS_PER_DAY="3",
+        LABEL_RANDOM_SHARE="0.34",
+    )
     settings = load_settings()
     source_for(settings).init()
     engine = sa.create_engine(warehouse_url)
@@ -102,6 +108,12 @@ def test_warehouse_batch_in_predictions_table_out_one_row_each(
     assert set(output["logical_date"]) == {"2026-09-10"}
     assert output["run_id"].nunique() == 1
     assert predictions(settings, "2026-09-10").set_index("id")["text"].to_dict() == GOOD
+    # The day's label requests, in their table: replaced by the rerun, not doubled.
+    with engine.connect() as connection:
+        requests = pd.read_sql(sa.text("SELECT * FROM review_label_requests"), connection)
+    assert set(requests["ds"]) == {"2026-09-10"} and set(requests["id"]) <= set(GOOD)
+    assert sorted(requests["reason"]) == ["random", "uncertain", "uncertain"]
+    assert requests.set_index("id")["text"].to_dict() == {i: GOOD[i] for i in requests["id"]}
     # The labels were in the warehouse already: the day's accuracy is logged at once.
     assert inference_metrics(settings, "2026-09-10")["labeled_rows"] == 4
     engine.dispose()

@@ -47,6 +47,8 @@ def test_tasks_and_edges(dagbag):
         ("generate_data", "batch_predict"),
         ("batch_predict", "merge_shards"),
         ("merge_shards", "monitor_model"),
+        ("merge_shards", "request_labels"),
+        ("request_labels", "monitor_model"),
         ("monitor_model", "cleanup_old_artifacts"),
         ("monitor_model", "generate_summary"),
         ("monitor_model", "request_retraining"),

@@ -38,3 +38,17 @@ def test_the_demo_writes_the_snapshot_and_late_labels_and_a_rerun_replaces_them(
 def test_the_generator_refuses_to_write_into_a_real_source(isolated_data):
     with pytest.raises(PipelineError, match="invented reviews, and data_source is files"):
         generate_data(isolated_data.with_overrides(data_source="files"), "2026-03-04")
+
+
+def test_the_demo_labeller_answers_the_label_requests_of_the_day_it_labels(isolated_data):
+    settings = isolated_data.with_overrides(data_source="demo", batch_size=40)
+    requested = ["2026-03-01-0000003", "2026-03-01-0000017"]
+    partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, "2026-03-01")
+    requests = pd.DataFrame({"ds": "2026-03-01", "id": requested, "reason": "random"})
+    storage.write_text(requests.to_csv(index=False), partition / storage.LABEL_REQUESTS_FILE)
+
+    result = generate_data(settings, "2026-03-04")
+
+    labels = pd.read_parquet(result["labels_path"])
+    assert sorted(labels["id"]) == requested and set(labels["ds"]) == {"2026-03-01"}
+    assert result["labeled_rows"] == 2 and result["labels_answer"] == "label requests"

@@ -126,6 +126,33 @@ def test_predictions_replace_the_rows_of_their_date(warehouse):
     ]
 
 
+def test_label_requests_replace_the_rows_of_their_date(warehouse):
+    source = source_for(warehouse)
+    source.init()
+    requests = pd.DataFrame(
+        {
+            "ds": DAY,
+            "id": ["a", "b"],
+            "text": ["Fine", "Loud"],
+            "prediction": ["positive", "negative"],
+            "confidence": [0.55, 0.6],
+            "reason": ["uncertain", "random"],
+        }
+    )
+    source.write_label_requests(DAY, requests)
+    source.write_label_requests("2026-03-11", requests.assign(ds="2026-03-11"))
+    source.write_label_requests(DAY, requests.iloc[1:])
+
+    engine = sa.create_engine(warehouse.data.warehouse_url)
+    stored = pd.read_sql("SELECT * FROM review_label_requests ORDER BY ds, id", engine)
+    assert list(zip(stored["ds"], stored["id"], stored["reason"], strict=True)) == [
+        (DAY, "b", "random"),
+        ("2026-03-11", "a", "uncertain"),
+        ("2026-03-11", "b", "random"),
+    ]
+    engine.dispose()
+
+
 def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
     isolated_data, capsys
 ):
@@ -134,7 +161,13 @@ def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
     assert code == 0
     first = json.loads(out)
     data = isolated_data.data
-    tables = [data.training_table, data.batch_table, data.labels_table, data.predictions_table]
+    tables = [
+        data.training_table,
+        data.batch_table,
+        data.labels_table,
+        data.predictions_table,
+        data.label_requests_table,
+    ]
     assert first["created"] == sorted(tables) and first["already_there"] == []
     sample_rows = len(read_table(bundled_dataset_path()))
     assert first["training_rows_seeded"] == sample_rows

@@ -109,3 +109,34 @@ def test_alert_kinds_are_an_enum_that_reads_as_text():
     [alert] = judge(history)[1]
     assert alert.kind is AlertKind.LOW_CONFIDENCE_RATE
     assert alert.as_dict()["kind"] == "low_confidence_rate"
+
+
+def test_an_accuracy_alert_says_whether_it_judged_the_random_sample_or_all_labels():
+    unbiased = {
+        "label_requests": 100.0,
+        "label_requests_answered": 100.0,
+        "label_requests_random_answered": 20.0,
+        "accuracy_unbiased": 0.6,
+        "accuracy_unbiased_ci_low": 0.39,
+        "accuracy_unbiased_ci_high": 0.78,
+        "labeled_random_rows": 20.0,
+        "accuracy_is_unbiased": 1.0,
+    }
+    history = days([0.85, 0.85])
+    history[0] = replace(history[0], accuracy=0.6, f1=0.6, labels=unbiased)
+    metrics, [alert] = judge(history)
+    assert "unbiased: 20 randomly requested labels, 95% interval 0.390-0.780" in alert.message
+    assert metrics["accuracy_unbiased_ci_low"] == 0.39 and metrics["label_coverage"] == 1.0
+
+    biased = {
+        "label_requests": 100.0,
+        "label_requests_answered": 60.0,
+        "label_requests_random_answered": 5.0,
+        "accuracy_all_labels_biased": 0.6,
+        "labeled_rows": 60.0,
+        "accuracy_is_unbiased": 0.0,
+    }
+    history[0] = replace(history[0], labels=biased)
+    metrics, [alert] = judge(history)
+    assert "biased: all 60 labels" in alert.message and "5 randomly requested" in alert.message
+    assert "accuracy_unbiased" not in metrics and metrics["label_coverage"] == 0.6

@@ -31,6 +31,8 @@ LABEL = "sentiment"
 ID = "id"
 # The logical date a label row labels, when it says: ids repeat across days.
 DS = "ds"
+# A scored row's top-class probability minus the runner-up's (the labelling queue ranks by it).
+MARGIN = "margin"
 # Why a row without a usable text is set aside: batch inference{% if cookiecutter.serving == "http" %} and `serve` both say{% else %} says{% endif %} this.
 EMPTY_TEXT = "empty text"
 UNKNOWN_LABEL = "unknown label"

@@ -270,6 +270,7 @@ def source_for(settings: Settings) -> Source:
             batch_query=data.batch_query,
             labels_table=data.labels_table,
             predictions_table=data.predictions_table,
+            label_requests_table=data.label_requests_table,
             columns=Columns.of(settings),
             labels=settings.model.labels,
         )

@@ -41,6 +41,8 @@ SOURCE_FILE = "source.json"
 # What the pipeline delivers (outgoing_dir) and what 0.4.0 wrote into a predictions partition.
 PREDICTIONS_FILE = "predictions.parquet"
 REJECTS_FILE = "rejects.parquet"
+# The day's labelling queue, in its predictions partition and delivered beside the predictions.
+LABEL_REQUESTS_FILE = "label_requests.csv"
 # A predictions partition holds one part of each per shard: part-00000.parquet, ...
 PART_PREFIX = "part-"
 REJECTS_PREFIX = "rejects-"

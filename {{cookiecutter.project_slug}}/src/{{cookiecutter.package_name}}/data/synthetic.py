@@ -7,6 +7,7 @@ real sources read real data and never call this.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import date, timedelta
 
 import numpy as np
@@ -164,21 +165,29 @@ def demo_day(
     *,
     label_delay_days: int = 3,
     drift_start: str = "",
+    requested: Collection[str] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """The unlabeled batch of ``day``, and the true labels of the batch invented
     ``label_delay_days`` earlier (they arrive late, as in real life).
 
-    Returns (batch of ``id``, ``text``; labels of ``id``, ``sentiment``; a summary).
+    With ``requested``, the ids that batch's labelling queue asked for, only
+    those are labeled, with the ``ds`` they label, as a team answers its queue.
+    Returns (batch of ``id``, ``text``; labels of ``id``, ``sentiment`` (and ``ds``); a summary).
     """
     day = storage.as_date(day)
     reviews = synthesize_reviews(day, size, seed, drifted=is_drifted(day, drift_start))
     labeled_day = day - timedelta(days=label_delay_days)
     late = synthesize_reviews(labeled_day, size, seed, drifted=is_drifted(labeled_day, drift_start))
+    labels = late[["id", LABEL]]
+    if requested is not None:
+        labels = labels[labels["id"].isin(list(requested))].assign(ds=labeled_day.isoformat())
     summary = {
         "logical_date": day.isoformat(),
         "source": "synthetic",
         "rows": len(reviews),
         "drifted": is_drifted(day, drift_start),
         "labels_for": labeled_day.isoformat(),
+        "labeled_rows": len(labels),
+        "labels_answer": "label requests" if requested is not None else "whole batch",
     }
-    return reviews[["id", TEXT]], late[["id", LABEL]], summary
+    return reviews[["id", TEXT]], labels.reset_index(drop=True), summary

@@ -1,7 +1,7 @@
 """The ``warehouse`` source: tables of a SQL database reached by a SQLAlchemy URL.
 
 Training rows, each day's batch rows (the rows of the data interval, or a
-query of the team's), labels, and the predictions table out. The pipeline
+query of the team's), labels, and the predictions and label requests tables out. The pipeline
 never creates a table: ``<slug> warehouse init`` does, on request.
 """
 
@@ -40,6 +40,7 @@ class WarehouseSource:
     batch_query: str
     labels_table: str
     predictions_table: str
+    label_requests_table: str = "review_label_requests"
     columns: Columns = field(default_factory=Columns)
     labels: tuple[str, ...] = DEMO_LABELS
 
@@ -178,6 +179,28 @@ class WarehouseSource:
             )
         return len(predictions)
 
+    def label_requests_location(self) -> str:
+        return self._where(self.label_requests_table)
+
+    def write_label_requests(self, day, requests: pd.DataFrame) -> int:
+        """Replace the label requests of ``day`` (its ``ds``) in their table, in one transaction.
+
+        ``requests`` carries the team's id and text column names already.
+        """
+        day = storage.as_date(day).isoformat()
+        engine = self.engine()
+        self._require(engine, self.label_requests_table)
+        schema, _, name = self.label_requests_table.rpartition(".")
+        with engine.begin() as connection:
+            connection.execute(
+                sa.text(f"DELETE FROM {self.label_requests_table} WHERE {DS} = :day"),
+                {"day": day},
+            )
+            requests.to_sql(
+                name, connection, schema=schema or None, if_exists="append", index=False
+            )
+        return len(requests)
+
     def insert_batch(self, batch: pd.DataFrame, stamp: datetime) -> str:
         """Add ``batch`` (the team's id and text columns) to the batch table, stamped ``stamp``.
 
@@ -239,6 +262,15 @@ class WarehouseSource:
             sa.Column("model_version", sa.String(32), nullable=False),
             sa.Column("logical_date", sa.String(10), index=True, nullable=False),
             sa.Column("run_id", sa.String(64), nullable=False),
+        )
+        table(
+            self.label_requests_table,
+            sa.Column(DS, sa.String(10), primary_key=True),
+            sa.Column(id_, sa.String(128), primary_key=True),
+            sa.Column(text, sa.Text),
+            sa.Column("prediction", sa.String(32), nullable=False),
+            sa.Column("confidence", sa.Float, nullable=False),
+            sa.Column("reason", sa.String(16), nullable=False),
         )
         existing = {name for name in metadata.tables if sa.inspect(engine).has_table(name)}
         metadata.create_all(engine)

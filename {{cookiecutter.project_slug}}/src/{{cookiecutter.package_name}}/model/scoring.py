@@ -43,12 +43,17 @@ def available_cores() -> int:
 
 @dataclass(frozen=True)
 class ChunkScores:
-    """What scoring one chunk yields: a class index and a confidence per row, and token counts."""
+    """What scoring one chunk yields: a class index and a confidence per row, and token counts.
+
+    ``margin`` is the top class's probability minus the runner-up's: the
+    labelling queue asks for the rows where it is smallest (steps/label_requests.py).
+    """
 
     best: np.ndarray
     confidence: np.ndarray
     oov_known: int
     oov_total: int
+    margin: np.ndarray | None = None
 
 
 def model_input(frame: pd.DataFrame) -> pd.DataFrame:
@@ -107,9 +112,12 @@ def oov_sample(offset: int, rows: int) -> np.ndarray:
 
 def score_chunk(model: Any, chunk: pd.DataFrame, sampled: np.ndarray) -> ChunkScores:
     """Predict every row; count known and total tokens of the ``sampled`` ones."""
-    best, confidence = top_class(model, chunk)
+    probabilities = model.predict_proba(model_input(chunk))
+    best = probabilities.argmax(axis=1)
+    confidence = probabilities[np.arange(len(chunk)), best]
+    runner_up = np.partition(probabilities, -2, axis=1)[:, -2]
     known, total = known_token_counts(model, chunk[TEXT][sampled])
-    return ChunkScores(best, confidence, known, total)
+    return ChunkScores(best, confidence, known, total, confidence - runner_up)
 
 
 # The model of a worker process, inherited from the parent by fork.

@@ -22,7 +22,7 @@ svg { width: 100%; background: #fafafa; border-radius: 4px; }
 .axis { stroke: #999; } .threshold { stroke: #d33; stroke-dasharray: 5 4; stroke-width: 1.5; }
 .bar { fill: #2a6fdb; } .bar.over { fill: #d33; } .tick { font-size: 11px; fill: #555; }
 table { border-collapse: collapse; width: 100%; } td, th { border-bottom: 1px solid #ddd; padding: .3rem; text-align: left; }
-.muted { color: #777; }
+.muted { color: #777; } td.num, th.num { text-align: right; }
 """
 
 
@@ -77,12 +77,72 @@ def render_markdown(summary: dict) -> str:
         f"- Window average confidence: {window['overall_avg_confidence']:.3f} "
         f"over {int(window['window_runs'])} days",
         f"- Window low-confidence rate: {window['avg_low_confidence_rate']:.1f}%",
-        "",
-        "## Alerts",
-        "",
     ]
+    lines += _accuracy_lines(window)
+    lines += ["", "## Alerts", ""]
     lines += [f"- {alert['kind']}: {alert['message']}" for alert in summary["alerts"]] or ["- none"]
     return "\n".join(lines) + "\n"
+
+
+def _accuracy_lines(window: dict) -> list[str]:
+    """The latest labeled day's accuracy: unbiased with its interval, and on all labels."""
+    lines = []
+    if "accuracy_unbiased" in window:
+        lines.append(
+            f"- Accuracy, unbiased ({window['labeled_random_rows']:.0f} random labels): "
+            f"{window['accuracy_unbiased']:.3f} (95% interval "
+            f"{window['accuracy_unbiased_ci_low']:.3f}-{window['accuracy_unbiased_ci_high']:.3f}), "
+            f"macro F1 {window['macro_f1_unbiased']:.3f}"
+        )
+    if "accuracy_all_labels_biased" in window:
+        lines.append(
+            f"- Accuracy on all {window['labeled_rows']:.0f} labels (biased): "
+            f"{window['accuracy_all_labels_biased']:.3f}, "
+            f"macro F1 {window['macro_f1_all_labels_biased']:.3f}"
+        )
+    if "label_coverage" in window:
+        lines.append(
+            f"- Label requests answered over the window: {window['label_requests_answered']:.0f} "
+            f"of {window['label_requests']:.0f} ({window['label_coverage'] * 100:.0f}%)"
+        )
+    return lines
+
+
+def coverage_table(history: list[dict]) -> str:
+    """Label coverage per day (requested, answered, random answered) and that day's accuracy."""
+    rows = []
+    for point in history:
+        truth = point.get("labels") or {}
+        if "label_requests" not in truth and point.get("accuracy") is None:
+            continue
+        counts = [
+            f"{truth[name]:.0f}" if name in truth else "-"
+            for name in (
+                "label_requests",
+                "label_requests_answered",
+                "label_requests_random_answered",
+            )
+        ]
+        if "accuracy_unbiased" in truth:
+            accuracy = (
+                f"{truth['accuracy_unbiased']:.3f} unbiased ({truth['accuracy_unbiased_ci_low']:.3f}"
+                f"-{truth['accuracy_unbiased_ci_high']:.3f})"
+            )
+        elif point.get("accuracy") is not None:
+            # All labels: biased when most answer the queue's least confident rows.
+            biased = " biased" if "label_requests" in truth else ""
+            accuracy = f"{point['accuracy']:.3f}{biased} (all labels)"
+        else:
+            accuracy = '<span class="muted">too few labels</span>'
+        rows.append(
+            f"<tr><td>{point['logical_date']}</td>"
+            + "".join(f'<td class="num">{count}</td>' for count in counts)
+            + f"<td>{accuracy}</td></tr>"
+        )
+    return (
+        "".join(rows)
+        or '<tr><td colspan="5" class="muted">no label requests or labels yet</td></tr>'
+    )
 
 
 def render_html(summary: dict, report: dict) -> str:
@@ -144,6 +204,9 @@ def render_html(summary: dict, report: dict) -> str:
 <p class="banner {status}">{escape(verdict)} &middot; model version {escape(", ".join(summary["model_versions"]))}
 &middot; {summary["predictions"]} predictions, average confidence {summary["average_confidence"]:.3f}</p>
 <div class="grid">{"".join(charts)}</div>
+<h2>Labels</h2>
+<table><tr><th>logical date</th><th class="num">requested</th><th class="num">answered</th><th class="num">random answered</th><th>accuracy (95% interval)</th></tr>
+{coverage_table(history)}</table>
 <h2>Alerts</h2>
 <table><tr><th>kind</th><th>metric</th><th>value</th><th>threshold</th><th>what</th></tr>
 {rows or '<tr><td colspan="5" class="muted">none</td></tr>'}</table>

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from {{ cookiecutter.package_name }}.monitoring.alerts import Alert, AlertKind
+from {{ cookiecutter.package_name }}.monitoring.live_accuracy import BIASED, UNBIASED
 from {{ cookiecutter.package_name }}.settings import MonitoringSettings
 
 MIN_TREND_POINTS = 5
@@ -40,6 +41,9 @@ class DayMetrics:
     drift: dict[str, float] | None = None
     accuracy: float | None = None
     f1: float | None = None
+    # What the day's arrived labels gave: label coverage, and the unbiased
+    # and biased figures (steps/monitoring.py ground_truth).
+    labels: dict[str, float] | None = None
 
 
 def slope_per_day(history: list[DayMetrics]) -> tuple[float, float]:
@@ -62,6 +66,40 @@ def _alert(
     kind: AlertKind, metric: str, value: float, threshold: float, day: date, text: str
 ) -> Alert:
     return Alert(kind, metric, float(value), float(threshold), day.isoformat(), text)
+
+
+def _which_accuracy(truth: dict[str, float]) -> str:
+    """What an accuracy alert judged: the random sample, or all labels (and why)."""
+    if truth.get("accuracy_is_unbiased"):
+        return (
+            f"unbiased: {truth['labeled_random_rows']:.0f} randomly requested labels, 95% "
+            f"interval {truth['accuracy_unbiased_ci_low']:.3f}-"
+            f"{truth['accuracy_unbiased_ci_high']:.3f}"
+        )
+    if "label_requests" in truth:
+        return (
+            f"biased: all {truth.get('labeled_rows', 0):.0f} labels, most of them on the least "
+            f"confident rows; {truth.get('label_requests_random_answered', 0):.0f} randomly "
+            "requested rows have labels, fewer than min_labeled_rows"
+        )
+    return f"all {truth.get('labeled_rows', 0):.0f} labels; the day requested none at random"
+
+
+def _label_coverage(history: list[DayMetrics]) -> dict[str, float]:
+    """The window's label requests, and the share answered so far (late labels still come)."""
+    days = [p.labels for p in history if p.labels and "label_requests" in p.labels]
+    if not days:
+        return {}
+    requested = sum(day["label_requests"] for day in days)
+    answered = sum(day["label_requests_answered"] for day in days)
+    return {
+        "label_requests": requested,
+        "label_requests_answered": answered,
+        "label_requests_random_answered": sum(
+            day["label_requests_random_answered"] for day in days
+        ),
+        "label_coverage": answered / requested if requested else 0.0,
+    }
 
 
 def evaluate(
@@ -123,11 +161,14 @@ def evaluate(
                         kind, metric, value, threshold, day, f"{metric} {value:.3f} > {threshold:g}"
                     )
                 )
+    metrics.update(_label_coverage(history))
     labeled = [p for p in history if p.accuracy is not None]
     if labeled:
         latest = labeled[-1]
+        truth = latest.labels or {}
         metrics["labeled_accuracy"] = latest.accuracy
         metrics["labeled_f1"] = latest.f1
+        metrics.update({name: truth[name] for name in (*UNBIASED, *BIASED) if name in truth})
         if latest.accuracy < min_accuracy:
             alerts.append(
                 _alert(
@@ -137,7 +178,8 @@ def evaluate(
                     min_accuracy,
                     day,
                     f"accuracy on the labeled batch of {latest.logical_date} is "
-                    f"{latest.accuracy:.3f} < min_accuracy {min_accuracy:g}",
+                    f"{latest.accuracy:.3f} < min_accuracy {min_accuracy:g} "
+                    f"({_which_accuracy(truth)})",
                 )
             )
     metrics["alert_count"] = float(len(alerts))

@@ -1,17 +1,22 @@
 """The demo's first task: invent the day's batch and the late labels of an earlier one.
 
+The labels answer that earlier day's label requests (steps/label_requests.py)
+when it has them, else they label its whole batch.
+
 Only the ``demo`` data source uses it; the others read real data (steps/extraction.py).
 """
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.data import storage
+from {{ cookiecutter.package_name }}.data.schema import ID
 from {{ cookiecutter.package_name }}.data.synthetic import demo_day
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.settings import Settings, is_url
+from {{ cookiecutter.package_name }}.steps.label_requests import read_requests
 
 
 def generate_data(settings: Settings, day: date | str) -> dict:
@@ -29,12 +34,15 @@ def generate_data(settings: Settings, day: date | str) -> dict:
         raise PipelineError("the demo writes its labels to a local feedback_dir, not a URL.")
     data = settings.data
     day = storage.as_date(day)
+    # The labeller answers the labelling queue of that day, where it has one.
+    requests = read_requests(settings, day - timedelta(days=data.label_delay_days))
     batch, labels, summary = demo_day(
         day,
         data.batch_size,
         settings.model.random_seed,
         label_delay_days=data.label_delay_days,
         drift_start=data.drift_start,
+        requested=None if requests is None else requests[ID],
     )
     partition = storage.partition_dir(data.data_dir, storage.BATCHES, day)
     path = storage.write_parquet(batch, partition / storage.BATCH_FILE)

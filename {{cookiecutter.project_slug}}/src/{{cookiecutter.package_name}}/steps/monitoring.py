@@ -5,18 +5,20 @@ the last N runs by wall-clock time), and the result goes to its own
 experiment, so a monitoring run never counts as a prediction run. Three
 kinds of evidence: the confidence trend, the day's drift against the model's
 reference profile, and real accuracy once enough true labels of a day's
-predictions have arrived, joined by id whenever they come.
+predictions have arrived, joined by id whenever they come: unbiased on the
+rows the day's labelling queue drew at random, biased on all labels.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict
 from datetime import date, timedelta
 
 import mlflow
 import pandas as pd
-from sklearn.metrics import accuracy_score, f1_score
+from mlflow.entities import Metric
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import DS, ID, LABEL
@@ -24,49 +26,70 @@ from {{ cookiecutter.package_name }}.data.sources import placed_labels
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring.alerts import requests_retraining
 from {{ cookiecutter.package_name }}.monitoring.delivery import deliver, webhook_url
+from {{ cookiecutter.package_name }}.monitoring.live_accuracy import live_accuracy
 from {{ cookiecutter.package_name }}.monitoring.rules import DRIFT_METRICS, THRESHOLDS, DayMetrics, evaluate
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.steps.label_requests import RANDOM, REASON, read_requests
 from {{ cookiecutter.package_name }}.tracking import runs
 from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
 
 log = logging.getLogger(__name__)
 
 
+def label_coverage(requests: pd.DataFrame, labels: pd.DataFrame) -> dict[str, float]:
+    """How many of a day's label requests (and of their random part) have an arrived label."""
+    answered = requests[ID].isin(labels[ID])
+    drawn = requests[REASON] == RANDOM
+    return {
+        "label_requests": float(len(requests)),
+        "label_requests_answered": float(answered.sum()),
+        "label_requests_random": float(drawn.sum()),
+        "label_requests_random_answered": float((answered & drawn).sum()),
+        "label_coverage": float(answered.mean()) if len(requests) else 0.0,
+    }
+
+
 def ground_truth(settings: Settings, day: date, labels: pd.DataFrame) -> dict[str, float] | None:
-    """Accuracy and F1 of the day's predictions, once enough of them have true labels.
+    """The day's label coverage, and accuracy and macro F1 once enough rows have true labels.
 
     ``labels`` are every label that has arrived, placed on the scored row it
     labels (data/label_placement.py): the day's are joined by id, however late.
+    The rows its labelling queue drew at random give the unbiased figures, all
+    labeled rows the biased ones (monitoring/live_accuracy.py).
     """
     labels = labels.loc[labels[DS] == day.isoformat(), [ID, LABEL]]
+    requests = read_requests(settings, day)
+    coverage = {} if requests is None else label_coverage(requests, labels)
     partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
     predictions = None if labels.empty else storage.read_parts(partition, [ID, "prediction"])
     if predictions is None:
-        return None
+        return coverage or None
     predictions = predictions.astype({ID: "string"})
     joined = predictions.merge(labels, on=ID)
-    if len(joined) < settings.data.min_labeled_rows:
-        if len(joined):
-            log.info(
-                "%s: %d of %d predictions labeled, accuracy waits for %d",
-                day,
-                len(joined),
-                len(predictions),
-                settings.data.min_labeled_rows,
-            )
-        return None
-    return {
-        "accuracy": float(accuracy_score(joined[LABEL], joined["prediction"])),
-        "f1": float(f1_score(joined[LABEL], joined["prediction"], average="macro")),
-        "labeled_rows": float(len(joined)),
-    }
+    drawn = [] if requests is None else requests.loc[requests[REASON] == RANDOM, ID]
+    scores = live_accuracy(
+        joined[LABEL],
+        joined["prediction"],
+        joined[ID].isin(drawn),
+        min_rows=settings.data.min_labeled_rows,
+        seed=settings.model.random_seed,
+    )
+    if "accuracy" not in scores and len(joined):
+        log.info(
+            "%s: %d of %d predictions labeled, accuracy waits for %d",
+            day,
+            len(joined),
+            len(predictions),
+            settings.data.min_labeled_rows,
+        )
+    return {**coverage, **scores} or None
 
 
 def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
     """One point per logical day of the window that has a batch-inference run.
 
-    True labels that have arrived are scored and their accuracy and F1 are
-    logged on that day's batch-inference run.
+    True labels that have arrived are scored, and their accuracy, F1 and
+    label coverage are logged on that day's batch-inference run.
     """
     client = connect(settings)
     labels = placed_labels(settings)
@@ -81,16 +104,20 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
         metrics = run.data.metrics
         truth = ground_truth(settings, logical_date, labels)
         if truth is not None:
-            for name, value in truth.items():
-                client.log_metric(run.info.run_id, name, value)
+            stamp = int(time.time() * 1000)
+            client.log_batch(
+                run.info.run_id,
+                metrics=[Metric(name, value, stamp, 0) for name, value in truth.items()],
+            )
         history.append(
             DayMetrics(
                 logical_date=logical_date,
                 average_confidence=metrics["average_confidence"],
                 low_confidence_percentage=metrics.get("low_confidence_percentage", 0.0),
                 drift={m: metrics[m] for m in DRIFT_METRICS if m in metrics} or None,
-                accuracy=truth["accuracy"] if truth else None,
-                f1=truth["f1"] if truth else None,
+                accuracy=truth.get("accuracy") if truth else None,
+                f1=truth.get("f1") if truth else None,
+                labels=truth,
             )
         )
     return history

@@ -22,7 +22,7 @@ import pyarrow as pa
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.digest import BatchDigest
-from {{ cookiecutter.package_name }}.data.schema import split_rejects
+from {{ cookiecutter.package_name }}.data.schema import MARGIN, split_rejects
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
 from {{ cookiecutter.package_name }}.model.scoring import ChunkScores, available_cores, score_chunks
 from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats
@@ -109,7 +109,10 @@ def predict_shard(settings: Settings, shard: dict) -> dict:
         for chunk, scores in scored:
             stats.add(scores.best, scores.confidence, scores.oov_known, scores.oov_total)
             digest.add(chunk)
-            predictions.write(with_predictions(chunk, scores, labels, pinned.version))
+            table = with_predictions(chunk, scores, labels, pinned.version)
+            # The labelling queue's ranking (steps/label_requests.py); not delivered.
+            margin = pa.array(scores.margin, pa.float32())
+            predictions.write(table.append_column(MARGIN, margin))
     finished = time.perf_counter()
     if rejects.rows:
         log.warning(
