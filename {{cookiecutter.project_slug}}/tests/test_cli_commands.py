@@ -171,7 +171,7 @@ def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
     assert Path(published["location"]).parent == Path(settings.data.outgoing_dir) / f"ds={DAY}"
     assert set(delivered["model_version"]) == {str(champion)}
 
-    code, out, _ = run(capsys, "label-requests", "--date", DAY)
+    code, out, _ = run(capsys, "--json", "label-requests", "--date", DAY)
     requested = json.loads(out)
     assert code == 0 and (requested["requested"], requested["random"]) == (30, 20)
 
