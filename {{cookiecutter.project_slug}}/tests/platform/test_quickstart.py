@@ -169,7 +169,7 @@ def test_quickstart_brings_up_the_whole_stack(stack_up, quickstart):
         status, body = http_get(url)
         assert status == 200 and "<html" in body.lower(), url
     again = subprocess.run(
-        ["uv", "run", PROJECT_SLUG, "stack", "up"],
+        ["uv", "run", PROJECT_SLUG, "--json", "stack", "up"],
         cwd=PROJECT_ROOT,
         env=quickstart["env"],
         capture_output=True,
