@@ -117,6 +117,10 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
         {
             f"{ENV_PREFIX}HOME": str(home),
             f"{ENV_PREFIX}PROFILE": "production",
+{%- if cookiecutter.data_source != "demo" %}
+            # The platform is under test, not the source: the demo's invented days.
+            f"{ENV_PREFIX}DATA_SOURCE": "demo",
+{%- endif %}
 {%- if cookiecutter.executor == "celery" %}
             f"{ENV_PREFIX}EXECUTOR": "celery",
             f"{ENV_PREFIX}CELERY_WORKERS": str(len(WORKERS)),
