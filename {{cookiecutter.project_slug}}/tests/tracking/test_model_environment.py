@@ -95,6 +95,8 @@ def test_a_version_that_trusts_types_of_its_own_is_refused(isolated_store):
         registry.load_champion(isolated_store.with_overrides(model_cache_dir=""))
 
 
+# A whole interpreter importing Airflow and skops (5 s): with the scenarios, outside the inner loop.
+@pytest.mark.scenario
 def test_loading_a_model_in_an_airflow_task_logs_no_airflow_deprecations():
     """skops' first import looks up every module's attributes: not Airflow's deprecated ones."""
     code = (
