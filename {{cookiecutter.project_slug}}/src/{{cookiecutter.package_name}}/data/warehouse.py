@@ -160,24 +160,7 @@ class WarehouseSource:
 
         ``predictions`` carries its ids under the team's ``id_column`` already.
         """
-        day = storage.as_date(day).isoformat()
-        engine = self.engine()
-        self._require(engine, self.predictions_table)
-        schema, _, name = self.predictions_table.rpartition(".")
-        with engine.begin() as connection:
-            connection.execute(
-                sa.text(f"DELETE FROM {self.predictions_table} WHERE logical_date = :day"),
-                {"day": day},
-            )
-            predictions.to_sql(
-                name,
-                connection,
-                schema=schema or None,
-                if_exists="append",
-                index=False,
-                chunksize=10_000,
-            )
-        return len(predictions)
+        return self._replace_day(self.predictions_table, "logical_date", day, predictions)
 
     def label_requests_location(self) -> str:
         return self._where(self.label_requests_table)
@@ -187,19 +170,27 @@ class WarehouseSource:
 
         ``requests`` carries the team's id and text column names already.
         """
-        day = storage.as_date(day).isoformat()
+        return self._replace_day(self.label_requests_table, DS, day, requests)
+
+    def _replace_day(self, table: str, day_column: str, day, rows: pd.DataFrame) -> int:
+        """Delete ``table``'s rows of ``day`` and append ``rows``, in one transaction."""
         engine = self.engine()
-        self._require(engine, self.label_requests_table)
-        schema, _, name = self.label_requests_table.rpartition(".")
+        self._require(engine, table)
+        schema, _, name = table.rpartition(".")
         with engine.begin() as connection:
             connection.execute(
-                sa.text(f"DELETE FROM {self.label_requests_table} WHERE {DS} = :day"),
-                {"day": day},
+                sa.text(f"DELETE FROM {table} WHERE {day_column} = :day"),
+                {"day": storage.as_date(day).isoformat()},
             )
-            requests.to_sql(
-                name, connection, schema=schema or None, if_exists="append", index=False
+            rows.to_sql(
+                name,
+                connection,
+                schema=schema or None,
+                if_exists="append",
+                index=False,
+                chunksize=10_000,
             )
-        return len(requests)
+        return len(rows)
 
     def insert_batch(self, batch: pd.DataFrame, stamp: datetime) -> str:
         """Add ``batch`` (the team's id and text columns) to the batch table, stamped ``stamp``.
