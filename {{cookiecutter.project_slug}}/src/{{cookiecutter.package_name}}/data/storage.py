@@ -18,6 +18,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from {{ cookiecutter.package_name }}.settings import is_url
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -266,6 +268,26 @@ def read_parquet_range(
         position += batch.num_rows
         if high > low:
             yield batch.slice(low, high - low).to_pandas()
+
+
+def write_outgoing(
+    outgoing_dir: str, day: date | str, name: str, writer: Callable[[Any], Any], mode: str = "wb"
+) -> str:
+    """Write ``<outgoing_dir>/ds=D/<name>`` with ``writer`` (a path or an open file in ``mode``).
+
+    On disk through a temporary file renamed over the target; on an object store
+    as one object, which replaces the old one whole: no reader sees half of it.
+    """
+    relative = f"{PARTITION_PREFIX}{as_date(day).isoformat()}/{name}"
+    if not is_url(outgoing_dir):
+        return str(_write(Path(outgoing_dir) / relative, writer))
+    import fsspec
+
+    target = f"{outgoing_dir.rstrip('/')}/{relative}"
+    text = {} if "b" in mode else {"encoding": "utf-8", "newline": ""}
+    with fsspec.open(target, mode, **text) as handle:
+        writer(handle)
+    return target
 
 
 def write_text(text: str, target: Path) -> Path:

@@ -47,7 +47,7 @@ from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
 from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.settings import Settings, is_url
+from {{ cookiecutter.package_name }}.settings import Settings
 
 UNCERTAIN, RANDOM = "uncertain", "random"
 REASON = "reason"
@@ -173,13 +173,10 @@ def _deliver(settings: Settings, day: date, requests: pd.DataFrame) -> str | Non
 {%- endif %}
     if not isinstance(source, FileSource):
         return None  # the demo: its labeller reads the partition's copy
-    relative = f"{storage.PARTITION_PREFIX}{day.isoformat()}/{storage.LABEL_REQUESTS_FILE}"
-    if not is_url(data.outgoing_dir):
-        target = Path(data.outgoing_dir) / relative
-        return str(storage.write_text(named.to_csv(index=False), target))
-    import fsspec
-
-    url = f"{data.outgoing_dir.rstrip('/')}/{relative}"
-    with fsspec.open(url, "w", encoding="utf-8", newline="") as handle:
-        named.to_csv(handle, index=False)
-    return url
+    return storage.write_outgoing(
+        data.outgoing_dir,
+        day,
+        storage.LABEL_REQUESTS_FILE,
+        lambda target: named.to_csv(target, index=False),
+        mode="w",
+    )

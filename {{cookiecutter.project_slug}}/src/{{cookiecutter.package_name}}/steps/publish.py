@@ -16,7 +16,6 @@ default), ``prediction``, ``confidence``, ``model_version``,
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
@@ -27,7 +26,7 @@ from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
 from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.settings import Settings, is_url
+from {{ cookiecutter.package_name }}.settings import Settings
 
 OUTPUT_COLUMNS = [ID, "prediction", "confidence", "model_version"]
 
@@ -57,22 +56,13 @@ def publish_predictions(settings: Settings, day: date | str, *, run_id: str) -> 
 {%- else %}
     if isinstance(source, FileSource):
 {%- endif %}
-        location = _write_outgoing(settings.data.outgoing_dir, day, predictions)
+        location = storage.write_outgoing(
+            settings.data.outgoing_dir,
+            day,
+            storage.PREDICTIONS_FILE,
+            lambda target: predictions.to_parquet(target, index=False),
+        )
         rows = len(predictions)
     else:
         raise PipelineError("the demo keeps its predictions in the data directory only.")
     return {"logical_date": storage.as_date(day).isoformat(), "rows": rows, "location": location}
-
-
-def _write_outgoing(outgoing_dir: str, day: date | str, predictions: pd.DataFrame) -> str:
-    partition = f"{storage.PARTITION_PREFIX}{storage.as_date(day).isoformat()}"
-    relative = f"{partition}/{storage.PREDICTIONS_FILE}"
-    if not is_url(outgoing_dir):
-        return str(storage.write_parquet(predictions, Path(outgoing_dir) / relative))
-    # An object store replaces an object whole: no reader sees half of it.
-    import fsspec
-
-    target = f"{outgoing_dir.rstrip('/')}/{relative}"
-    with fsspec.open(target, "wb") as handle:
-        predictions.to_parquet(handle, index=False)
-    return target
