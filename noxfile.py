@@ -138,6 +138,8 @@ def tests(session: nox.Session) -> None:
     session.install(
         "cookiecutter",
         "cruft",
+        # 0.2.0's template loads jinja2_time, whose arrow needs dateutil: not always pulled in.
+        "python-dateutil",
         "pytest",
         "pytest-cookies",
         # Most of a bake is the post-generation `uv lock`: two at a time halve the session.
