@@ -343,12 +343,15 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
 
 
 def cmd_model_promote(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps import shadow
     from {{ cookiecutter.package_name }}.tracking import registry
     from {{ cookiecutter.package_name }}.tracking.client import connect
 
     settings = load_settings()
     client = connect(settings)
     version = registry.model_version(client, settings, args.version)
+    # Read before the alias moves: the days it scored in the shadow against this champion.
+    live = shadow.evidence(settings, args.version)
     gate_reason = registry.refused_by_gate(version)
     if gate_reason is not None and not args.force:
         raise UsageError(
@@ -361,6 +364,8 @@ def cmd_model_promote(args: argparse.Namespace) -> int:
     result = {"champion": args.version, "reason": args.reason, "by": _actor()}
     if gate_reason is not None:
         result["gate_reason"] = gate_reason
+    if live is not None:
+        result["live_evidence"] = shadow.evidence_summary(live)
     _print(result)
     return 0
 

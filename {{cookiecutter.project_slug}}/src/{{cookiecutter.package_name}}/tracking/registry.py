@@ -203,6 +203,18 @@ def pinned_champion(settings: Settings) -> PinnedVersion:
     return PinnedVersion.of(_champion_or_error(settings))
 
 
+def pinned_shadow(settings: Settings, champion: str) -> PinnedVersion | None:
+    """The challenger, by value, when it is not the champion (version ``champion``); else None.
+
+    Training gives every new version the challenger alias: after a promotion
+    both aliases name one version, and there is nothing to score in the shadow.
+    """
+    version = alias_version(connect(settings), settings, CHALLENGER_ALIAS)
+    if version is None or str(version.version) == str(champion):
+        return None
+    return PinnedVersion.of(version)
+
+
 def load_champion(settings: Settings) -> Champion:
     """Load the champion as a scikit-learn pipeline (for ``predict_proba``)."""
     version = _champion_or_error(settings)
