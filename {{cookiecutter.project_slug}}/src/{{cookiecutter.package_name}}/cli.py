@@ -354,9 +354,10 @@ def cmd_model_promote(args: argparse.Namespace) -> int:
     live = shadow.evidence(settings, args.version)
     gate_reason = registry.refused_by_gate(version)
     if gate_reason is not None and not args.force:
+        live_line = "" if live is None else f"; live, {shadow.evidence_line(live)}"
         raise UsageError(
             f"the gate refused version {args.version} ({gate_reason}): add --force to promote "
-            "it anyway; --reason is recorded beside the gate's"
+            f"it anyway; --reason is recorded beside the gate's{live_line}"
         )
     registry.promote(
         client, settings, args.version, reason=f"manual: {args.reason}", actor=_actor()

@@ -93,6 +93,25 @@ def evidence_summary(found: dict) -> dict:
     return summary
 
 
+def evidence_line(found: dict) -> str:
+    """The evidence in one line, for a message."""
+    agreement = found["mean_agreement"]
+    line = (
+        f"in the shadow against champion version {found['champion_version']}: "
+        f"{found['days_shadowed']} days"
+        + ("" if agreement is None else f" (agreement {agreement:.3f})")
+        + f", {found['wins']} won of {found['labelled_days']} labelled"
+    )
+    labelled = labelled_days(found)
+    if labelled:
+        last = labelled[-1]
+        line += (
+            f" (last, {last['logical_date']}: unbiased accuracy {last['challenger']:.3f} "
+            f"against {last['champion']:.3f})"
+        )
+    return line
+
+
 def labelled_days(found: dict) -> list[dict]:
     """The days whose random-part labels compare both models, oldest first."""
     return [day for day in found["days"] if day.get("challenger") is not None]
