@@ -137,9 +137,7 @@ def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
     )
     assert champion_right.loc[drawn].mean() < 1, "the random rows must show a disagreement"
     monitoring = client.get_experiment_by_name(settings.monitoring_experiment)
-    [monitored] = client.search_runs(
-        [monitoring.experiment_id], f"tags.logical_date = '{DAYS[1]}'"
-    )
+    [monitored] = client.search_runs([monitoring.experiment_id], f"tags.logical_date = '{DAYS[1]}'")
     assert monitored.data.metrics["shadow_labeled_days"] == 1
     assert monitored.data.metrics["shadow_wins"] == 1
     assert monitored.data.metrics["shadow_days"] == 2
