@@ -141,6 +141,10 @@ def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
     assert monitored.data.metrics["shadow_labeled_days"] == 1
     assert monitored.data.metrics["shadow_wins"] == 1
     assert monitored.data.metrics["shadow_days"] == 2
+    reports = storage.partition_dir(settings.data.data_dir, storage.REPORTS, DAYS[1])
+    report = (reports / storage.REPORT_HTML).read_text()
+    assert f"Challenger version {challenger} in the shadow" in report
+    assert "1 of 1 labelled days won" in report
     # One labelled day of the two asked for: no decision yet.
     assert str(registry.champion_version(client, settings).version) == champion
     # The comparison page and `model promote` show the live evidence.
