@@ -160,6 +160,15 @@ def promote_proven_challenger(settings: Settings, day: date | str) -> dict:
         labelled, required, model.min_accuracy, model.min_improvement
     )
     client = connect(settings)
+    # A version someone rolled back comes back by hand only, whatever the labels say.
+    rolled_back_by = client.get_model_version(model.registered_model_name, version).tags.get(
+        registry.ROLLED_BACK_TAG
+    )
+    if promote and rolled_back_by:
+        promote, reason = False, (
+            f"rolled back by {rolled_back_by} once: promote it by hand "
+            f"(`model promote {version}`) if it should come back; the labels say: {reason}"
+        )
     decision = "promoted" if promote else "refused"
     shadow.record_decision(client, settings, version, decision=decision, reason=reason)
     if promote:

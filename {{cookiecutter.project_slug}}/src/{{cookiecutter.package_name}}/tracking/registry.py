@@ -269,6 +269,8 @@ def promote(
 
 
 GATE_REFUSED_TAG = "gate_refused_reason"
+# On a champion that a rollback replaced: who rolled it back.
+ROLLED_BACK_TAG = "rolled_back_by"
 
 
 def refused_by_gate(version: Any) -> str | None:
@@ -337,7 +339,7 @@ def rollback(client: MlflowClient, settings: Settings, *, reason: str, actor: st
             f"use `{PROJECT_SLUG} model promote <version>` to choose one."
         )
     client.set_model_version_tag(
-        settings.model.registered_model_name, str(current.version), "rolled_back_by", actor
+        settings.model.registered_model_name, str(current.version), ROLLED_BACK_TAG, actor
     )
     promote(
         client,
