@@ -165,7 +165,8 @@ def promote_proven_challenger(settings: Settings, day: date | str) -> dict:
         registry.ROLLED_BACK_TAG
     )
     if promote and rolled_back_by:
-        promote, reason = False, (
+        promote = False
+        reason = (
             f"rolled back by {rolled_back_by} once: promote it by hand "
             f"(`model promote {version}`) if it should come back; the labels say: {reason}"
         )
