@@ -142,12 +142,16 @@ def test_the_challenger_scores_in_the_shadow_and_its_failure_spares_the_day(
     plan[0]["shadow"] = champion
     plan[1]["shadow"] = {**champion, "version": "999"}
 
-    merged = inference.merge_shards(settings, [shards.predict_shard(settings, s) for s in plan])
+    results = [shards.predict_shard(settings, shard) for shard in plan]
+    merged = inference.merge_shards(settings, results)
 
     assert merged["rows"] == ROWS
     metrics = merged["metrics"]
     assert (metrics["shadow_rows"], metrics["shadow_failed_shards"]) == (ROWS // 2, 1)
     assert metrics["shadow_agreement"] == 1.0
+    # Why, in one line, in the failed shard's counts.
+    failed = storage.read_json(partition(settings) / "stats-00001.json")["shadow"]["error"]
+    assert failed.startswith("MlflowException: ") and "\n" not in failed
     assert logged_run(settings).data.tags["shadow_version"] == champion["version"]
     published = storage.read_parts(partition(settings))
     shadowed = storage.read_parts(partition(settings), prefix=storage.SHADOW_PREFIX)

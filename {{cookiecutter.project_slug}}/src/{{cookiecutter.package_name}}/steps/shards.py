@@ -154,9 +154,9 @@ def score_shadow(settings: Settings, shard: dict, staging: Path) -> dict:
     pinned = PinnedVersion(**shard["shadow"])
     part = staging / storage.part_name(storage.PART_PREFIX, shard["shard"])
     target = staging / storage.part_name(storage.SHADOW_PREFIX, shard["shard"])
-    agreeing = 0
     if not part.is_file():  # every row of the shard was rejected: nothing to score
         return {"version": pinned.version, "rows": 0, "agreeing_rows": 0}
+    agreeing = 0
     try:
         model = load_model(settings, pinned)
         labels = pa.array([str(label) for label in model.classes_])
@@ -176,7 +176,7 @@ def score_shadow(settings: Settings, shard: dict, staging: Path) -> dict:
                 written.write(with_predictions_columns(table, scores, predicted, pinned.version))
     except Exception as error:  # the challenger's problem, never the day's
         target.unlink(missing_ok=True)
-        reason = f"{type(error).__name__}: {error}"
+        reason = _one_line(error)
         log.warning(
             "%s: challenger version %s not scored in the shadow (%s); the champion's "
             "predictions are unaffected",
@@ -186,6 +186,12 @@ def score_shadow(settings: Settings, shard: dict, staging: Path) -> dict:
         )
         return {"version": pinned.version, "rows": 0, "agreeing_rows": 0, "error": reason}
     return {"version": pinned.version, "rows": written.rows, "agreeing_rows": agreeing}
+
+
+def _one_line(error: Exception) -> str:
+    """``Type: first line of the message``: a registry error's message can run to several."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else 'no message'}"
 
 
 def load_model(settings: Settings, pinned: PinnedVersion) -> Any:
