@@ -7,9 +7,12 @@ model, and its days are batch-inference runs carrying what monitoring logs
 
 from __future__ import annotations
 
+import json
+
 import mlflow
 import pytest
 
+from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.steps import shadow
 from {{ cookiecutter.package_name }}.tracking import registry, runs
 from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
@@ -103,3 +106,20 @@ def test_a_version_someone_rolled_back_comes_back_by_hand_only(champion_store, c
     )
     assert str(registry.champion_version(client, champion_store).version) != challenger
     assert client.get_model_version(name, challenger).tags["shadow_promotion"] == "refused"
+
+
+def test_model_promote_shows_what_the_version_did_in_the_shadow(champion_store, challenger, capsys):
+    champion = str(registry.champion_version(connect(champion_store), champion_store).version)
+    shadow_day(champion_store, "2026-08-01", challenger, (0.90, 0.80))
+    shadow_day(champion_store, "2026-08-02", challenger, (0.70, 0.80))
+    capsys.readouterr()
+
+    argv = ["--json", "model", "promote", challenger, "--force", "--reason", "live labels"]
+    assert cli.main(argv) == 0
+
+    live = json.loads(capsys.readouterr().out)["live_evidence"]
+    assert live["against_champion"] == champion
+    assert (live["days_shadowed"], live["labelled_days"], live["wins"]) == (2, 2, 1)
+    assert live["mean_agreement"] == pytest.approx(0.9)
+    assert live["last_labelled_day"]["logical_date"] == "2026-08-02"
+    assert live["last_labelled_day"]["challenger_accuracy_unbiased"] == 0.70
