@@ -14,6 +14,11 @@ When monitoring finds drift or an accuracy drop, request_retraining emits the
 "retraining requested" Asset event and the training DAG runs; otherwise it is
 skipped.
 
+While the challenger alias names another version than the champion, each
+shard also scores with it, in the shadow: never published nor delivered,
+compared by monitoring. With ``shadow_promotion_days`` set,
+``promote_challenger`` promotes it once it has won that many labelled days.
+
 Wiring only. Each task imports and calls one function of the package inside
 its body, so parsing this file stays cheap (no scikit-learn, MLflow or pandas).
 """
@@ -54,6 +59,8 @@ RUN_PARAMS = run_params(
     "class_shift_threshold",
     "retention_days",
     "drift_start",
+    "label_requests_per_day",
+    "shadow_promotion_days",
 )
 
 
@@ -142,6 +149,15 @@ def batch_inference():
         return {"kinds": sorted({alert["kind"] for alert in monitoring["alerts"]})}
 
     @task
+    def promote_challenger(monitoring: dict, params: dict | None = None) -> dict:
+        from {{ cookiecutter.package_name }}.steps.shadow import promote_proven_challenger
+
+        settings = run_settings(params)
+        if not settings.model.shadow_promotion_days:
+            raise AirflowSkipException("shadow_promotion_days is 0: shadow promotion is off")
+        return promote_proven_challenger(settings, monitoring["logical_date"])
+
+    @task
     def publish_predictions(predictions: dict, params: dict | None = None) -> dict:
         from {{ cookiecutter.package_name }}.steps.publish import publish_predictions as publish
 
@@ -172,6 +188,7 @@ def batch_inference():
     monitoring >> cleanup_old_artifacts()
     generate_summary(monitoring)
     request_retraining(monitoring)
+    promote_challenger(monitoring)
 
 
 batch_inference()

@@ -343,17 +343,21 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
 
 
 def cmd_model_promote(args: argparse.Namespace) -> int:
+    from {{ cookiecutter.package_name }}.steps import shadow
     from {{ cookiecutter.package_name }}.tracking import registry
     from {{ cookiecutter.package_name }}.tracking.client import connect
 
     settings = load_settings()
     client = connect(settings)
     version = registry.model_version(client, settings, args.version)
+    # Read before the alias moves: the days it scored in the shadow against this champion.
+    live = shadow.evidence(settings, args.version)
     gate_reason = registry.refused_by_gate(version)
     if gate_reason is not None and not args.force:
+        live_line = "" if live is None else f"; live, {shadow.evidence_line(live)}"
         raise UsageError(
             f"the gate refused version {args.version} ({gate_reason}): add --force to promote "
-            "it anyway; --reason is recorded beside the gate's"
+            f"it anyway; --reason is recorded beside the gate's{live_line}"
         )
     registry.promote(
         client, settings, args.version, reason=f"manual: {args.reason}", actor=_actor()
@@ -361,6 +365,8 @@ def cmd_model_promote(args: argparse.Namespace) -> int:
     result = {"champion": args.version, "reason": args.reason, "by": _actor()}
     if gate_reason is not None:
         result["gate_reason"] = gate_reason
+    if live is not None:
+        result["live_evidence"] = shadow.evidence_summary(live)
     _print(result)
     return 0
 

@@ -119,6 +119,7 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "low_confidence_alert_pct": (0, 100),
     "min_accuracy": (0, 1),
     "min_improvement": (0, 1),
+    "shadow_promotion_days": (0, 365),
 }
 # Exclusive bounds: a value strictly above the first, below the second (None: unbounded).
 OPEN_BOUNDS: dict[str, tuple[float | None, float | None]] = {
@@ -164,6 +165,10 @@ class ModelSettings:
     min_accuracy: float = {{ cookiecutter.min_accuracy | float }}
     min_improvement: float = {{ cookiecutter.min_improvement | float }}
     min_training_rows: int = 100
+    # Promote the challenger once it has beaten the champion on the unbiased
+    # labels (the labelling queue's random part) of this many labelled days
+    # in a row while scoring in the shadow (docs/monitoring.md); 0: off.
+    shadow_promotion_days: int = 0
     # The reference evaluation set (tracking/reference.py): a challenger more
     # than reference_tolerance below the champion's accuracy on it is refused,
     # and training stops before registering when the champion scores more than

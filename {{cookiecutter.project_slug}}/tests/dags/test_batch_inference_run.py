@@ -30,8 +30,10 @@ def run_once(dag, shards: int):
     # Airflow lists each shard under its name, not a bare index.
     assert mapped[-1][1].startswith(f"shard {shards} of {shards} (rows ")
     states = {ti.task_id: ti.state for ti in instances}
-    # Stable batches request no retraining: that task is skipped, not failed.
+    # Stable batches request no retraining: that task is skipped, not failed;
+    # shadow promotion is off by default.
     assert states.pop("request_retraining") == "skipped"
+    assert states.pop("promote_challenger") == "skipped"
     assert set(states.values()) == {"success"}, states
     assert len(states) == 7
     return dag_run

@@ -14,9 +14,12 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
 from {{ cookiecutter.package_name }}.settings import load_settings
+from {{ cookiecutter.package_name }}.tracking import registry
+from {{ cookiecutter.package_name }}.tracking.client import connect
 from tests.conftest import parse_dags, run_dag
 from tests.dags.test_batch_inference_sources import (
     GOOD,
@@ -97,6 +100,12 @@ def test_warehouse_batch_in_predictions_table_out_one_row_each(
             sa.text("INSERT INTO review_labels (id, sentiment) VALUES (:id, :sentiment)"),
             [{"id": key, "sentiment": label} for key, label in TRUTH.items()],
         )
+    # A challenger (a second version of the champion's model) scores in the shadow.
+    client = connect(settings)
+    champion = registry.champion_version(client, settings)
+    name = settings.model.registered_model_name
+    shadow = client.create_model_version(name, champion.source, run_id=champion.run_id)
+    client.set_registered_model_alias(name, "challenger", shadow.version)
     dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
 
     run_dag(dag, "2026-09-10")
@@ -105,6 +114,12 @@ def test_warehouse_batch_in_predictions_table_out_one_row_each(
     with engine.connect() as connection:
         output = pd.read_sql(sa.text("SELECT * FROM review_predictions"), connection)
     assert sorted(output["id"]) == sorted(GOOD)
+    # Only the champion's predictions reach the table; the shadow's stay beside the partition.
+    assert set(output["model_version"].astype(str)) == {str(champion.version)}
+    partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, "2026-09-10")
+    shadowed = storage.read_parts(partition, prefix=storage.SHADOW_PREFIX)
+    assert sorted(shadowed["id"]) == sorted(GOOD)
+    assert set(shadowed["model_version"]) == {str(shadow.version)}
     assert set(output["logical_date"]) == {"2026-09-10"}
     assert output["run_id"].nunique() == 1
     assert predictions(settings, "2026-09-10").set_index("id")["text"].to_dict() == GOOD

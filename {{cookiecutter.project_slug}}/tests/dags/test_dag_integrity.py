@@ -52,6 +52,7 @@ def test_tasks_and_edges(dagbag):
         ("monitor_model", "cleanup_old_artifacts"),
         ("monitor_model", "generate_summary"),
         ("monitor_model", "request_retraining"),
+        ("monitor_model", "promote_challenger"),
     }
     assert RETRAINING_REQUESTED in dag.get_task("request_retraining").outlets
 
@@ -96,6 +97,9 @@ def test_thresholds_are_run_params(dagbag):
     assert params["retention_days"] == settings.data.retention_days
     for name in ("drift_psi_threshold", "oov_increase_threshold", "class_shift_threshold"):
         assert params[name] == settings.value(name)
+    # The day's labelling budget and shadow promotion, per run too.
+    assert params["label_requests_per_day"] == settings.data.label_requests_per_day
+    assert params["shadow_promotion_days"] == settings.model.shadow_promotion_days == 0
 
 
 def test_run_param_checks_are_the_settings_bounds(dagbag):

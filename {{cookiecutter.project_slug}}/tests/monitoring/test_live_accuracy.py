@@ -7,9 +7,11 @@ import pytest
 from sklearn.metrics import f1_score
 
 from {{ cookiecutter.package_name }}.monitoring.live_accuracy import (
+    agreeing_rows,
     live_accuracy,
     macro_f1,
     macro_f1_interval,
+    shadow_comparison,
     wilson_interval,
 )
 
@@ -62,3 +64,30 @@ def test_the_random_part_is_judged_when_it_has_enough_labels_else_all_labels():
     assert few["accuracy_is_unbiased"] == 0.0 and "accuracy_unbiased" not in few
 
     assert live_accuracy(truth, predicted, drawn, min_rows=11, seed=1) == {}
+
+
+def test_agreement_counts_the_rows_both_models_label_alike():
+    assert agreeing_rows(["a", "b", "a", "c"], np.array(["a", "a", "a", "b"])) == 2
+    assert agreeing_rows([], []) == 0
+    with pytest.raises(ValueError, match="3 labels against 2: not the same rows"):
+        agreeing_rows(["a", "b", "a"], ["a", "b"])
+
+
+def test_shadow_comparison_scores_both_models_on_the_same_rows():
+    truth = ["p", "p", "n", "n", "p", "n"]
+    champion = ["p", "p", "n", "p", "n", "n"]  # 4 of 6; 2 of the 3 random rows
+    challenger = ["p", "p", "n", "n", "n", "n"]  # 5 of 6; 3 of 3
+    random = [True, True, False, True, False, False]
+    metrics = shadow_comparison(truth, champion, challenger, random, min_rows=3)
+    assert metrics["shadow_labeled_rows"] == 6 and metrics["shadow_labeled_random_rows"] == 3
+    assert metrics["shadow_champion_accuracy_all_labels_biased"] == pytest.approx(4 / 6)
+    assert metrics["shadow_challenger_accuracy_all_labels_biased"] == pytest.approx(5 / 6)
+    assert metrics["shadow_champion_accuracy_unbiased"] == pytest.approx(2 / 3)
+    assert metrics["shadow_challenger_accuracy_unbiased"] == 1.0
+    low, high = wilson_interval(2, 3)
+    assert metrics["shadow_champion_accuracy_unbiased_ci_low"] == pytest.approx(low)
+    assert metrics["shadow_champion_accuracy_unbiased_ci_high"] == pytest.approx(high)
+    # Too few random rows: the biased figures alone.
+    fewer = shadow_comparison(truth, champion, challenger, random, min_rows=4)
+    assert "shadow_champion_accuracy_unbiased" not in fewer
+    assert fewer["shadow_labeled_rows"] == 6

@@ -131,6 +131,36 @@ def test_the_merge_counts_every_row_and_a_changed_snapshot_stops_its_shards(
     assert not (staging / "part-00000.parquet").exists()
 
 
+def test_the_challenger_scores_in_the_shadow_and_its_failure_spares_the_day(
+    session_settings, batch
+):
+    settings = session_settings.with_overrides(shard_rows=ROWS // 2)
+    plan = inference.plan_shards(settings, DAY)
+    champion = plan[0]["model"]
+    # The champion stands in for a challenger on shard 1 (so every row agrees);
+    # on shard 2 the challenger is a version the registry does not have.
+    plan[0]["shadow"] = champion
+    plan[1]["shadow"] = {**champion, "version": "999"}
+
+    results = [shards.predict_shard(settings, shard) for shard in plan]
+    merged = inference.merge_shards(settings, results)
+
+    assert merged["rows"] == ROWS
+    metrics = merged["metrics"]
+    assert (metrics["shadow_rows"], metrics["shadow_failed_shards"]) == (ROWS // 2, 1)
+    assert metrics["shadow_agreement"] == 1.0
+    # Why, in one line, in the failed shard's counts.
+    failed = storage.read_json(partition(settings) / "stats-00001.json")["shadow"]["error"]
+    assert failed.startswith("MlflowException: ") and "\n" not in failed
+    assert logged_run(settings).data.tags["shadow_version"] == champion["version"]
+    published = storage.read_parts(partition(settings))
+    shadowed = storage.read_parts(partition(settings), prefix=storage.SHADOW_PREFIX)
+    assert list(shadowed.columns) == ["id", "prediction", "confidence", "model_version"]
+    pd.testing.assert_frame_equal(
+        shadowed[["id", "prediction"]], published.iloc[: ROWS // 2][["id", "prediction"]]
+    )
+
+
 # A fresh process, as an Airflow task is: with the pinned version in this
 # host's cache, a shard imports neither MLflow nor skops (the registry's loader).
 FRESH_TASK = """

@@ -49,6 +49,8 @@ LABEL_REQUESTS_FILE = "label_requests.csv"
 PART_PREFIX = "part-"
 REJECTS_PREFIX = "rejects-"
 SHARD_STATS_PREFIX = "stats-"
+# The challenger's predictions of a shard, scored in the shadow: never delivered.
+SHADOW_PREFIX = "shadow-"
 # Written by the plan into the staging directory of a day's shards.
 SHARD_PLAN_FILE = "plan.json"
 MONITORING_REPORT_FILE = "report.json"
@@ -88,11 +90,13 @@ def part_files(partition: Path, prefix: str = PART_PREFIX) -> list[Path]:
     return parts
 
 
-def read_parts(partition: Path, columns: list[str] | None = None) -> pd.DataFrame | None:
+def read_parts(
+    partition: Path, columns: list[str] | None = None, prefix: str = PART_PREFIX
+) -> pd.DataFrame | None:
     """Every part of a partition as one frame, rows in shard order; None if it has none."""
     import pandas as pd
 
-    parts = part_files(partition)
+    parts = part_files(partition, prefix)
     if not parts:
         return None
     frames = [pd.read_parquet(part, columns=columns) for part in parts]

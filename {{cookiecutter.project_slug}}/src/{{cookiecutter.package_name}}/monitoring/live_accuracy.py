@@ -35,6 +35,8 @@ UNBIASED = (
     "labeled_random_rows",
 )
 BIASED = ("accuracy_all_labels_biased", "macro_f1_all_labels_biased", "labeled_rows")
+# The day's champion against the challenger scored in the shadow, on the same labelled rows.
+SHADOW_PREFIX = "shadow_"
 
 
 def wilson_interval(successes: int, trials: int, z: float = Z_95) -> tuple[float, float]:
@@ -131,4 +133,50 @@ def live_accuracy(
             f1=metrics["macro_f1_all_labels_biased"],
             accuracy_is_unbiased=0.0,
         )
+    return metrics
+
+
+def agreeing_rows(first: Sequence, second: Sequence) -> int:
+    """How many rows two models gave the same label (the shadow's agreement counts these)."""
+    first, second = np.asarray(first, dtype=str), np.asarray(second, dtype=str)
+    if first.shape != second.shape:
+        raise ValueError(f"{len(first)} labels against {len(second)}: not the same rows.")
+    return int((first == second).sum())
+
+
+def shadow_comparison(
+    truth: Sequence,
+    champion: Sequence,
+    challenger: Sequence,
+    random: Sequence[bool],
+    *,
+    min_rows: int,
+) -> dict[str, float]:
+    """Both models' accuracy on the same labelled rows, as ``shadow_*`` metrics.
+
+    On the random part (unbiased, each with Wilson's 95 % interval) once it
+    has ``min_rows`` rows, and on all labels (biased) once they have as many.
+    """
+    truth = np.asarray(truth, dtype=str)
+    random = np.asarray(random, dtype=bool)
+    models = {
+        "champion": np.asarray(champion, dtype=str),
+        "challenger": np.asarray(challenger, dtype=str),
+    }
+    metrics: dict[str, float] = {}
+    if len(truth) >= min_rows:
+        metrics[f"{SHADOW_PREFIX}labeled_rows"] = float(len(truth))
+        for name, predicted in models.items():
+            metrics[f"{SHADOW_PREFIX}{name}_accuracy_all_labels_biased"] = float(
+                (predicted == truth).mean()
+            )
+    drawn = int(random.sum())
+    if drawn >= min_rows:
+        metrics[f"{SHADOW_PREFIX}labeled_random_rows"] = float(drawn)
+        for name, predicted in models.items():
+            correct = int((predicted[random] == truth[random]).sum())
+            low, high = wilson_interval(correct, drawn)
+            metrics[f"{SHADOW_PREFIX}{name}_accuracy_unbiased"] = correct / drawn
+            metrics[f"{SHADOW_PREFIX}{name}_accuracy_unbiased_ci_low"] = low
+            metrics[f"{SHADOW_PREFIX}{name}_accuracy_unbiased_ci_high"] = high
     return metrics

@@ -163,8 +163,47 @@ def _difference(name: str, champion: float | None, challenger: float | None) -> 
     return f'<td class="num {kind}">{delta:+.4f}</td>'
 
 
+def _interval(day: dict, model: str) -> str:
+    if day.get(model) is None:
+        return '<td class="num">&ndash;</td>'
+    low, high = day.get(f"{model}_ci_low"), day.get(f"{model}_ci_high")
+    spread = f" ({_number(low, 3)}&ndash;{_number(high, 3)})" if low is not None else ""
+    return f'<td class="num">{_number(day[model], 3)}{spread}</td>'
+
+
+def _live_section(live: dict | None) -> str:
+    """The challenger's days in the shadow: agreement, then both accuracies on the same labels."""
+    if not live:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(day['logical_date'])}</td>"
+        f'<td class="num">{_number(day.get("agreement"), 3)}</td>'
+        f"{_interval(day, 'champion')}{_interval(day, 'challenger')}"
+        f'<td class="num">{_number(day.get("random_rows"), 0)}</td>'
+        f'<td class="num">{_number(day.get("champion_biased"), 3)}</td>'
+        f'<td class="num">{_number(day.get("challenger_biased"), 3)}</td>'
+        f'<td class="num">{_number(day.get("labeled_rows"), 0)}</td></tr>'
+        for day in live["days"]
+    )
+    agreement = live.get("mean_agreement")
+    return (
+        f"<h2>Live, in the shadow, against champion version {escape(live['champion_version'])}</h2>"
+        f"<p>{live['days_shadowed']} days scored unpublished, mean agreement "
+        f"{_number(agreement, 3)}; {live['labelled_days']} labelled days, "
+        f"{live['wins']} won on the unbiased labels.</p>"
+        '<table><tr><th>logical date</th><th class="num">agreement</th>'
+        '<th class="num">champion unbiased (95%)</th>'
+        '<th class="num">challenger unbiased (95%)</th><th class="num">random rows</th>'
+        '<th class="num">champion, all labels (biased)</th>'
+        '<th class="num">challenger, all labels (biased)</th>'
+        '<th class="num">labelled rows</th></tr>'
+        f"{rows}</table>"
+    )
+
+
 def render_comparison_html(comparison: dict) -> str:
-    """Champion and challenger on the same rows, in two columns, the gate's decision on top."""
+    """Champion and challenger on the same rows, in two columns, the gate's decision on top;
+    then, once it has scored in the shadow, the challenger's live days (``live``)."""
     challenger, champion = comparison["challenger"], comparison.get("champion")
     names = [f"challenger v{challenger['version']}"]
     if champion:
@@ -206,5 +245,6 @@ def render_comparison_html(comparison: dict) -> str:
 challenger version {escape(challenger["version"])}
 {f"against champion version {escape(champion['version'])}" if champion else "(no champion yet)"}</p>
 <p><strong>Gate:</strong> {escape(comparison["reason"])}</p>
+{_live_section(comparison.get("live"))}
 {"".join(sections)}""",
     )

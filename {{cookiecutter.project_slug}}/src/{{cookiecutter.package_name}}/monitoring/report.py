@@ -145,6 +145,31 @@ def coverage_table(history: list[dict]) -> str:
     )
 
 
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def shadow_section(live: dict | None) -> str:
+    """The challenger scored in the shadow: each day's agreement, then both unbiased accuracies."""
+    if not live:
+        return ""
+    rows = "".join(
+        f"<tr><td>{day['logical_date']}</td>"
+        f'<td class="num">{_share(day.get("agreement"))}</td>'
+        f'<td class="num">{_share(day.get("champion"))}</td>'
+        f'<td class="num">{_share(day.get("challenger"))}</td>'
+        f'<td class="num">{day.get("random_rows", 0):.0f}</td></tr>'
+        for day in live["days"]
+    )
+    return f"""<h2>Challenger version {escape(live["version"])} in the shadow (unpublished)</h2>
+<p>{live["days_shadowed"]} days against champion version {escape(live["champion_version"])},
+{live["wins"]} of {live["labelled_days"]} labelled days won on the unbiased labels.</p>
+<table><tr><th>logical date</th><th class="num">agreement</th><th class="num">champion, unbiased</th>
+<th class="num">challenger, unbiased</th><th class="num">random rows</th></tr>
+{rows}</table>
+"""
+
+
 def render_html(summary: dict, report: dict) -> str:
     """One self-contained page: status, trends, drift, accuracy, class shares, alerts."""
     history = report["history"]
@@ -207,7 +232,7 @@ def render_html(summary: dict, report: dict) -> str:
 <h2>Labels</h2>
 <table><tr><th>logical date</th><th class="num">requested</th><th class="num">answered</th><th class="num">random answered</th><th>accuracy (95% interval)</th></tr>
 {coverage_table(history)}</table>
-<h2>Alerts</h2>
+{shadow_section(report.get("shadow"))}<h2>Alerts</h2>
 <table><tr><th>kind</th><th>metric</th><th>value</th><th>threshold</th><th>what</th></tr>
 {rows or '<tr><td colspan="5" class="muted">none</td></tr>'}</table>
 </body></html>

@@ -69,9 +69,10 @@ def batch_predict(
     # 1 s): with a sidecar, its MLflow import and this one run side by side.
     build_pipeline(settings.model)
     pinned = pinning.result()
+    shadow = side.submit(inference_run.pin_shadow, settings, pinned).result()
     # Fetched while the shards are scored; needed only by the merge.
     profile = side.submit(inference_run.reference_profile, settings, pinned)
-    shards = _plan(settings, day, pinned)
+    shards = _plan(settings, day, pinned, shadow)
     merged = _merged(settings, [predict_shard(settings, shard) for shard in shards])
     return _log_and_publish(settings, merged, profile.result(), side, tags)
 
@@ -80,11 +81,14 @@ def plan_shards(settings: Settings, day: date | str) -> list[dict]:
     """Pin the champion and cut the day's snapshot into shards of at most ``shard_rows`` rows.
 
     Shards are equal ranges of rows. Each shard of this plan writes into one
-    new staging directory; those that earlier, unfinished runs left go.
+    new staging directory; those that earlier, unfinished runs left go. When
+    the challenger alias names another version, it is pinned too, and every
+    shard also scores with it, in the shadow.
     """
     day = storage.as_date(day)
     _require_snapshot(settings, day)
-    return _plan(settings, day, inference_run.pin_champion(settings))
+    pinned = inference_run.pin_champion(settings)
+    return _plan(settings, day, pinned, inference_run.pin_shadow(settings, pinned))
 
 
 def _require_snapshot(settings: Settings, day: date) -> None:
@@ -96,7 +100,9 @@ def _require_snapshot(settings: Settings, day: date) -> None:
         raise DataValidationError(f"no batch at {snapshot}: run {first} for {day} first.")
 
 
-def _plan(settings: Settings, day: date, pinned: PinnedVersion) -> list[dict]:
+def _plan(
+    settings: Settings, day: date, pinned: PinnedVersion, shadow: PinnedVersion | None
+) -> list[dict]:
     snapshot = (
         storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.BATCH_FILE
     )
@@ -113,6 +119,7 @@ def _plan(settings: Settings, day: date, pinned: PinnedVersion) -> list[dict]:
         "batch_rows": rows,
         "shards": count,
         "model": pinned.to_dict(),
+        "shadow": shadow.to_dict() if shadow else None,
     }
     staging = storage.staging_dir(partition, token)
     staging.mkdir(parents=True)
@@ -152,6 +159,7 @@ class _Merged:
     rejected: int
     location: str
     metrics: dict[str, float]
+    shadow: dict | None  # the challenger's version and counts, when it scored in the shadow
 
 
 def _merged(settings: Settings, results: list[dict]) -> _Merged:
@@ -170,6 +178,7 @@ def _merged(settings: Settings, results: list[dict]) -> _Merged:
             f"them): clear the whole DAG run to score the day again."
         )
     stats, digest, rejected, loads, scoring = None, None, 0, [], 0.0
+    shadows = []
     for index in range(plan["shards"]):
         path = folder / storage.part_name(storage.SHARD_STATS_PREFIX, index, ".json")
         if not path.is_file():
@@ -185,6 +194,8 @@ def _merged(settings: Settings, results: list[dict]) -> _Merged:
         rejected += saved["rejected_rows"]
         loads.append(saved["model_load_seconds"])
         scoring += saved["scoring_seconds"]
+        if saved.get("shadow"):
+            shadows.append(saved["shadow"])
     if stats.rows + rejected != plan["batch_rows"]:
         raise PipelineError(
             f"the shards of {day} account for {stats.rows + rejected:,} of the snapshot's "
@@ -210,6 +221,9 @@ def _merged(settings: Settings, results: list[dict]) -> _Merged:
     # Where the time goes: loading the model is fixed per shard, scoring grows with the batch.
     metrics["model_load_seconds"] = max(loads)
     metrics["scoring_seconds"] = scoring
+    shadow = _shadow_summary(shadows)
+    if shadow is not None:
+        metrics.update(shadow["metrics"])
     return _Merged(
         day=day,
         partition=partition,
@@ -222,7 +236,29 @@ def _merged(settings: Settings, results: list[dict]) -> _Merged:
         rejected=rejected,
         location=location,
         metrics=metrics,
+        shadow=shadow,
     )
+
+
+def _shadow_summary(shards: list[dict]) -> dict | None:
+    """The shards' shadow counts as the day's: rows scored, agreement, failed shards and why."""
+    if not shards:
+        return None
+    rows = sum(shard["rows"] for shard in shards)
+    errors = [shard["error"] for shard in shards if "error" in shard]
+    metrics = {"shadow_rows": float(rows), "shadow_failed_shards": float(len(errors))}
+    if rows:
+        metrics["shadow_agreement"] = sum(shard["agreeing_rows"] for shard in shards) / rows
+    if errors:
+        log.warning(
+            "challenger version %s failed in the shadow on %d of %d shards (first: %s); "
+            "the predictions are the champion's, whole",
+            shards[0]["version"],
+            len(errors),
+            len(shards),
+            errors[0],
+        )
+    return {"version": shards[0]["version"], "errors": errors, "metrics": metrics}
 
 
 def _log_and_publish(
@@ -254,7 +290,7 @@ def _log_and_publish(
         metrics=metrics,
         source=merged.location,
         digest=merged.digest.hexdigest(),
-        tags=tags,
+        tags=_with_shadow_tag(tags, merged.shadow),
     ).result()
     # Only a logged run's predictions go in place: a failure above publishes nothing.
     if merged.folder == merged.staging:
@@ -266,9 +302,17 @@ def _log_and_publish(
         "rejected_rows": merged.rejected,
         "shards": merged.shards,
         "model_version": merged.pinned.version,
+        "shadow_version": merged.shadow["version"] if merged.shadow else None,
         "run_id": run_id,
         "metrics": metrics,
     }
+
+
+def _with_shadow_tag(tags: dict[str, str] | None, shadow: dict | None) -> dict[str, str] | None:
+    """The run's tags, and the challenger's version when it scored rows in the shadow."""
+    if shadow is None or not shadow["metrics"]["shadow_rows"]:
+        return tags
+    return {**(tags or {}), inference_run.SHADOW_VERSION_TAG: shadow["version"]}
 
 
 def default_output(path: Path) -> Path:

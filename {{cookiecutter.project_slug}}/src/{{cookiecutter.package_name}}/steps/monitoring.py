@@ -7,6 +7,8 @@ kinds of evidence: the confidence trend, the day's drift against the model's
 reference profile, and real accuracy once enough true labels of a day's
 predictions have arrived, joined by id whenever they come: unbiased on the
 rows the day's labelling queue drew at random, biased on all labels.
+While a challenger scores in the shadow, its agreement with the champion and
+both models' accuracy on the same labelled rows are logged too (steps/shadow.py).
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from {{ cookiecutter.package_name }}.data.sources import placed_labels
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.monitoring.alerts import requests_retraining
 from {{ cookiecutter.package_name }}.monitoring.delivery import deliver, webhook_url
-from {{ cookiecutter.package_name }}.monitoring.live_accuracy import live_accuracy
+from {{ cookiecutter.package_name }}.monitoring.live_accuracy import live_accuracy, shadow_comparison
 from {{ cookiecutter.package_name }}.monitoring.rules import DRIFT_METRICS, THRESHOLDS, DayMetrics, evaluate
 from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.steps import shadow
 from {{ cookiecutter.package_name }}.steps.label_requests import RANDOM, REASON, read_requests
 from {{ cookiecutter.package_name }}.tracking import runs
 from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
+from {{ cookiecutter.package_name }}.tracking.inference_run import SHADOW_VERSION_TAG
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,7 @@ def ground_truth(settings: Settings, day: date, labels: pd.DataFrame) -> dict[st
         min_rows=settings.data.min_labeled_rows,
         seed=settings.model.random_seed,
     )
+    scores.update(_shadow_comparison(settings, partition, joined, drawn))
     if "accuracy" not in scores and len(joined):
         log.info(
             "%s: %d of %d predictions labeled, accuracy waits for %d",
@@ -83,6 +88,24 @@ def ground_truth(settings: Settings, day: date, labels: pd.DataFrame) -> dict[st
             settings.data.min_labeled_rows,
         )
     return {**coverage, **scores} or None
+
+
+def _shadow_comparison(
+    settings: Settings, partition, joined: pd.DataFrame, drawn
+) -> dict[str, float]:
+    """Champion and challenger on the labelled rows both scored, when the day had a shadow."""
+    shadow = storage.read_parts(partition, [ID, "prediction"], storage.SHADOW_PREFIX)
+    if shadow is None or joined.empty:
+        return {}
+    shadow = shadow.astype({ID: "string"}).rename(columns={"prediction": "shadow_prediction"})
+    paired = joined.merge(shadow, on=ID)
+    return shadow_comparison(
+        paired[LABEL],
+        paired["prediction"],
+        paired["shadow_prediction"],
+        paired[ID].isin(drawn),
+        min_rows=settings.data.min_labeled_rows,
+    )
 
 
 def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
@@ -103,6 +126,7 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
             continue
         metrics = run.data.metrics
         truth = ground_truth(settings, logical_date, labels)
+        shadow_version = run.data.tags.get(SHADOW_VERSION_TAG)
         if truth is not None:
             stamp = int(time.time() * 1000)
             client.log_batch(
@@ -118,9 +142,20 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
                 accuracy=truth.get("accuracy") if truth else None,
                 f1=truth.get("f1") if truth else None,
                 labels=truth,
+                shadow=_shadow_point(shadow_version, {**metrics, **(truth or {})}),
             )
         )
     return history
+
+
+def _shadow_point(version: str | None, metrics: dict[str, float]) -> dict | None:
+    """What the day's run says of the challenger in the shadow, if one scored the day."""
+    if version is None:
+        return None
+    return {
+        "version": version,
+        **{name: value for name, value in metrics.items() if name.startswith("shadow_")},
+    }
 
 
 def monitor(settings: Settings, day: date | str, *, tags: dict[str, str] | None = None) -> dict:
@@ -138,6 +173,10 @@ def monitor(settings: Settings, day: date | str, *, tags: dict[str, str] | None 
     for alert in alerts:
         log.warning("ALERT %s", alert.as_dict())
     retrain = requests_retraining(alerts)
+    # The challenger in the shadow: its days against the champion so far.
+    live = shadow.evidence(settings)
+    if live is not None:
+        metrics.update(shadow.monitoring_metrics(live, day))
     report = {
         "logical_date": day.isoformat(),
         "window_days": settings.monitoring.monitoring_window_days,
@@ -148,6 +187,7 @@ def monitor(settings: Settings, day: date | str, *, tags: dict[str, str] | None 
         "metrics": metrics,
         "alerts": [alert.as_dict() for alert in alerts],
         "retraining_requested": retrain,
+        "shadow": live,
         "history": [
             {**asdict(point), "logical_date": point.logical_date.isoformat()} for point in history
         ],
@@ -168,6 +208,7 @@ def monitor(settings: Settings, day: date | str, *, tags: dict[str, str] | None 
         mlflow.log_dict(report, runs.MONITORING_REPORT_ARTIFACT)
         if alerts:
             mlflow.log_table(pd.DataFrame([a.as_dict() for a in alerts]), "alerts.json")
+    comparison_page = None if live is None else shadow.refresh_comparison_page(settings, live)
     delivered = deliver(
         alerts, webhook_url(settings), timeout=settings.monitoring.webhook_timeout_seconds
     )
@@ -178,5 +219,7 @@ def monitor(settings: Settings, day: date | str, *, tags: dict[str, str] | None 
         "metrics": metrics,
         "alerts": report["alerts"],
         "retraining_requested": retrain,
+        "shadow_version": None if live is None else live["version"],
+        "comparison_page": comparison_page,
         "webhook_delivered": delivered,
     }

@@ -15,16 +15,19 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.digest import BatchDigest
-from {{ cookiecutter.package_name }}.data.schema import MARGIN, split_rejects
+from {{ cookiecutter.package_name }}.data.schema import ID, MARGIN, TEXT, split_rejects
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
 from {{ cookiecutter.package_name }}.model.scoring import ChunkScores, available_cores, score_chunks
+from {{ cookiecutter.package_name }}.monitoring.live_accuracy import agreeing_rows
 from {{ cookiecutter.package_name }}.monitoring.statistics import BatchStats
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion, load_cached
@@ -118,6 +121,8 @@ def predict_shard(settings: Settings, shard: dict) -> dict:
         log.warning(
             "%s: %d rows rejected, see %s", shard_label(shard), rejects.rows, rejects.target
         )
+    # After the champion's part is whole: the shadow can neither delay nor spoil it.
+    shadow = score_shadow(settings, shard, staging) if shard.get("shadow") else None
     result = {
         "logical_date": day.isoformat(),
         "shard": index,
@@ -131,11 +136,62 @@ def predict_shard(settings: Settings, shard: dict) -> dict:
     }
     # The counts go to a file, not to XCom: a digest head is up to 80 KB.
     storage.write_json(
-        {**result, "stats": stats.to_dict(), "digest": digest.to_dict()},
+        {**result, "stats": stats.to_dict(), "digest": digest.to_dict(), "shadow": shadow},
         staging / storage.part_name(storage.SHARD_STATS_PREFIX, index, ".json"),
     )
     log.info("%s: %d rows scored in %.1f s", shard_label(shard), stats.rows, finished - loaded)
     return result
+
+
+def score_shadow(settings: Settings, shard: dict, staging: Path) -> dict:
+    """Score the shard's rows with the challenger too, into ``shadow-<n>.parquet``; never raises.
+
+    The rows come back from the champion's part, chunk by chunk (memory stays
+    flat), with the champion's label to count agreement. The shadow part is
+    never published nor delivered; a failure is logged and counted, and the
+    day's predictions go on without it.
+    """
+    pinned = PinnedVersion(**shard["shadow"])
+    part = staging / storage.part_name(storage.PART_PREFIX, shard["shard"])
+    target = staging / storage.part_name(storage.SHADOW_PREFIX, shard["shard"])
+    if not part.is_file():  # every row of the shard was rejected: nothing to score
+        return {"version": pinned.version, "rows": 0, "agreeing_rows": 0}
+    agreeing = 0
+    try:
+        model = load_model(settings, pinned)
+        labels = pa.array([str(label) for label in model.classes_])
+        chunks = (
+            batch.to_pandas()
+            for batch in pq.ParquetFile(part).iter_batches(
+                batch_size=settings.data.inference_chunk_rows, columns=[ID, TEXT, "prediction"]
+            )
+        )
+        with storage.parquet_stream(
+            target, use_dictionary=LOW_CARDINALITY, write_statistics=WITH_STATISTICS
+        ) as written:
+            for chunk, scores in score_chunks(model, chunks, inference_workers(settings)):
+                predicted = labels.take(scores.best)
+                agreeing += agreeing_rows(chunk["prediction"], predicted.to_numpy(False))
+                table = pa.Table.from_pandas(chunk[[ID]], preserve_index=False)
+                written.write(with_predictions_columns(table, scores, predicted, pinned.version))
+    except Exception as error:  # the challenger's problem, never the day's
+        target.unlink(missing_ok=True)
+        reason = _one_line(error)
+        log.warning(
+            "%s: challenger version %s not scored in the shadow (%s); the champion's "
+            "predictions are unaffected",
+            shard_label(shard),
+            pinned.version,
+            reason,
+        )
+        return {"version": pinned.version, "rows": 0, "agreeing_rows": 0, "error": reason}
+    return {"version": pinned.version, "rows": written.rows, "agreeing_rows": agreeing}
+
+
+def _one_line(error: Exception) -> str:
+    """``Type: first line of the message``: a registry error's message can run to several."""
+    lines = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {lines[0] if lines else 'no message'}"
 
 
 def load_model(settings: Settings, pinned: PinnedVersion) -> Any:
@@ -158,9 +214,16 @@ def with_predictions(
     version) rather than as pandas object columns converted back for Parquet.
     """
     table = pa.Table.from_pandas(chunk, preserve_index=False)
-    table = table.append_column("prediction", labels.take(scores.best))
+    return with_predictions_columns(table, scores, labels.take(scores.best), version)
+
+
+def with_predictions_columns(
+    table: pa.Table, scores: ChunkScores, predicted: pa.Array, version: str
+) -> pa.Table:
+    """``table`` with the prediction, confidence and model version columns appended."""
+    table = table.append_column("prediction", predicted)
     table = table.append_column("confidence", pa.array(scores.confidence))
-    return table.append_column("model_version", pa.repeat(pa.scalar(version), len(chunk)))
+    return table.append_column("model_version", pa.repeat(pa.scalar(version), len(table)))
 
 
 def validated(chunks: Iterable[pd.DataFrame], rejects) -> Iterator[pd.DataFrame]:

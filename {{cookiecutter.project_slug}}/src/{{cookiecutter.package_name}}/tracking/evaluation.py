@@ -20,6 +20,7 @@ from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
 
 EVALUATION_DIR = "evaluation"
 COMPARISON_HTML = "comparison.html"
+COMPARISON_JSON = "comparison.json"
 log = logging.getLogger(__name__)
 
 
@@ -77,5 +78,5 @@ def log_comparison(run_id: str, html: str, comparison: dict) -> str:
     """The champion/challenger page on the challenger's run; its artifact URI."""
     with mlflow.start_run(run_id=run_id):
         mlflow.log_text(html, f"{EVALUATION_DIR}/{COMPARISON_HTML}")
-        mlflow.log_dict(comparison, f"{EVALUATION_DIR}/comparison.json")
+        mlflow.log_dict(comparison, f"{EVALUATION_DIR}/{COMPARISON_JSON}")
         return mlflow.get_artifact_uri(f"{EVALUATION_DIR}/{COMPARISON_HTML}")

@@ -69,3 +69,74 @@ def labels_disagree(
         f"reference set (label_agreement_tolerance {tolerance:.2f}); check the labels for "
         "inverted, shifted or mixed-up classes"
     )
+
+
+def shadow_day_won(challenger: float, champion: float, min_improvement: float) -> bool:
+    """A labelled day the challenger won: a higher unbiased accuracy than the champion's on
+    the same random-part rows, by at least ``min_improvement`` (a tie is no win)."""
+    return challenger > champion and challenger >= champion + min_improvement
+
+
+def shadow_promotion_decision(
+    days: list[dict], required_days: int, min_accuracy: float, min_improvement: float
+) -> tuple[bool, str]:
+    """The gate for a challenger scored in the shadow, on live labels instead of a hold-out.
+
+    ``days`` are its labelled days against the current champion, oldest
+    first, each with ``logical_date`` and both unbiased accuracies
+    (``challenger``, ``champion``) on the same random-part rows. It is
+    promoted when it won each of the last ``required_days`` of them
+    (``shadow_day_won``) and reached ``min_accuracy`` on each.
+    """
+    if required_days < 1:
+        raise ValueError("shadow promotion needs at least one labelled day")
+    if len(days) < required_days:
+        return False, (
+            f"{len(days)} of the {required_days} labelled days shadow_promotion_days asks for"
+        )
+    last = days[-required_days:]
+    scores = "; ".join(
+        f"{day['logical_date']} {day['challenger']:.4f} against {day['champion']:.4f}"
+        for day in last
+    )
+    lost = [
+        day
+        for day in last
+        if not shadow_day_won(day["challenger"], day["champion"], min_improvement)
+    ]
+    if lost:
+        return False, (
+            f"did not beat the champion by min_improvement {min_improvement:.4f} on "
+            f"{len(lost)} of the last {required_days} labelled days (unbiased accuracy {scores})"
+        )
+    weak = [day for day in last if day["challenger"] < min_accuracy]
+    if weak:
+        return False, (
+            f"unbiased accuracy below min_accuracy {min_accuracy:.4f} on {len(weak)} of the "
+            f"last {required_days} labelled days ({scores})"
+        )
+    return True, (
+        f"beat the champion on the unbiased labels of the last {required_days} labelled days "
+        f"in the shadow, by at least {min_improvement:.4f} (challenger against champion: {scores})"
+    )
+
+
+def shadow_evidence(days: list[dict], champion: str, min_improvement: float) -> dict:
+    """What a challenger's days in the shadow show, against champion version ``champion``.
+
+    ``days`` (oldest first) carry ``champion_version``, ``agreement`` and, once
+    labelled, both unbiased accuracies; only the days against ``champion``
+    count; those with accuracies are the labelled days.
+    """
+    against = [day for day in days if day["champion_version"] == champion]
+    agreements = [day["agreement"] for day in against if day.get("agreement") is not None]
+    labelled = [day for day in against if day.get("challenger") is not None]
+    wins = sum(shadow_day_won(d["challenger"], d["champion"], min_improvement) for d in labelled)
+    return {
+        "champion_version": champion,
+        "days_shadowed": len(against),
+        "mean_agreement": sum(agreements) / len(agreements) if agreements else None,
+        "labelled_days": len(labelled),
+        "wins": wins,
+        "days": against,
+    }

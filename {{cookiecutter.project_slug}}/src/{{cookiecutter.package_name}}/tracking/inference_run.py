@@ -13,6 +13,9 @@ from datetime import date
 from {{ cookiecutter.package_name }}.settings import Settings
 from {{ cookiecutter.package_name }}.tracking.pinned import PinnedVersion
 
+# On a day's run: the challenger version that scored the day in the shadow (unpublished).
+SHADOW_VERSION_TAG = "shadow_version"
+
 
 def prepare(settings: Settings) -> None:
     """Import what the calls below use and connect, so the first call is only its requests."""
@@ -29,6 +32,15 @@ def pin_champion(settings: Settings) -> PinnedVersion:
 
     with tracking_server_required(settings):
         return registry.pinned_champion(settings)
+
+
+def pin_shadow(settings: Settings, champion: PinnedVersion) -> PinnedVersion | None:
+    """The challenger the day's shards also score, unpublished, when it is not the champion."""
+    from {{ cookiecutter.package_name }}.tracking import registry
+    from {{ cookiecutter.package_name }}.tracking.client import tracking_server_required
+
+    with tracking_server_required(settings):
+        return registry.pinned_shadow(settings, champion.version)
 
 
 def reference_profile(settings: Settings, pinned: PinnedVersion) -> dict | None:

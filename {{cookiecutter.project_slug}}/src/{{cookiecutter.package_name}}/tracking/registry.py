@@ -203,6 +203,18 @@ def pinned_champion(settings: Settings) -> PinnedVersion:
     return PinnedVersion.of(_champion_or_error(settings))
 
 
+def pinned_shadow(settings: Settings, champion: str) -> PinnedVersion | None:
+    """The challenger, by value, when it is not the champion (version ``champion``); else None.
+
+    Training gives every new version the challenger alias: after a promotion
+    both aliases name one version, and there is nothing to score in the shadow.
+    """
+    version = alias_version(connect(settings), settings, CHALLENGER_ALIAS)
+    if version is None or str(version.version) == str(champion):
+        return None
+    return PinnedVersion.of(version)
+
+
 def load_champion(settings: Settings) -> Champion:
     """Load the champion as a scikit-learn pipeline (for ``predict_proba``)."""
     version = _champion_or_error(settings)
@@ -257,6 +269,8 @@ def promote(
 
 
 GATE_REFUSED_TAG = "gate_refused_reason"
+# On a champion that a rollback replaced: who rolled it back.
+ROLLED_BACK_TAG = "rolled_back_by"
 
 
 def refused_by_gate(version: Any) -> str | None:
@@ -325,7 +339,7 @@ def rollback(client: MlflowClient, settings: Settings, *, reason: str, actor: st
             f"use `{PROJECT_SLUG} model promote <version>` to choose one."
         )
     client.set_model_version_tag(
-        settings.model.registered_model_name, str(current.version), "rolled_back_by", actor
+        settings.model.registered_model_name, str(current.version), ROLLED_BACK_TAG, actor
     )
     promote(
         client,
