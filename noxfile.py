@@ -340,11 +340,11 @@ def footprint(session: nox.Session) -> None:
 def labelling(session: nox.Session) -> None:
     """Benchmark: label requests of each ``label_random_share`` replayed day by day, in docs/labelling.md.
 
-    Not in the default run: about five minutes on two cores. Renders the default
-    project and runs benchmarks/label_strategies.py in its environment: its own
-    model, scoring and `select_requests` on the bundled reviews and on the
-    sentences in benchmarks/data/. Arguments after `--` go to the script
-    (`uvx nox -s labelling -- --days 4 --budget 100`).
+    Not in the default run: 16 minutes on a 2-core machine other jobs shared.
+    Renders the default project and runs benchmarks/label_strategies.py in its
+    environment: its own model, scoring and `select_requests` on the bundled
+    reviews and on the sentences in benchmarks/data/. Arguments after `--` go
+    to the script (`uvx nox -s labelling -- --shares 0.3 --seeds 10`).
     """
     project = bench_project(session, "project-labelling")
     run_benchmark(session, project, "label_strategies.py", *session.posargs, page=LABELLING)
