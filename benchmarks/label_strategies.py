@@ -284,7 +284,7 @@ def main() -> None:
     parser.add_argument("--budget", type=int, default=40, help="labels asked for each day")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument(
-        "--shares", default="0,0.2,0.5", help="label_random_share values besides 1 (random only)"
+        "--shares", default="0,0.2,0.3,0.5", help="label_random_share values besides 1 (random only)"
     )
     args = parser.parse_args()
     shares = tuple(sorted({*numbers(args.shares, float), RANDOM_ONLY}))
