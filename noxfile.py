@@ -340,7 +340,7 @@ def footprint(session: nox.Session) -> None:
 def labelling(session: nox.Session) -> None:
     """Benchmark: label requests of each ``label_random_share`` replayed day by day, in docs/labelling.md.
 
-    Not in the default run: 16 minutes on a 2-core machine other jobs shared.
+    Not in the default run: 8 to 16 minutes on a 2-core machine other jobs shared.
     Renders the default project and runs benchmarks/label_strategies.py in its
     environment: its own model, scoring and `select_requests` on the bundled
     reviews and on the sentences in benchmarks/data/. Arguments after `--` go

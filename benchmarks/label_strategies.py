@@ -41,7 +41,7 @@ from sentiment_pipeline.data.schema import ID, LABEL, MARGIN, TEXT, bundled_data
 from sentiment_pipeline.model.pipeline import build_pipeline, fit
 from sentiment_pipeline.model.scoring import available_cores, score_chunk, texts_input
 from sentiment_pipeline.monitoring.live_accuracy import wilson_interval
-from sentiment_pipeline.settings import load_settings
+from sentiment_pipeline.settings import ModelSettings, load_settings
 from sentiment_pipeline.steps.label_requests import RANDOM, REASON, select_requests
 
 DATASETS = {
@@ -92,7 +92,7 @@ def read(path: Path) -> pd.DataFrame:
 
 
 @functools.cache
-def model_settings() -> Any:
+def model_settings() -> ModelSettings:
     return load_settings().model
 
 
@@ -103,6 +103,7 @@ def train(rows: pd.DataFrame) -> Any:
 
 def score(model: Any, rows: pd.DataFrame) -> tuple[np.ndarray, pd.DataFrame]:
     """Which rows the model labels right, and the scored rows as `select_requests` reads them."""
+    # No row sampled for the unknown-token share: nothing here reads it.
     scores = score_chunk(model, rows[[TEXT]], np.zeros(len(rows), dtype=bool))
     predicted = np.asarray(model.classes_)[scores.best]
     scored = rows[[ID, TEXT]].assign(
