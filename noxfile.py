@@ -43,6 +43,8 @@ LINTED = ["hooks", "scripts", "tests", "benchmarks", "noxfile.py"]
 BENCHMARKS = ROOT / "benchmarks"
 BENCHMARK_FILES = [path.name for path in BENCHMARKS.glob("*.py")]
 MEASUREMENTS = ROOT / "docs" / "measurements.md"
+# The labelling benchmark's page: its tables and what they say.
+LABELLING = ROOT / "docs" / "labelling.md"
 # Commands in the generated project must use its own .venv, not nox's.
 PROJECT_ENV = {"VIRTUAL_ENV": None, "UV_PROJECT_ENVIRONMENT": None}
 # The generated README's install step. Compiled once here, no process of the
@@ -295,8 +297,10 @@ def bench_project(session: nox.Session, name: str) -> Path:
     return project
 
 
-def run_benchmark(session: nox.Session, project: Path, script: str, *arguments: str) -> None:
-    """Run benchmarks/<script> inside ``project``'s environment; record its output."""
+def run_benchmark(
+    session: nox.Session, project: Path, script: str, *arguments: str, page: Path = MEASUREMENTS
+) -> None:
+    """Run benchmarks/<script> inside ``project``'s environment; record its output on ``page``."""
     if not (BENCHMARKS / script).is_file():
         session.error(f"no benchmark {script}: benchmarks/ has {', '.join(sorted(BENCHMARK_FILES))}")
     with session.chdir(project):  # each benchmark imports the rendered package and reads the cwd
@@ -305,24 +309,24 @@ def run_benchmark(session: nox.Session, project: Path, script: str, *arguments: 
             external=True, env=PROJECT_ENV, silent=True,
         )  # fmt: skip
     print(output, end="")
-    record_measurement(" ".join(["benchmarks/" + script, *arguments]), script, output)
-    session.log(f"recorded in {MEASUREMENTS.relative_to(ROOT)}")
+    record_measurement(" ".join(["benchmarks/" + script, *arguments]), script, output, page)
+    session.log(f"recorded in {page.relative_to(ROOT)}")
 
 
-def record_measurement(command: str, script: str, output: str) -> None:
-    """Replace ``script``'s block under "Latest runs" in docs/measurements.md with this run."""
+def record_measurement(command: str, script: str, output: str, page: Path = MEASUREMENTS) -> None:
+    """Replace ``script``'s block on ``page`` (under "Latest runs" of docs/measurements.md) with this run."""
     begin, end = f"<!-- {script}: begin -->", f"<!-- {script}: end -->"
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     block = (
         f"{begin}\n### {script}\n\n`{command}`, {stamp}, {os.cpu_count()} cores:\n\n"
         f"```\n{output.strip()}\n```\n{end}"
     )
-    text = MEASUREMENTS.read_text(encoding="utf-8")
+    text = page.read_text(encoding="utf-8")
     if begin in text:
         text = text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
     else:
         text = text.rstrip("\n") + "\n\n" + block + "\n"
-    MEASUREMENTS.write_text(text, encoding="utf-8")
+    page.write_text(text, encoding="utf-8")
 
 
 @nox.session(python=PYTHON)
@@ -330,6 +334,20 @@ def footprint(session: nox.Session) -> None:
     """Benchmark: resident memory of a rendered project's stack, idle and after a DAG run."""
     project = bench_project(session, "project-footprint")
     run_benchmark(session, project, "stack_footprint.py", "--after-run", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def labelling(session: nox.Session) -> None:
+    """Benchmark: label requests of each ``label_random_share`` replayed day by day, in docs/labelling.md.
+
+    Not in the default run: 8 to 16 minutes on a 2-core machine other jobs shared.
+    Renders the default project and runs benchmarks/label_strategies.py in its
+    environment: its own model, scoring and `select_requests` on the bundled
+    reviews and on the sentences in benchmarks/data/. Arguments after `--` go
+    to the script (`uvx nox -s labelling -- --shares 0.3 --seeds 10`).
+    """
+    project = bench_project(session, "project-labelling")
+    run_benchmark(session, project, "label_strategies.py", *session.posargs, page=LABELLING)
 
 
 @nox.session(python=PYTHON)
