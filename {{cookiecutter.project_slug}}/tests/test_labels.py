@@ -113,11 +113,13 @@ def test_the_label_set_is_a_comma_list_setting_and_bad_ones_fail_in_one_line(mon
         with pytest.raises(SettingsError, match=f"{ENV_PREFIX}LABELS=") as caught:
             load_settings()
         assert "\n" not in str(caught.value)
+{%- if cookiecutter.data_source == "demo" %}
     # The demo's reviews are two-class: it says what to choose instead.
     monkeypatch.setenv(f"{ENV_PREFIX}LABELS", "bad,ok,good")
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "demo")
     with pytest.raises(SettingsError, match="the demo knows only the labels"):
         load_settings()
+{%- endif %}
 
 
 def test_a_bad_label_set_stops_a_command_in_one_line(isolated_data, monkeypatch, capsys):

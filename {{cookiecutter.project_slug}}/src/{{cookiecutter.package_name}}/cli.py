@@ -53,7 +53,9 @@ BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
 TRAINING_DAG = f"{PACKAGE_NAME}_training"
 # Commands that write a date's partitions: one process a date (data/date_lock.py).
 DATE_WRITERS = {
+{%- if cookiecutter.data_source == "demo" %}
     "generate-data",
+{%- endif %}
     "sample-batch",
     "extract",
     "predict",
@@ -139,6 +141,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     _print({key: value for key, value in result.items() if key != "trials"})
     return 0
 
+{%- if cookiecutter.data_source == "demo" %}
+
 
 def cmd_generate_data(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.steps.demo import generate_data
@@ -146,6 +150,7 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
     overrides = {"batch_size": args.batch_size} if args.batch_size else {}
     _print(generate_data(load_settings(**overrides), args.date))
     return 0
+{%- endif %}
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -645,6 +650,7 @@ def _add_pipeline(commands: _Commands) -> None:
         action="store_true",
         help="with --data, also add the scored batch rows whose labels have arrived",
     )
+{%- if cookiecutter.data_source == "demo" %}
     generate = commands.add(
         "generate-data",
         cmd_generate_data,
@@ -652,6 +658,7 @@ def _add_pipeline(commands: _Commands) -> None:
         dated=True,
     )
     generate.add_argument("--batch-size", type=int, help="rows in the batch (default: settings)")
+{%- endif %}
     commands.add(
         "extract",
         cmd_extract,

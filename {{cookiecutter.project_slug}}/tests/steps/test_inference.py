@@ -6,16 +6,21 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
+{%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data import synthetic as data
+{%- endif %}
 from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError, DataValidationError
 from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG
 from {{ cookiecutter.package_name }}.steps import inference
 from {{ cookiecutter.package_name }}.tracking.client import connect
-from tests.conftest import demo_batch, write_batch
+{%- if cookiecutter.data_source != "demo" %}
+from tests import synthetic as data
+{%- endif %}
+from tests.conftest import invented_day, write_batch
 
 
 def test_no_champion_says_to_train_first(isolated_store):
-    demo_batch(isolated_store, "2026-02-01", 10)
+    invented_day(isolated_store, "2026-02-01", 10)
     with pytest.raises(ChampionNotFoundError) as raised:
         inference.batch_predict(isolated_store, "2026-02-01")
     name = isolated_store.model.registered_model_name

@@ -5,13 +5,13 @@ import pytest
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.steps import inference
 from {{ cookiecutter.package_name }}.tracking.lineage import dataset_source, trace_predictions
-from tests.conftest import demo_batch
+from tests.conftest import invented_day
 
 DAY = "2026-05-20"
 
 
 def test_lineage_leads_from_predictions_to_training_data(session_settings, champion):
-    demo_batch(session_settings, DAY, 25)
+    invented_day(session_settings, DAY, 25)
     predicted = inference.batch_predict(session_settings, DAY)
 
     trace = trace_predictions(session_settings, DAY)

@@ -1,7 +1,12 @@
-"""The demo's invented reviews: batches, late labels and a drift scenario.
+"""{% if cookiecutter.data_source == "demo" %}The demo's invented reviews: batches, late labels and a drift scenario.
 
 Used only by the demo's ``generate_data`` step (``steps/demo.py``); the
 real sources read real data and never call this.
+{%- else %}Invented reviews for the tests: batches, late labels and a drift scenario.
+
+tests/conftest.py (``invented_day``) writes them where the data source reads
+a day's batch and its labels, so the tests run the pipeline as real data would.
+{%- endif %}
 """
 
 from __future__ import annotations
