@@ -1,9 +1,9 @@
 """The label set the project was generated with, end to end: K classes in, K classes out.
 
-The suite's other tests run two-class data (the bundled reviews, the demo's
-batches) under the demo's labels. These put the `labels` setting back to the
-generated default, or to three labels when that default is the demo's two,
-and train on hand-written rows whose words tell the classes apart.
+The suite's other tests run two-class data (the bundled and the invented
+reviews) under their labels, negative,positive. These put the `labels` setting
+back to the generated default, or to three labels when that default is those
+two, and train on hand-written rows whose words tell the classes apart.
 """
 
 from __future__ import annotations

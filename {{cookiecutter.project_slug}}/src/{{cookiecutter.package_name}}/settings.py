@@ -34,7 +34,7 @@ DEFAULT_LABELS = (
     "{{ label | trim | lower }}",
 {%- endfor %}
 )
-# The demo's bundled reviews and invented batches know these two labels only.
+# The bundled sample reviews{% if cookiecutter.data_source == "demo" %} and the demo's invented batches{% endif %} know these two labels only.
 DEMO_LABELS = ("negative", "positive")
 # A label: a plain lowercase token (labels in data are matched case-insensitively).
 LABEL_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"
@@ -397,7 +397,7 @@ class Settings:
         return f"models:/{self.model.registered_model_name}@{CHAMPION_ALIAS}"
 
     def value(self, name: str) -> object:
-        """A field by its flat name, e.g. ``value("batch_size")``."""
+        """A field by its flat name, e.g. ``value("retention_days")``."""
         return getattr(getattr(self, FIELD_GROUPS[name]), name)
 
     def with_overrides(self, **overrides: object) -> Settings:
