@@ -34,8 +34,8 @@ from {{ cookiecutter.package_name }}.serving.app import create_app
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import (
     DEFAULT_LABELS,
-    DEMO_LABELS,
     ENV_PREFIX,
+    SAMPLE_LABELS,
     load_settings,
 )
 from {{ cookiecutter.package_name }}.steps.training import run_training
@@ -46,7 +46,9 @@ from tests.conftest import parse_dags, run_dag
 from tests.serving.conftest import call, free_port, run_server
 {%- endif %}
 
-LABEL_SET = DEFAULT_LABELS if DEFAULT_LABELS != DEMO_LABELS else ("negative", "neutral", "positive")
+LABEL_SET = (
+    DEFAULT_LABELS if DEFAULT_LABELS != SAMPLE_LABELS else ("negative", "neutral", "positive")
+)
 # Words that mark a class, by its position in the label set.
 WORDS = [
     ["awful", "broken", "useless", "horrible", "disaster", "faulty"],

@@ -36,13 +36,13 @@ from {{ cookiecutter.package_name }}.errors import (
 from {{ cookiecutter.package_name }}.settings import (
     BOUNDS,
     CHAMPION_ALIAS,
-{%- if cookiecutter.data_source == "warehouse" %}
-    DEMO_LABELS,
-{%- endif %}
     ENV_PREFIX,
     ESTIMATORS,
     PACKAGE_NAME,
     PROJECT_SLUG,
+{%- if cookiecutter.data_source == "warehouse" %}
+    SAMPLE_LABELS,
+{%- endif %}
     airflow_environment,
     is_url,
     load_settings,
@@ -331,9 +331,9 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 
     settings = load_settings(data_source="warehouse")
-    if args.with_sample_data and settings.model.labels != DEMO_LABELS:
+    if args.with_sample_data and settings.model.labels != SAMPLE_LABELS:
         raise UsageError(
-            f"the sample reviews are labelled {','.join(DEMO_LABELS)}, not "
+            f"the sample reviews are labelled {','.join(SAMPLE_LABELS)}, not "
             f"{','.join(settings.model.labels)}: load your own labeled rows into "
             f"{settings.data.training_table} instead of --with-sample-data."
         )
@@ -453,7 +453,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     try:
         conf = json.loads(args.conf)
     except ValueError as error:
-        example = '{"batch_size": 100}'
+        example = '{"shard_rows": 100000}'
         raise UsageError(
             f"--conf is not JSON ({error}): pass an object such as {example}."
         ) from None

@@ -35,7 +35,7 @@ DEFAULT_LABELS = (
 {%- endfor %}
 )
 # The bundled sample reviews{% if cookiecutter.data_source == "demo" %} and the demo's invented batches{% endif %} know these two labels only.
-DEMO_LABELS = ("negative", "positive")
+SAMPLE_LABELS = ("negative", "positive")
 # A label: a plain lowercase token (labels in data are matched case-insensitively).
 LABEL_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"
 MAX_LABELS = 20
@@ -469,12 +469,12 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
             )
         )
 {%- if cookiecutter.data_source == "demo" %}
-    elif value("data_source") == "demo" and tuple(labels) != DEMO_LABELS:
+    elif value("data_source") == "demo" and tuple(labels) != SAMPLE_LABELS:
         problems.append(
             (
                 "data_source",
                 "demo",
-                f"files: the demo knows only the labels {','.join(DEMO_LABELS)}, "
+                f"files: the demo knows only the labels {','.join(SAMPLE_LABELS)}, "
                 f"not {','.join(labels)}",
             )
         )

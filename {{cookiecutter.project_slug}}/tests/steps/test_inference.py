@@ -31,9 +31,8 @@ def test_no_champion_says_to_train_first(isolated_store):
 
 
 def test_missing_batch_says_which_step_to_run(isolated_data):
-    with pytest.raises(
-        DataValidationError, match=r"no batch at .* run {% if cookiecutter.data_source == "demo" %}generate-data{% else %}extract{% endif %} for"
-    ):
+    first = "{% if cookiecutter.data_source == "demo" %}generate-data{% else %}extract{% endif %}"
+    with pytest.raises(DataValidationError, match=f"no batch at .* run {first} for"):
         inference.batch_predict(isolated_data, "2026-02-01")
 
 

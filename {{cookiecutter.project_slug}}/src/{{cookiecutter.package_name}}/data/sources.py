@@ -46,7 +46,7 @@ from {{ cookiecutter.package_name }}.data.schema import (
 from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import DEMO_LABELS, Settings, is_url
+from {{ cookiecutter.package_name }}.settings import SAMPLE_LABELS, Settings, is_url
 
 log = logging.getLogger(__name__)
 # Written last by Spark, Hadoop and many exporters: the folder is complete.
@@ -123,7 +123,7 @@ class FeedbackFiles:
     feedback_dir: str
     columns: Columns = field(default_factory=Columns)
     # The `labels` setting; rows with another label are skipped.
-    labels: tuple[str, ...] = DEMO_LABELS
+    labels: tuple[str, ...] = SAMPLE_LABELS
 
     def read_labels(self) -> pd.DataFrame:
         """Every label that has arrived, as ``id``, ``sentiment``; a later file wins.
