@@ -128,6 +128,10 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
 {%- if cookiecutter.data_source != "demo" %}
             # The platform is under test, not the source: invented days as files.
             f"{ENV_PREFIX}DATA_SOURCE": "files",
+            # The schedule's own run of today finds no batch: it fails at once
+            # instead of holding the DAG's one active run for batch_wait_seconds.
+            f"{ENV_PREFIX}BATCH_POKE_SECONDS": "1",
+            f"{ENV_PREFIX}BATCH_WAIT_SECONDS": "1",
 {%- endif %}
 {%- if cookiecutter.executor == "celery" %}
             f"{ENV_PREFIX}EXECUTOR": "celery",
