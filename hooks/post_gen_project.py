@@ -29,7 +29,13 @@ OPTIONAL_PATHS = {
     f"src/{PACKAGE}/data/warehouse.py": DATA_SOURCE == "warehouse",
     "tests/data/test_warehouse.py": DATA_SOURCE == "warehouse",
     "tests/dags/test_batch_inference_warehouse.py": DATA_SOURCE == "warehouse",
+    # The demo's own step, `generate-data` and their tests ship with data_source=demo.
+    f"src/{PACKAGE}/steps/demo.py": DATA_SOURCE == "demo",
+    "tests/data/test_synthetic.py": DATA_SOURCE == "demo",
 }
+# The invented reviews: the demo's data source, else the tests' day of data (tests/conftest.py).
+INVENTED_REVIEWS = f"src/{PACKAGE}/data/synthetic.py"
+INVENTED_REVIEWS_FOR_TESTS = "tests/synthetic.py"
 
 
 def prune(project: Path) -> None:
@@ -41,6 +47,8 @@ def prune(project: Path) -> None:
             shutil.rmtree(path)
         else:
             path.unlink()
+    if DATA_SOURCE != "demo":
+        (project / INVENTED_REVIEWS).rename(project / INVENTED_REVIEWS_FOR_TESTS)
 
 
 def seed_training_files(project: Path) -> None:

@@ -250,7 +250,8 @@ def test_a_project_of_an_earlier_release_updates_to_this_one(tmp_path, release):
 def test_a_project_from_before_the_labels_answer_updates_and_stays_two_class(tmp_path, data_source):
     """0.5.0 had no `labels` answer: the update takes its default, negative,positive.
 
-    It shipped every data source; the update removes the warehouse from a files project.
+    It shipped every data source; the update removes the warehouse from a files
+    project, and the demo too (its invented reviews move to the tests).
     """
     answers = {"data_source": data_source}
     repo, project = generated_from(tmp_path, BEFORE_LABELS, "0.5.0", answers)
@@ -264,11 +265,16 @@ def test_a_project_from_before_the_labels_answer_updates_and_stays_two_class(tmp
     assert state["context"]["cookiecutter"]["labels"] == "negative,positive"
     settings = (project / "src" / "sentiment_pipeline" / "settings.py").read_text(encoding="utf-8")
     assert 'DEFAULT_LABELS = (\n    "negative",\n    "positive",\n)' in settings
-    assert 'DEMO_LABELS = ("negative", "positive")' in settings
+    assert 'SAMPLE_LABELS = ("negative", "positive")' in settings
     assert f'data_source: str = "{data_source}"' in settings
     assert "warehouse_url" not in settings
     assert not (project / "src" / "sentiment_pipeline" / "data" / "warehouse.py").exists()
     assert "WarehouseSource" not in (project / "src/sentiment_pipeline/data/sources.py").read_text()
+    demo = data_source == "demo"
+    assert (project / "src/sentiment_pipeline/steps/demo.py").exists() == demo
+    assert (project / "src/sentiment_pipeline/data/synthetic.py").exists() == demo
+    assert (project / "tests/synthetic.py").exists() != demo
+    assert ("batch_size" in settings) == demo
     linted = subprocess.run(
         [sys.executable, "-m", "ruff", "check", "."], cwd=project, capture_output=True, text=True
     )

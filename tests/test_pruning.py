@@ -1,4 +1,5 @@
-"""serving=none and platform=none: what they remove is gone, and nothing refers to it.
+"""serving=none, platform=none and a source other than the demo: what they remove is gone,
+and nothing refers to it.
 
 Each rendering is baked, linted with ruff, searched for words of the removed
 part (allowing the project's unrelated uses of them), and its CLI is asked for
@@ -23,6 +24,12 @@ PACKAGE = "sentiment_pipeline"
 PRUNED = {
     "serving": [f"src/{PACKAGE}/serving", "tests/serving"],
     "platform": [f"src/{PACKAGE}/platform", "tests/platform", "scripts"],
+    # data_source=files or warehouse: the demo's step, generator and their tests.
+    "demo": [
+        f"src/{PACKAGE}/steps/demo.py",
+        f"src/{PACKAGE}/data/synthetic.py",
+        "tests/data/test_synthetic.py",
+    ],
 }
 # Words of each part, and the unrelated uses of them the project keeps.
 DEAD_WORDS = {
@@ -35,6 +42,12 @@ DEAD_WORDS = {
         r"celery_workers|_PROFILE|profile=|PROFILES|EXECUTORS|playwright|[Cc]hromium|start_mlflow|"
         r"start_airflow|mlflow_server\.py|HAS_PLATFORM|Local platform|local stack"
     ),
+    "demo": re.compile(
+        r"generate.data|DemoSource|steps[./]demo\b|data[./]synthetic\b|\b[Dd]emo\b|\bDEMO\b|"
+        r"[A-Z]_(BATCH_SIZE|DRIFT_START|LABEL_DELAY_DAYS)\b|\"(BATCH_SIZE|DRIFT_START)\"|"
+        r"\"(batch_size|drift_start)\"|\.(batch_size|drift_start|label_delay_days)\b|"
+        r"`(batch_size|drift_start|label_delay_days)`"
+    ),
 }
 ALLOWED = {
     # The MLflow sidecar's own `serve` function (tracking/sidecar.py), Airflow's
@@ -44,15 +57,23 @@ ALLOWED = {
         r"# uvicorn and Airflow's api-server|and uvicorn started on"
     ),
     "platform": re.compile(r"$^"),
+    "demo": re.compile(r"$^"),
 }
+# Files a part's words may fill: the invented reviews stay, as the tests' data.
+KEPT_FILES = {"demo": {"tests/synthetic.py"}}
 # Commands and settings each part adds.
-COMMANDS = {"serving": {"serve"}, "platform": {"stack", "trigger"}}
+COMMANDS = {"serving": {"serve"}, "platform": {"stack", "trigger"}, "demo": {"generate-data"}}
 SETTINGS = {
     "serving": {"serve_header_timeout_seconds", "serve_max_connections", "serve_inflight_body_mib"},
     # (executor and celery_workers too with executor=celery: DEAD_WORDS checks their words.)
     "platform": {"stack_dir", "profile"},
+    "demo": {"batch_size", "label_delay_days", "drift_start"},
 }
-DEPENDENCIES = {"serving": {"fastapi", "uvicorn", "httptools"}, "platform": {"playwright"}}
+DEPENDENCIES = {
+    "serving": {"fastapi", "uvicorn", "httptools"},
+    "platform": {"playwright"},
+    "demo": set(),
+}
 
 
 def ruff(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -63,6 +84,8 @@ def dead_references(project: Path, part: str) -> list[str]:
     found = []
     for path in sorted(project.rglob("*")):
         if not path.is_file() or path.name in {"uv.lock", "reviews.csv"} or ".ruff_cache" in path.parts:
+            continue
+        if path.relative_to(project).as_posix() in KEPT_FILES.get(part, set()):
             continue
         try:
             text = path.read_text(encoding="utf-8")
@@ -118,13 +141,18 @@ def test_the_default_has_both_parts(default_project):
     [
         {"serving": "none"},
         {"platform": "none"},
+        {"data_source": "warehouse"},
         {"serving": "none", "platform": "none", "data_source": "files"},
     ],
     ids=lambda answers: ",".join(f"{k}={v}" for k, v in answers.items()),
 )
 def test_a_part_answered_away_leaves_nothing_behind(bake, answers):
     project = bake(**answers)
-    removed = [part for part in PRUNED if answers.get(part) == "none"]
+    removed = [
+        part
+        for part in PRUNED
+        if answers.get(part) == "none" or (part == "demo" and "data_source" in answers)
+    ]
     kept = [part for part in PRUNED if part not in removed]
     commands, fields = cli_listing(project)
     for part in removed:
@@ -135,6 +163,8 @@ def test_a_part_answered_away_leaves_nothing_behind(bake, answers):
         assert dead_references(project, part) == [], part
     for part in kept:
         assert COMMANDS[part] <= commands, part
+    # The invented reviews left the package for the tests, which write them as real data.
+    assert (project / "tests" / "synthetic.py").is_file() == ("demo" in removed)
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     assert (f"{PACKAGE}.platform" in pyproject) == ("platform" in kept)
     assert (f"{PACKAGE}.serving" in pyproject) == ("serving" in kept)

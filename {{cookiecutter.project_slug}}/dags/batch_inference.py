@@ -1,11 +1,18 @@
 """Batch inference: take the day's batch, score it with the champion, deliver the
 predictions, monitor, clean up, summarise.
 
+{%- if cookiecutter.data_source == "demo" %}
 The first task depends on the data source: ``extract_batch`` waits for the
-day's files{% if cookiecutter.data_source == "warehouse" %} or warehouse rows{% endif %} (rescheduling itself between looks), snapshots
-and validates them; the demo's ``generate_data`` invents them instead. Either
-ends by cutting the snapshot into shards of at most ``shard_rows`` rows, with
-the champion pinned. ``batch_predict`` is mapped over the shards (one task
+day's files (rescheduling itself between looks), snapshots and validates
+them; the demo's ``generate_data`` invents them instead. Either ends by
+cutting the snapshot into shards of at most ``shard_rows`` rows, with the
+champion pinned.
+{%- else %}
+The first task, ``extract_batch``, waits for the day's files{% if cookiecutter.data_source == "warehouse" %} or warehouse rows{% endif %}
+(rescheduling itself between looks), snapshots and validates them, and cuts
+the snapshot into shards of at most ``shard_rows`` rows, with the champion
+pinned.
+{%- endif %} ``batch_predict`` is mapped over the shards (one task
 each, on any worker; a failed one retries alone), and ``merge_shards`` puts
 their parts in place and logs the day's one batch-inference run.
 ``request_labels`` then writes the day's labelling queue beside the predictions.
@@ -44,11 +51,17 @@ from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG, load_settings
 # cookiecutter's Jinja rendered this file and leaves no braces behind.
 SHARD_LABEL = "{" + "{ shard_label }" + "}"
 SETTINGS = load_settings()
+{%- if cookiecutter.data_source == "demo" %}
 DEMO = SETTINGS.data.data_source == "demo"
 # Settings a run can override from its config (thresholds, batch size, demo drift).
+{%- else %}
+# Settings a run can override from its config (thresholds, shards, retention).
+{%- endif %}
 RUN_PARAMS = run_params(
     SETTINGS,
+{%- if cookiecutter.data_source == "demo" %}
     "batch_size",
+{%- endif %}
     "shard_rows",
     "low_confidence_threshold",
     "high_confidence_threshold",
@@ -58,7 +71,9 @@ RUN_PARAMS = run_params(
     "oov_increase_threshold",
     "class_shift_threshold",
     "retention_days",
+{%- if cookiecutter.data_source == "demo" %}
     "drift_start",
+{%- endif %}
     "label_requests_per_day",
     "shadow_promotion_days",
 )
@@ -79,6 +94,7 @@ RUN_PARAMS = run_params(
     doc_md=__doc__,
 )
 def batch_inference():
+{%- if cookiecutter.data_source == "demo" %}
     @task
     def generate_data(ds: str | None = None, params: dict | None = None) -> list[dict]:
         from {{ cookiecutter.package_name }}.steps.demo import generate_data as generate
@@ -87,6 +103,8 @@ def batch_inference():
         settings = run_settings(params)
         generate(settings, ds)
         return plan_shards(settings, ds)
+
+{%- endif %}
 
     # Airflow's own timeout is a poke later than ours, so ours, which names
     # the place it looked, is the one that fires.
@@ -177,11 +195,17 @@ def batch_inference():
         return write_summary(
             run_settings(params), monitoring["logical_date"], monitoring_run_id=monitoring["run_id"]
         )
+{%- if cookiecutter.data_source == "demo" %}
 
     shards = generate_data() if DEMO else extract_batch()
     predictions = merge_shards(batch_predict.expand(shard=shards))
     if not DEMO:
         publish_predictions(predictions)
+{%- else %}
+
+    predictions = merge_shards(batch_predict.expand(shard=extract_batch()))
+    publish_predictions(predictions)
+{%- endif %}
     monitoring = monitor_model(predictions)
     # Monitoring reports the day's label coverage, its requests included.
     request_labels(predictions) >> monitoring

@@ -31,11 +31,17 @@ os.environ.update(
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "MLFLOW_TRACKING_URI": f"sqlite:///{SESSION_DIR / 'mlflow.db'}",
+{%- if cookiecutter.data_source == "demo" %}
         # The suite runs the demo's invented batches; tests of the real sources
         # set their own source and write their own data.
         f"{ENV_PREFIX}DATA_SOURCE": "demo",
-        # The bundled reviews and the demo's batches are two-class, so the suite runs
-        # with the demo's labels whatever labels the project was generated with; the
+{%- else %}
+        # The suite reads invented days from files (invented_day writes them);
+        # tests of the other sources set their own and write their own data.
+        f"{ENV_PREFIX}DATA_SOURCE": "files",
+{%- endif %}
+        # The bundled and the invented reviews are two-class, so the suite runs with
+        # those labels whatever labels the project was generated with; the
         # tests of the generated label set (tests/test_labels.py) set them back.
         f"{ENV_PREFIX}LABELS": "negative,positive",
         f"{ENV_PREFIX}TUNED_SETTINGS_FILE": str(SESSION_DIR / "tuned.toml"),
@@ -289,19 +295,62 @@ def parse_dags() -> dict:
 
 
 def write_batch(settings, day, batch):
-    """Leave ``batch`` (id, text) as the day's snapshot, as extract_batch or generate_data do."""
+    """Leave ``batch`` (id, text) as the day's snapshot, as extract_batch{% if cookiecutter.data_source == "demo" %} or generate_data{% endif %} do{% if cookiecutter.data_source != "demo" %}es{% endif %}."""
     from {{ cookiecutter.package_name }}.data import storage
 
     partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
     return storage.write_parquet(batch, partition / storage.BATCH_FILE)
+{%- if cookiecutter.data_source == "demo" %}
 
 
-def demo_batch(settings, day, size: int, **overrides) -> dict:
+def invented_day(settings, day, size: int, **overrides) -> dict:
     """The demo's invented batch for ``day`` and late labels, whatever the project's source."""
     from {{ cookiecutter.package_name }}.steps.demo import generate_data
 
     demo = settings.with_overrides(data_source="demo", batch_size=size, **overrides)
     return generate_data(demo, day)
+{%- else %}
+
+
+# Labels of a day's invented batch arrive this many days later.
+LABEL_DELAY_DAYS = 3
+
+
+def invented_day(settings, day, size: int, *, drift_start: str = "") -> dict:
+    """A day of invented reviews where the files source reads it, then its snapshot.
+
+    The batch goes to ``<incoming_dir>/ds=D/`` as a team's would, and the late
+    labels of the batch of LABEL_DELAY_DAYS earlier to ``feedback_dir``: those
+    its label requests asked for, where it has some, else the whole batch.
+    Extraction then snapshots the day, as the DAG's first task does.
+    """
+    from datetime import timedelta
+
+    from {{ cookiecutter.package_name }}.data import storage
+    from {{ cookiecutter.package_name }}.data.sources import source_for
+    from {{ cookiecutter.package_name }}.steps.extraction import extract_batch
+    from {{ cookiecutter.package_name }}.steps.label_requests import read_requests
+    from {{ cookiecutter.package_name }}.steps.sample_batch import deliver_batch
+    from tests.synthetic import demo_day
+
+    day = storage.as_date(day)
+    requests = read_requests(settings, day - timedelta(days=LABEL_DELAY_DAYS))
+    batch, labels, summary = demo_day(
+        day,
+        size,
+        settings.model.random_seed,
+        label_delay_days=LABEL_DELAY_DAYS,
+        drift_start=drift_start,
+        requested=None if requests is None else requests["id"],
+    )
+    deliver_batch(source_for(settings), day, batch)
+    labels_file = (
+        Path(settings.data.feedback_dir) / f"invented-labels-{summary['labels_for']}.parquet"
+    )
+    storage.write_parquet(labels, labels_file)
+    snapshot = extract_batch(settings, day)
+    return {**summary, "path": snapshot["path"], "labels_path": str(labels_file)}
+{%- endif %}
 
 
 def run_dag(dag, day: str, conf: dict | None = None):

@@ -90,7 +90,7 @@ def test_help_lists_the_commands_in_groups_in_order_of_use(capsys):
     ]
     positions = [out.index(title) for title in titles]
     assert positions == sorted(positions)
-    steps = ["train", "generate-data", "predict", "monitor", "summarize", "report", "cleanup"]
+    steps = ["train", "{% if cookiecutter.data_source == "demo" %}generate-data{% else %}extract{% endif %}", "predict", "monitor", "summarize", "report", "cleanup"]
     assert [out.index(f"  {step} ") for step in steps] == sorted(
         out.index(f"  {step} ") for step in steps
     )

@@ -43,6 +43,7 @@ def one_line_error(err: str) -> str:
 
 def use_files_source(monkeypatch) -> None:
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "files")
+{%- if cookiecutter.data_source == "demo" %}
 
 
 def test_generate_data_writes_the_demo_batch_and_its_late_labels(isolated_data, capsys):
@@ -64,6 +65,7 @@ def test_generate_data_refuses_a_real_source(isolated_data, monkeypatch, capsys)
     assert (code, out) == (1, "")
     assert one_line_error(err).startswith("generate-data writes invented reviews")
     assert not isolated_data.data.data_dir.exists()
+{%- endif %}
 
 
 def test_extract_says_where_the_day_s_batch_belongs(isolated_data, monkeypatch, capsys):
@@ -76,6 +78,7 @@ def test_extract_says_where_the_day_s_batch_belongs(isolated_data, monkeypatch, 
     assert one_line_error(err) == (
         f"no batch for {DAY} at {folder}: put the day's data there first."
     )
+{%- if cookiecutter.data_source == "demo" %}
 
 
 def test_extract_has_nothing_to_do_for_the_demo(isolated_data, capsys):
@@ -83,6 +86,7 @@ def test_extract_has_nothing_to_do_for_the_demo(isolated_data, capsys):
 
     assert code == 1
     assert one_line_error(err).startswith("the demo invents its batches: run generate-data")
+{%- endif %}
 
 
 def test_publish_before_predict_says_to_predict(isolated_store, monkeypatch, capsys):
@@ -191,10 +195,13 @@ def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
     [model] = lineage["models"]
     assert model["model_version"] == str(champion) and model["training_datasets"]
 
+{%- if cookiecutter.data_source == "demo" %}
+
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "demo")
     code, _, err = run(capsys, "publish", "--date", DAY)
     assert code == 1
     assert one_line_error(err) == "the demo keeps its predictions in the data directory only."
+{%- endif %}
 {%- if cookiecutter.platform == "local" %}
 
 

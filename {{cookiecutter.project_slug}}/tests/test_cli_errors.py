@@ -160,7 +160,9 @@ REFUSED_BEFORE_THE_STORE = [
     # Before the champion loads: no store is opened.
     (["predict", "--input", "missing.jsonl"], {}, r"error: missing\.jsonl does not exist"),
     (["train"], {"ESTIMATOR_PARAMS": "C"}, r"error: .*ESTIMATOR_PARAMS='C' is not valid"),
+{%- if cookiecutter.data_source == "demo" %}
     (["train"], {"DRIFT_START": "2026-02-30"}, r"error: .*DRIFT_START='2026-02-30'"),
+{%- endif %}
     (["train"], {"TRAIN_ON_FEEDBACK": "flase"}, r"error: .*TRAIN_ON_FEEDBACK='flase'"),
     (["monitor"], {"DRIFT_PSI_THRESHOLD": "nan"}, r"error: .*DRIFT_PSI_THRESHOLD=nan"),
     (["predict"], {"INFERENCE_WORKERS": "4000"}, r"error: .*INFERENCE_WORKERS=4000"),

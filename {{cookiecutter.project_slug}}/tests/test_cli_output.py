@@ -111,7 +111,7 @@ def test_the_dag_run_summary_reads_airflow_s_lines():
     watch = terminal.DagWatch()
     lines = [
         "[info] Task instance state updated [x] new_state=success rows_affected=1",
-        "[info] [DAG TEST] end task task_id=generate_data map_index=-1 [airflow]",
+        "[info] [DAG TEST] end task task_id=extract_batch map_index=-1 [airflow]",
         "[info] Task instance state updated [x] new_state=skipped rows_affected=1",
         "[info] [DAG TEST] end task task_id=request_retraining map_index=-1 [airflow]",
         "DagRun Finished: dag_id=d, run_id=manual__2026-03-01T00:00:00+00:00, "
@@ -122,7 +122,7 @@ def test_the_dag_run_summary_reads_airflow_s_lines():
     tasks = {**watch.tasks, "batch_predict": ["success", "success", "failed"]}
     assert terminal.dag_lines("d", "2026-03-01", "failed", tasks, []) == [
         "d 2026-03-01: failed",
-        "  generate_data       success",
+        "  extract_batch       success",
         "  request_retraining  skipped",
         "  batch_predict       success 2, failed 1 (of 3 mapped)",
     ]

@@ -47,7 +47,9 @@ def holder(isolated_data):
         ["publish"],
         ["monitor"],
         ["summarize"],
+{%- if cookiecutter.data_source == "demo" %}
         ["generate-data"],
+{%- endif %}
         ["run-dag"],
     ],
 )

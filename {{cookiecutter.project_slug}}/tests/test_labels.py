@@ -1,9 +1,9 @@
 """The label set the project was generated with, end to end: K classes in, K classes out.
 
-The suite's other tests run two-class data (the bundled reviews, the demo's
-batches) under the demo's labels. These put the `labels` setting back to the
-generated default, or to three labels when that default is the demo's two,
-and train on hand-written rows whose words tell the classes apart.
+The suite's other tests run two-class data (the bundled and the invented
+reviews) under their labels, negative,positive. These put the `labels` setting
+back to the generated default, or to three labels when that default is those
+two, and train on hand-written rows whose words tell the classes apart.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ from {{ cookiecutter.package_name }}.serving.app import create_app
 {%- endif %}
 from {{ cookiecutter.package_name }}.settings import (
     DEFAULT_LABELS,
-    DEMO_LABELS,
     ENV_PREFIX,
+    SAMPLE_LABELS,
     load_settings,
 )
 from {{ cookiecutter.package_name }}.steps.training import run_training
@@ -46,7 +46,9 @@ from tests.conftest import parse_dags, run_dag
 from tests.serving.conftest import call, free_port, run_server
 {%- endif %}
 
-LABEL_SET = DEFAULT_LABELS if DEFAULT_LABELS != DEMO_LABELS else ("negative", "neutral", "positive")
+LABEL_SET = (
+    DEFAULT_LABELS if DEFAULT_LABELS != SAMPLE_LABELS else ("negative", "neutral", "positive")
+)
 # Words that mark a class, by its position in the label set.
 WORDS = [
     ["awful", "broken", "useless", "horrible", "disaster", "faulty"],
@@ -113,11 +115,13 @@ def test_the_label_set_is_a_comma_list_setting_and_bad_ones_fail_in_one_line(mon
         with pytest.raises(SettingsError, match=f"{ENV_PREFIX}LABELS=") as caught:
             load_settings()
         assert "\n" not in str(caught.value)
+{%- if cookiecutter.data_source == "demo" %}
     # The demo's reviews are two-class: it says what to choose instead.
     monkeypatch.setenv(f"{ENV_PREFIX}LABELS", "bad,ok,good")
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "demo")
     with pytest.raises(SettingsError, match="the demo knows only the labels"):
         load_settings()
+{%- endif %}
 
 
 def test_a_bad_label_set_stops_a_command_in_one_line(isolated_data, monkeypatch, capsys):

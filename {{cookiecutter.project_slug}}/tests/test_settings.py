@@ -44,10 +44,10 @@ def test_the_rendered_defaults_are_valid_and_each_round_trips_through_its_variab
 
 
 def test_environment_overrides_a_default(monkeypatch):
-    monkeypatch.setenv(f"{ENV_PREFIX}BATCH_SIZE", "1234")
+    monkeypatch.setenv(f"{ENV_PREFIX}MIN_LABELED_ROWS", "1234")
     monkeypatch.setenv(f"{ENV_PREFIX}LOW_CONFIDENCE_THRESHOLD", "0.55")
     settings = load_settings()
-    assert settings.data.batch_size == 1234
+    assert settings.data.min_labeled_rows == 1234
     assert settings.monitoring.low_confidence_threshold == 0.55
 
 
@@ -87,7 +87,9 @@ BAD_VALUES = [
     ("LABELS", "bad,bad"),
     ("LABELS", "not ok,fine"),
     ("DATA_DIR", ""),
+{%- if cookiecutter.data_source == "demo" %}
     ("DATA_SOURCE", "bundled"),
+{%- endif %}
     ("DATA_SOURCE", "s3"),
     ("TRAINING_FILES", " "),
     ("INCOMING_DIR", " "),
@@ -110,12 +112,16 @@ BAD_VALUES = [
     ("LABEL_REQUESTS_PER_DAY", "-1"),
     ("LABEL_RANDOM_SHARE", "1.5"),
     ("RETENTION_DAYS", "0"),
-    ("BATCH_SIZE", "many"),
+    ("MIN_LABELED_ROWS", "many"),
+{%- if cookiecutter.data_source == "demo" %}
     ("BATCH_SIZE", "0"),
     ("LABEL_DELAY_DAYS", "366"),
+{%- endif %}
     ("TRAIN_ON_FEEDBACK", "flase"),
     ("TRAIN_ON_FEEDBACK", "on"),
+{%- if cookiecutter.data_source == "demo" %}
     ("DRIFT_START", "2026-02-30"),
+{%- endif %}
     ("INFERENCE_CHUNK_ROWS", "0"),
     ("INFERENCE_WORKERS", "1000"),
     ("SHARD_ROWS", "0"),
@@ -189,12 +195,12 @@ def test_bad_override_names_the_variable(monkeypatch, name, value):
 
 
 def test_every_bad_value_is_reported_at_once(monkeypatch):
-    monkeypatch.setenv(f"{ENV_PREFIX}BATCH_SIZE", "0")
+    monkeypatch.setenv(f"{ENV_PREFIX}MIN_LABELED_ROWS", "0")
     monkeypatch.setenv(f"{ENV_PREFIX}MIN_ACCURACY", "2")
     with pytest.raises(SettingsError) as raised:
         load_settings()
     message = str(raised.value)
-    assert f"{ENV_PREFIX}BATCH_SIZE=0" in message
+    assert f"{ENV_PREFIX}MIN_LABELED_ROWS=0" in message
     assert f"{ENV_PREFIX}MIN_ACCURACY=2.0" in message
     assert "\n" not in message
 
@@ -202,16 +208,16 @@ def test_every_bad_value_is_reported_at_once(monkeypatch):
 def test_settings_are_grouped_by_concern():
     settings = load_settings()
     assert {"estimator", "max_features", "min_accuracy"} <= set(vars(settings.model))
-    assert {"data_source", "batch_size", "data_dir"} <= set(vars(settings.data))
+    assert {"data_source", "min_labeled_rows", "data_dir"} <= set(vars(settings.data))
     assert {"drift_psi_threshold", "alert_webhook_url"} <= set(vars(settings.monitoring))
     assert {"tracking_uri", "{% if cookiecutter.platform == "local" %}profile{% else %}artifact_root{% endif %}", "inference_schedule"} <= set(vars(settings.platform))
 
 
 def test_overrides_are_validated_together():
     settings = load_settings()
-    changed = settings.with_overrides(batch_size=7, drift_psi_threshold=0.5)
-    assert (changed.data.batch_size, changed.monitoring.drift_psi_threshold) == (7, 0.5)
-    assert settings.data.batch_size != 7  # the original is unchanged
+    changed = settings.with_overrides(min_labeled_rows=7, drift_psi_threshold=0.5)
+    assert (changed.data.min_labeled_rows, changed.monitoring.drift_psi_threshold) == (7, 0.5)
+    assert settings.data.min_labeled_rows != 7  # the original is unchanged
     with pytest.raises(SettingsError, match="LOW_CONFIDENCE_THRESHOLD"):
         settings.with_overrides(low_confidence_threshold=0.9, high_confidence_threshold=0.7)
     with pytest.raises(SettingsError, match="unknown setting"):
@@ -328,10 +334,10 @@ def test_a_bad_column_or_label_map_is_one_settings_line(overrides, message):
 
 def test_a_label_map_in_a_tuned_file_that_is_not_a_table_is_one_line(monkeypatch, tmp_path):
     tuned = tmp_path / "tuned.toml"
-    tuned.write_text('[settings]\nlabel_map = "1=negative"\n\n[settings.batch_size]\nx = 1\n')
+    tuned.write_text('[settings]\nlabel_map = "1=negative"\n\n[settings.min_labeled_rows]\nx = 1\n')
     monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(tuned))
     with pytest.raises(SettingsError, match=r"LABEL_MAP='1=negative' is not valid: expected a"):
         load_settings()
-    tuned.write_text("[settings.batch_size]\nx = 1\n")
-    with pytest.raises(SettingsError, match=r"BATCH_SIZE=.* expected one value, not a table"):
+    tuned.write_text("[settings.min_labeled_rows]\nx = 1\n")
+    with pytest.raises(SettingsError, match=r"MIN_LABELED_ROWS=.* expected one value, not a table"):
         load_settings()

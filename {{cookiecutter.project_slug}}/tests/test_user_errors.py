@@ -17,7 +17,7 @@ from {{ cookiecutter.package_name }}.errors import (
     ModelEnvironmentError,
     PipelineError,
 )
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, PROJECT_SLUG
+from {{ cookiecutter.package_name }}.settings import {% if cookiecutter.data_source == "demo" %}ENV_PREFIX, {% endif %}PROJECT_SLUG
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
 
@@ -65,6 +65,7 @@ def test_monitor_before_any_prediction_says_to_predict(isolated_store, capsys):
     assert error_line(capsys) == (
         f"no batch-inference run for the {days} days up to {DAY}: run batch_predict first."
     )
+{%- if cookiecutter.data_source == "demo" %}
 
 
 def test_the_demo_refuses_to_write_labels_to_a_url(isolated_data, monkeypatch, capsys):
@@ -74,6 +75,7 @@ def test_the_demo_refuses_to_write_labels_to_a_url(isolated_data, monkeypatch, c
 
     assert error_line(capsys) == "the demo writes its labels to a local feedback_dir, not a URL."
     assert not isolated_data.data.data_dir.exists()
+{%- endif %}
 
 
 def test_publishing_a_day_without_predictions_says_to_predict(isolated_data):

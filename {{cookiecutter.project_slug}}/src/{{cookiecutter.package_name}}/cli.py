@@ -36,13 +36,13 @@ from {{ cookiecutter.package_name }}.errors import (
 from {{ cookiecutter.package_name }}.settings import (
     BOUNDS,
     CHAMPION_ALIAS,
-{%- if cookiecutter.data_source == "warehouse" %}
-    DEMO_LABELS,
-{%- endif %}
     ENV_PREFIX,
     ESTIMATORS,
     PACKAGE_NAME,
     PROJECT_SLUG,
+{%- if cookiecutter.data_source == "warehouse" %}
+    SAMPLE_LABELS,
+{%- endif %}
     airflow_environment,
     is_url,
     load_settings,
@@ -53,7 +53,9 @@ BATCH_INFERENCE_DAG = f"{PACKAGE_NAME}_batch_inference"
 TRAINING_DAG = f"{PACKAGE_NAME}_training"
 # Commands that write a date's partitions: one process a date (data/date_lock.py).
 DATE_WRITERS = {
+{%- if cookiecutter.data_source == "demo" %}
     "generate-data",
+{%- endif %}
     "sample-batch",
     "extract",
     "predict",
@@ -139,6 +141,8 @@ def cmd_tune(args: argparse.Namespace) -> int:
     _print({key: value for key, value in result.items() if key != "trials"})
     return 0
 
+{%- if cookiecutter.data_source == "demo" %}
+
 
 def cmd_generate_data(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.steps.demo import generate_data
@@ -146,6 +150,7 @@ def cmd_generate_data(args: argparse.Namespace) -> int:
     overrides = {"batch_size": args.batch_size} if args.batch_size else {}
     _print(generate_data(load_settings(**overrides), args.date))
     return 0
+{%- endif %}
 
 
 def cmd_extract(args: argparse.Namespace) -> int:
@@ -326,9 +331,9 @@ def cmd_warehouse_init(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 
     settings = load_settings(data_source="warehouse")
-    if args.with_sample_data and settings.model.labels != DEMO_LABELS:
+    if args.with_sample_data and settings.model.labels != SAMPLE_LABELS:
         raise UsageError(
-            f"the sample reviews are labelled {','.join(DEMO_LABELS)}, not "
+            f"the sample reviews are labelled {','.join(SAMPLE_LABELS)}, not "
             f"{','.join(settings.model.labels)}: load your own labeled rows into "
             f"{settings.data.training_table} instead of --with-sample-data."
         )
@@ -454,7 +459,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     try:
         conf = json.loads(args.conf)
     except ValueError as error:
-        example = '{"batch_size": 100}'
+        example = '{"shard_rows": 100000}'
         raise UsageError(
             f"--conf is not JSON ({error}): pass an object such as {example}."
         ) from None
@@ -651,6 +656,7 @@ def _add_pipeline(commands: _Commands) -> None:
         action="store_true",
         help="with --data, also add the scored batch rows whose labels have arrived",
     )
+{%- if cookiecutter.data_source == "demo" %}
     generate = commands.add(
         "generate-data",
         cmd_generate_data,
@@ -658,6 +664,7 @@ def _add_pipeline(commands: _Commands) -> None:
         dated=True,
     )
     generate.add_argument("--batch-size", type=int, help="rows in the batch (default: settings)")
+{%- endif %}
     commands.add(
         "extract",
         cmd_extract,

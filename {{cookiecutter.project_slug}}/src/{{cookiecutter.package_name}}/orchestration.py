@@ -40,7 +40,9 @@ def run_tags(dag_run) -> dict[str, str]:
 # Help in Airflow's trigger form for the text fields a run may set; the form
 # checks every value with the field's type and bounds from settings.py.
 _DESCRIPTIONS = {
+{%- if cookiecutter.data_source == "demo" %}
     "drift_start": "YYYY-MM-DD or empty",
+{%- endif %}
     "estimator_params": "name=value pairs such as C=3.5 (tune writes them); empty: the defaults",
 }
 

@@ -3,7 +3,7 @@
 Defaults are the answers given when the project was generated. Each field can
 be overridden by the ``[settings]`` table of ``tuned.toml`` (``<slug> tune``
 writes it), then by an environment variable named ``{{ cookiecutter.package_name.upper() }}_<FIELD>``
-(for example ``{{ cookiecutter.package_name.upper() }}_BATCH_SIZE=1000``), and per DAG run
+(for example ``{{ cookiecutter.package_name.upper() }}_RETENTION_DAYS=60``), and per DAG run
 through ``Settings.with_overrides``. The tracking store also honours MLflow's
 own ``MLFLOW_TRACKING_URI``, and Airflow honours ``AIRFLOW_HOME`` and ``AIRFLOW__*``.
 ``label_map`` is a table of its own in the file (``[settings.label_map]``) and
@@ -34,18 +34,20 @@ DEFAULT_LABELS = (
     "{{ label | trim | lower }}",
 {%- endfor %}
 )
-# The demo's bundled reviews and invented batches know these two labels only.
-DEMO_LABELS = ("negative", "positive")
+# The bundled sample reviews{% if cookiecutter.data_source == "demo" %} and the demo's invented batches{% endif %} know these two labels only.
+SAMPLE_LABELS = ("negative", "positive")
 # A label: a plain lowercase token (labels in data are matched case-insensitively).
 LABEL_PATTERN = r"[a-z0-9][a-z0-9_-]{0,31}"
 MAX_LABELS = 20
 # The names in model/estimators.py (a test keeps the two lists equal).
 ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
-# "demo" invents batches and late labels; the others read what a team really has.
-{%- if cookiecutter.data_source == "warehouse" %}
-DATA_SOURCES = ("demo", "files", "warehouse")
-{%- else %}
+{%- if cookiecutter.data_source == "demo" %}
+# "demo" invents batches and late labels; "files" reads what a team really has.
 DATA_SOURCES = ("demo", "files")
+{%- elif cookiecutter.data_source == "warehouse" %}
+DATA_SOURCES = ("files", "warehouse")
+{%- else %}
+DATA_SOURCES = ("files",)
 {%- endif %}
 {%- if cookiecutter.platform == "local" %}
 {%- if cookiecutter.executor == "celery" %}
@@ -89,9 +91,13 @@ BOUNDS: dict[str, tuple[float, float]] = {
     "min_training_rows": (1, 100_000_000),
     "reference_tolerance": (0, 1),
     "label_agreement_tolerance": (0, 1),
+{%- if cookiecutter.data_source == "demo" %}
     "batch_size": (1, 10_000_000),
+{%- endif %}
     "retention_days": (1, 3650),
+{%- if cookiecutter.data_source == "demo" %}
     "label_delay_days": (0, 365),
+{%- endif %}
     "batch_poke_seconds": (1, 86_400),
     "batch_wait_seconds": (1, 7 * 86_400),
     "batch_settle_seconds": (0, 86_400),
@@ -187,11 +193,14 @@ class DataSettings:
 
     data_dir: Path = Path("data")
     data_source: str = "{{ cookiecutter.data_source }}"
-    # Labeled training data: CSV/Parquet files matching this glob ("files"),
 {%- if cookiecutter.data_source == "warehouse" %}
-    # the training table ("warehouse"), or the bundled sample ("demo").
-{%- else %}
+    # Labeled training data: CSV/Parquet files matching this glob ("files"),
+    # or the training table ("warehouse").
+{%- elif cookiecutter.data_source == "demo" %}
+    # Labeled training data: CSV/Parquet files matching this glob ("files"),
     # or the bundled sample ("demo").
+{%- else %}
+    # Labeled training data: CSV/Parquet files matching this glob.
 {%- endif %}
     training_files: str = "training_data/*.csv"
     # "files": the batch of logical date D is every CSV, Parquet or JSON Lines
@@ -233,15 +242,19 @@ class DataSettings:
     label_requests_per_day: int = 100
     label_random_share: float = 0.3
     retention_days: int = {{ cookiecutter.retention_days | int }}
+{%- if cookiecutter.data_source == "demo" %}
     # The demo: rows per synthetic batch, and how many days later its labels arrive.
     batch_size: int = {{ cookiecutter.batch_size | int }}
     label_delay_days: int = 3
+{%- endif %}
     # Train on the batch rows whose labels have arrived, as well as on the
     # source's training data: that is what lets retraining catch up with drift.
     train_on_feedback: bool = True
+{%- if cookiecutter.data_source == "demo" %}
     # From this logical date (YYYY-MM-DD) synthetic batches come from a shifted
     # vocabulary and topic, to watch the monitoring loop work; empty: never.
     drift_start: str = ""
+{%- endif %}
     # Batch inference reads, scores and writes this many rows at a time, so
     # its memory does not grow with the batch; 0 workers: every core.
     inference_chunk_rows: int = 20_000
@@ -391,7 +404,7 @@ class Settings:
         return f"models:/{self.model.registered_model_name}@{CHAMPION_ALIAS}"
 
     def value(self, name: str) -> object:
-        """A field by its flat name, e.g. ``value("batch_size")``."""
+        """A field by its flat name, e.g. ``value("retention_days")``."""
         return getattr(getattr(self, FIELD_GROUPS[name]), name)
 
     def with_overrides(self, **overrides: object) -> Settings:
@@ -430,11 +443,17 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     """Every (field, value, what it must be) that is wrong."""
     value = settings.value
     problems: list[tuple[str, object, str]] = []
+{%- if cookiecutter.data_source == "demo" %}
     if value("data_source") == "bundled":
         problems.append(("data_source", "bundled", "demo (the name of bundled since 0.3.0)"))
     for name, allowed in CHOICES.items():
         if value(name) not in allowed and (name, value(name)) != ("data_source", "bundled"):
             problems.append((name, value(name), "one of " + ", ".join(allowed)))
+{%- else %}
+    for name, allowed in CHOICES.items():
+        if value(name) not in allowed:
+            problems.append((name, value(name), "one of " + ", ".join(allowed)))
+{%- endif %}
     for name, kind in FIELD_TYPES.items():
         if kind == "float" and not math.isfinite(value(name)):
             problems.append((name, value(name), "a finite number"))
@@ -456,23 +475,27 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
                 "'_' or '-', e.g. negative,neutral,positive",
             )
         )
-    elif value("data_source") == "demo" and tuple(labels) != DEMO_LABELS:
+{%- if cookiecutter.data_source == "demo" %}
+    elif value("data_source") == "demo" and tuple(labels) != SAMPLE_LABELS:
         problems.append(
             (
                 "data_source",
                 "demo",
-                f"files{% if cookiecutter.data_source == "warehouse" %} or warehouse{% endif %}: the demo knows only the labels {','.join(DEMO_LABELS)}, "
+                f"files: the demo knows only the labels {','.join(SAMPLE_LABELS)}, "
                 f"not {','.join(labels)}",
             )
         )
+{%- endif %}
     try:
         parse_estimator_params(value("estimator_params"))
     except ValueError:
         problems.append(
             ("estimator_params", value("estimator_params"), "name=number pairs, e.g. C=3.5")
         )
+{%- if cookiecutter.data_source == "demo" %}
     if value("drift_start") and not _is_date(value("drift_start")):
         problems.append(("drift_start", value("drift_start"), "a date YYYY-MM-DD or empty"))
+{%- endif %}
 {%- if cookiecutter.data_source == "warehouse" %}
     for name in SQL_IDENTIFIERS:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?", value(name)):
@@ -639,6 +662,8 @@ def format_estimator_params(params: dict[str, float]) -> str:
     """The setting's text for ``params``, the inverse of ``parse_estimator_params``."""
     return ",".join(f"{name}={value:.6g}" for name, value in sorted(params.items()))
 
+{%- if cookiecutter.data_source == "demo" %}
+
 
 def _is_date(value: str) -> bool:
     from datetime import date
@@ -648,6 +673,7 @@ def _is_date(value: str) -> bool:
     except ValueError:
         return False
     return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value))
+{%- endif %}
 
 
 def is_valid_schedule(value: str) -> bool:

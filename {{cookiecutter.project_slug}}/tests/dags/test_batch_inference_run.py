@@ -8,9 +8,16 @@ import pytest
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
 from {{ cookiecutter.package_name }}.tracking.client import connect
+{%- if cookiecutter.data_source == "demo" %}
 from tests.conftest import run_dag
+{%- else %}
+from tests.conftest import invented_day, run_dag
+{%- endif %}
 
 DAY = "2026-06-15"
+{%- if cookiecutter.data_source != "demo" %}
+ROWS = 500
+{%- endif %}
 
 
 @pytest.fixture
@@ -18,9 +25,20 @@ def dag(dags):
     return dags[BATCH_INFERENCE_DAG_ID]
 
 
-def run_once(dag, shards: int):
+def batch_rows(settings) -> int:
+{%- if cookiecutter.data_source == "demo" %}
+    return settings.data.batch_size  # the demo invents them in the run
+{%- else %}
+    return ROWS
+{%- endif %}
+
+
+def run_once(dag, settings, shards: int):
     """One run, its batch cut into ``shards`` shards by the run's shard_rows."""
-    rows = int(dag.params["batch_size"])
+    rows = batch_rows(settings)
+{%- if cookiecutter.data_source != "demo" %}
+    invented_day(settings, DAY, rows)
+{%- endif %}
     dag_run = run_dag(dag, DAY, conf={"shard_rows": -(-rows // shards)})
     instances = dag_run.get_task_instances()
     mapped = sorted(
@@ -35,7 +53,7 @@ def run_once(dag, shards: int):
     assert states.pop("request_retraining") == "skipped"
     assert states.pop("promote_challenger") == "skipped"
     assert set(states.values()) == {"success"}, states
-    assert len(states) == 7
+    assert len(states) == {% if cookiecutter.data_source == "demo" %}7{% else %}8  # publish_predictions too{% endif %}
     return dag_run
 
 
@@ -57,19 +75,19 @@ def test_dag_run_end_to_end(dag, champion, session_settings):
 
     # Two shards: two mapped batch_predict tasks, one merged run. That a rerun
     # in another shard count replaces it bit for bit: steps/test_shards.py.
-    dag_run = run_once(dag, shards=2)
+    dag_run = run_once(dag, session_settings, shards=2)
 
     assert part_files(data_dir) == [f"part-0000{index}.parquet" for index in range(2)]
     predictions = storage.read_parts(storage.partition_dir(data_dir, storage.PREDICTIONS, DAY))
-    assert len(predictions) == session_settings.data.batch_size
+    assert len(predictions) == batch_rows(session_settings)
     assert predictions["id"].is_unique
     assert (predictions["model_version"] == champion["model_version"]).all()
-    # The day's label requests, beside its predictions (the demo's labeller reads them).
+    # The day's label requests, beside its predictions{% if cookiecutter.data_source == "demo" %} (the demo's labeller reads them){% endif %}.
     requests = pd.read_csv(
         storage.partition_dir(data_dir, storage.PREDICTIONS, DAY) / storage.LABEL_REQUESTS_FILE
     )
     data = session_settings.data
-    assert len(requests) == min(data.label_requests_per_day, data.batch_size)
+    assert len(requests) == min(data.label_requests_per_day, batch_rows(session_settings))
     assert set(requests["id"]) <= set(predictions["id"]) and set(requests["ds"]) == {DAY}
     assert not expired.exists()
     assert kept.exists()
@@ -88,7 +106,7 @@ def test_dag_run_end_to_end(dag, champion, session_settings):
         "predictions_negative_percentage",
     ):
         assert metric in run.data.metrics
-    assert run.data.metrics["prediction_count"] == session_settings.data.batch_size
+    assert run.data.metrics["prediction_count"] == batch_rows(session_settings)
     assert run.data.metrics["shards"] == 2
 
     monitoring = client.get_experiment_by_name(session_settings.monitoring_experiment)
@@ -97,4 +115,4 @@ def test_dag_run_end_to_end(dag, champion, session_settings):
     summary = storage.read_json(
         storage.partition_dir(data_dir, storage.REPORTS, DAY) / "summary.json"
     )
-    assert summary["predictions"] == session_settings.data.batch_size
+    assert summary["predictions"] == batch_rows(session_settings)

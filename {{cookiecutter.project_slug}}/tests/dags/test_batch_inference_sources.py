@@ -1,7 +1,7 @@
 """The batch DAG on real data, with dag.test(): a hand-written batch in, predictions out.
 
 Every text here is typed in the test; the checks compare the scored rows with
-them one by one, so rows from the demo's generator could not pass. The runs
+them one by one, so invented rows could not pass. The runs
 over several dates are scenarios (`nox -s scenarios`).
 """
 

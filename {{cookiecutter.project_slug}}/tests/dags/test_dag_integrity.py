@@ -44,7 +44,12 @@ def test_tasks_and_edges(dagbag):
     dag = dagbag.dags[DAG_ID]
     edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
     assert edges == {
+{%- if cookiecutter.data_source == "demo" %}
         ("generate_data", "batch_predict"),
+{%- else %}
+        ("extract_batch", "batch_predict"),
+        ("merge_shards", "publish_predictions"),
+{%- endif %}
         ("batch_predict", "merge_shards"),
         ("merge_shards", "monitor_model"),
         ("merge_shards", "request_labels"),
@@ -69,7 +74,9 @@ def test_a_real_source_waits_for_its_batch_and_delivers_predictions(monkeypatch,
     edges = {(task.task_id, down) for task in dag.tasks for down in task.downstream_task_ids}
     assert ("extract_batch", "batch_predict") in edges
     assert ("merge_shards", "publish_predictions") in edges
+{%- if cookiecutter.data_source == "demo" %}
     assert "generate_data" not in dag.task_ids
+{%- endif %}
     sensor = dag.get_task("extract_batch")
     assert isinstance(sensor, BaseSensorOperator)
     # Rescheduled between looks: a waiting sensor holds no worker slot.
@@ -90,7 +97,9 @@ def test_thresholds_are_run_params(dagbag):
     params = dagbag.dags[DAG_ID].params
     settings = load_settings()
     assert set(params) <= set(FIELD_GROUPS), "every run param is a settings field"
+{%- if cookiecutter.data_source == "demo" %}
     assert params["batch_size"] == settings.data.batch_size
+{%- endif %}
     assert params["low_confidence_threshold"] == settings.monitoring.low_confidence_threshold
     assert params["high_confidence_threshold"] == settings.monitoring.high_confidence_threshold
     assert params["low_confidence_alert_pct"] == settings.monitoring.low_confidence_alert_pct

@@ -1,6 +1,6 @@
 """The files source reads what a team puts there, as the team names it.
 
-Every batch here is typed in the test, never produced by the demo's generator.
+Every batch here is typed in the test, never an invented one.
 """
 
 from __future__ import annotations

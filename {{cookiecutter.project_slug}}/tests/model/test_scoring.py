@@ -17,7 +17,9 @@ import psutil
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
+{%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data import synthetic as data
+{%- endif %}
 from {{ cookiecutter.package_name }}.data.digest import BatchDigest
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
 from {{ cookiecutter.package_name }}.errors import DataValidationError
@@ -27,6 +29,9 @@ from {{ cookiecutter.package_name }}.model.scoring import score_chunks, top_clas
 from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import inference
 from tests import conftest
+{%- if cookiecutter.data_source != "demo" %}
+from tests import synthetic as data
+{%- endif %}
 
 
 @pytest.fixture(scope="module")

@@ -11,9 +11,9 @@ import pytest
 
 from {{ cookiecutter.package_name }}.monitoring.alerts import Alert, AlertKind
 from {{ cookiecutter.package_name }}.monitoring.delivery import deliver
-from {{ cookiecutter.package_name }}.steps.demo import generate_data
 from {{ cookiecutter.package_name }}.steps.inference import batch_predict
 from {{ cookiecutter.package_name }}.steps.monitoring import monitor
+from tests.conftest import invented_day
 
 ALERT = Alert(
     AlertKind.CONFIDENCE_DRIFT,
@@ -85,7 +85,7 @@ def test_no_alerts_or_no_url_sends_nothing(receiver):
 def test_monitoring_posts_its_alerts_to_the_webhook(session_settings, champion, receiver):
     url, received = receiver
     day = "2026-05-12"
-    generate_data(session_settings, day)
+    invented_day(session_settings, day, 500)
     batch_predict(session_settings, day)
     # A threshold nothing stays under, so the day raises a low-confidence alert.
     strict = session_settings.with_overrides(low_confidence_alert_pct=0, alert_webhook_url=url)
@@ -100,7 +100,7 @@ def test_monitoring_posts_its_alerts_to_the_webhook(session_settings, champion, 
 
 def test_monitoring_survives_an_unreachable_webhook(session_settings, champion):
     day = "2026-05-13"
-    generate_data(session_settings, day)
+    invented_day(session_settings, day, 500)
     batch_predict(session_settings, day)
     strict = session_settings.with_overrides(
         low_confidence_alert_pct=0, alert_webhook_url="http://127.0.0.1:9/hook"

@@ -49,7 +49,7 @@ def test_trigger_before_stack_up_says_to_start_it(tmp_path, monkeypatch):
 
 
 def test_trigger_refuses_a_conf_that_is_not_json(capsys):
-    assert cli.main(["trigger", "any_dag", "--conf", "{batch_size: 1}"]) == 2
+    assert cli.main(["trigger", "any_dag", "--conf", "{shard_rows: 1}"]) == 2
     assert "--conf is not JSON" in capsys.readouterr().err
 
 

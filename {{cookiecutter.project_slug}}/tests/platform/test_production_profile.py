@@ -26,6 +26,9 @@ import os
 import random
 {%- endif %}
 import secrets
+{%- if cookiecutter.data_source != "demo" %}
+import shutil
+{%- endif %}
 import signal
 import socket
 import subprocess
@@ -36,10 +39,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
+{% if cookiecutter.data_source != "demo" %}
+from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
+{%- endif %}
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
 from {{ cookiecutter.package_name }}.platform import stack
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, PACKAGE_NAME
+{%- if cookiecutter.data_source != "demo" %}
+from tests.synthetic import synthesize_reviews
+{%- endif %}
 
 pytestmark = pytest.mark.production
 
@@ -118,8 +126,12 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
             f"{ENV_PREFIX}HOME": str(home),
             f"{ENV_PREFIX}PROFILE": "production",
 {%- if cookiecutter.data_source != "demo" %}
-            # The platform is under test, not the source: the demo's invented days.
-            f"{ENV_PREFIX}DATA_SOURCE": "demo",
+            # The platform is under test, not the source: invented days as files.
+            f"{ENV_PREFIX}DATA_SOURCE": "files",
+            # The schedule's own run of today finds no batch: it fails at once
+            # instead of holding the DAG's one active run for batch_wait_seconds.
+            f"{ENV_PREFIX}BATCH_POKE_SECONDS": "1",
+            f"{ENV_PREFIX}BATCH_WAIT_SECONDS": "1",
 {%- endif %}
 {%- if cookiecutter.executor == "celery" %}
             f"{ENV_PREFIX}EXECUTOR": "celery",
@@ -182,6 +194,10 @@ def query(url: str, sql: str, *params) -> list[tuple]:
 def production(services, tmp_path_factory):
     home = tmp_path_factory.mktemp("production-home")
     (home / "dags").symlink_to(PROJECT_ROOT / "dags")
+{%- if cookiecutter.data_source != "demo" %}
+    (home / "training_data").mkdir()
+    shutil.copyfile(bundled_dataset_path(), home / "training_data" / "reviews.csv")
+{%- endif %}
     env = production_environment(home, services)
     pid_dir = home / ".stack" / "pids"
     groups: set[int] = set()
@@ -340,7 +356,7 @@ def test_dag_runs_in_shards_and_mlflow_lives_in_postgres(production, capsys):
     # 20,000 rows in 4 shards of 5,000: four mapped batch_predict tasks.
     run = cli(
         production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", "2026-03-01", "--wait",
-        "--conf", json.dumps({"batch_size": 20_000, "shard_rows": 5_000}),
+        "--conf", json.dumps(day_of(production, "2026-03-01", 20_000, 5_000)),
     )  # fmt: skip
     assert run["state"] == "success", run
 {%- if cookiecutter.executor == "celery" %}
@@ -399,9 +415,28 @@ def test_dag_runs_in_shards_and_mlflow_lives_in_postgres(production, capsys):
     assert all(location.startswith("mlflow-artifacts:") for (location,) in locations), locations
 
 
+def day_of(production: dict, day: str, rows: int, shard_rows: int) -> dict:
+    """The run conf of a day of ``rows`` invented reviews in shards of ``shard_rows``.
+{%- if cookiecutter.data_source == "demo" %}
+
+    The demo invents them in the run itself.
+    """
+    return {"batch_size": rows, "shard_rows": shard_rows}
+{%- else %}
+
+    Their batch goes where the files source reads it, complete (``_SUCCESS``).
+    """
+    folder = production["home"] / "data" / "incoming" / f"ds={day}"
+    folder.mkdir(parents=True)
+    synthesize_reviews(day, rows)[["id", "text"]].to_csv(folder / "reviews.csv", index=False)
+    (folder / "_SUCCESS").touch()
+    return {"shard_rows": shard_rows}
+{%- endif %}
+
+
 def trigger(production: dict, day: str, batch_size: int, shard_rows: int = 5_000) -> dict:
     """Start a batch-inference run for ``day`` over the REST API, without waiting."""
-    conf = json.dumps({"batch_size": batch_size, "shard_rows": shard_rows})
+    conf = json.dumps(day_of(production, day, batch_size, shard_rows))
     return cli(production["env"], "trigger", BATCH_INFERENCE_DAG_ID, "--date", day, "--conf", conf)
 {%- if cookiecutter.executor == "celery" %}
 

@@ -8,7 +8,11 @@ from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID, TRAINING_DAG_ID
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
+{%- if cookiecutter.data_source == "demo" %}
 from tests.conftest import run_dag
+{%- else %}
+from tests.conftest import invented_day, run_dag
+{%- endif %}
 
 pytestmark = pytest.mark.scenario
 
@@ -31,6 +35,9 @@ def test_champion_challenger_through_airflow(dags, isolated_store):
     assert rejected.tags["dag_id"] == TRAINING_DAG_ID
     assert rejected.tags["training_data_digest"]
 
+{%- if cookiecutter.data_source != "demo" %}
+    invented_day(isolated_store, "2026-07-03", 100)
+{%- endif %}
     run_dag(dags[BATCH_INFERENCE_DAG_ID], "2026-07-03")
     predictions = storage.read_parts(
         storage.partition_dir(isolated_store.data.data_dir, storage.PREDICTIONS, "2026-07-03")

@@ -20,9 +20,12 @@ from {{ cookiecutter.package_name }}.orchestration import (
     TRAINING_DAG_ID,
 )
 from {{ cookiecutter.package_name }}.steps import inference, label_requests, monitoring
-from {{ cookiecutter.package_name }}.steps.demo import generate_data
 from {{ cookiecutter.package_name }}.tracking.client import connect
-from tests.conftest import _isolate
+{%- if cookiecutter.data_source == "demo" %}
+from tests.conftest import _isolate, invented_day
+{%- else %}
+from tests.conftest import LABEL_DELAY_DAYS, _isolate, invented_day
+{%- endif %}
 
 pytestmark = pytest.mark.scenario
 START = date(2026, 8, 1)
@@ -31,7 +34,8 @@ DRIFT_START = DAYS[7]
 # Half of each day's 100 label requests drawn at random: 50 labels put the
 # unbiased accuracy within about 0.12 (95 %), enough to tell 0.85 from 0.6 on
 # every day; the default 20 give about 0.17, and a drifted day may read 0.85.
-QUEUE = {"batch_size": 200, "label_random_share": 0.5}
+ROWS = 200
+QUEUE = {"label_random_share": 0.5}
 QUALITY_KINDS = {
     "declining_confidence",
     "confidence_drift",
@@ -41,15 +45,15 @@ QUALITY_KINDS = {
 }
 
 
-def run_days(settings, days):
-    """Generate, predict, request labels and monitor each day; return each day's alert kinds.
+def run_days(settings, days, drift_start: str = ""):
+    """Invent, predict, request labels and monitor each day; return each day's alert kinds.
 
-    The demo's labeller answers each day's label requests, so accuracy is
+    The invented labels answer each day's label requests, so accuracy is
     judged on the random sample among them, as in a DAG run.
     """
     kinds = {}
     for day in days:
-        generate_data(settings, day)
+        invented_day(settings, day, ROWS, drift_start=drift_start)
         inference.batch_predict(settings, day)
         label_requests.request_labels(settings, day)
         result = monitoring.monitor(settings, day)
@@ -92,8 +96,8 @@ def test_fourteen_stable_days_raise_no_quality_alert(after_first_week):
 
 def test_drift_is_caught_from_its_first_day_and_accuracy_once_labels_arrive(after_first_week):
     settings, kinds = after_first_week
-    settings = settings.with_overrides(drift_start=DRIFT_START.isoformat())
-    kinds |= run_days(settings, [day for day in DAYS if day >= DRIFT_START])
+    drifted = [day for day in DAYS if day >= DRIFT_START]
+    kinds |= run_days(settings, drifted, drift_start=DRIFT_START.isoformat())
     assert sorted(kinds) == DAYS
 
     drift_kinds = {"confidence_drift", "vocabulary_drift", "class_shift"}
@@ -102,7 +106,7 @@ def test_drift_is_caught_from_its_first_day_and_accuracy_once_labels_arrive(afte
             assert not kinds[day] & (drift_kinds | {"accuracy_drop"}), (day, kinds[day])
         else:
             assert kinds[day] & drift_kinds, (day, kinds[day])
-    first_labels = DRIFT_START + timedelta(days=settings.data.label_delay_days)
+    first_labels = DRIFT_START + timedelta(days={% if cookiecutter.data_source == "demo" %}settings.data.label_delay_days{% else %}LABEL_DELAY_DAYS{% endif %})
     assert all("accuracy_drop" in kinds[day] for day in DAYS if day >= first_labels), kinds
 
 
@@ -112,7 +116,12 @@ def test_a_drifted_day_requests_retraining_and_the_training_dag_makes_a_challeng
 
     day = DAYS[-1]
     logical_date = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    conf = {"drift_start": DRIFT_START.isoformat(), "batch_size": trained.data.batch_size}
+{%- if cookiecutter.data_source == "demo" %}
+    conf = {"drift_start": DRIFT_START.isoformat(), "batch_size": ROWS}
+{%- else %}
+    invented_day(trained, day, ROWS, drift_start=DRIFT_START.isoformat())
+    conf = None
+{%- endif %}
     dag_run = dags[BATCH_INFERENCE_DAG_ID].test(logical_date=logical_date, run_conf=conf)
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}
     assert states["request_retraining"] == "success", states

@@ -8,7 +8,7 @@ texts) over keep-alive connections while ``--big-clients`` threads send
 as JSON, p50 and p99 latency of each kind, the errors, and the server's peak
 memory (the largest resident size the kernel saw, once it has exited).
 
-    uv run python tests/serving/load.py [--requests 2000] [--clients 8] [--big-clients 1]
+    uv run python -m tests.serving.load [--requests 2000] [--clients 8] [--big-clients 1]
 """
 
 from __future__ import annotations
@@ -25,8 +25,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-
+{% if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data.synthetic import synthesize_reviews
+{%- else %}
+from tests.synthetic import synthesize_reviews
+{%- endif %}
 
 DAY = "2026-01-01"
 BIG_TEXTS = 10_000

@@ -17,7 +17,8 @@ def test_serve_answers_every_request_under_load(champion_store, champion):
     done = subprocess.run(
         [
             sys.executable,
-            str(PROJECT_ROOT / "tests" / "serving" / "load.py"),
+            "-m",
+            "tests.serving.load",
             "--requests",
             "2000",
             "--clients",
@@ -25,6 +26,7 @@ def test_serve_answers_every_request_under_load(champion_store, champion):
         ],
         capture_output=True,
         text=True,
+        cwd=PROJECT_ROOT,
         timeout=900,
     )
     assert done.returncode == 0, done.stderr[-3000:]

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
-from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
+from {{ cookiecutter.package_name }}.errors import DataValidationError{% if cookiecutter.data_source == "demo" %}, PipelineError{% endif %}
 from {{ cookiecutter.package_name }}.steps.extraction import batch_window, extract_batch
 
 DAY = "2026-03-20"
@@ -60,11 +60,13 @@ def test_a_file_without_a_text_column_is_named(files):
     (incoming(files) / "wrong.csv").write_text("review\nnice\n")
     with pytest.raises(DataValidationError, match=r"wrong.csv has no 'text' column"):
         extract_batch(files, DAY)
+{%- if cookiecutter.data_source == "demo" %}
 
 
 def test_the_demo_has_no_batch_to_extract(isolated_data):
     with pytest.raises(PipelineError, match=r"the demo invents its batches"):
         extract_batch(isolated_data.with_overrides(data_source="demo"), DAY)
+{%- endif %}
 
 
 def test_an_empty_data_interval_means_the_logical_day():

@@ -6,16 +6,21 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
+{%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data import synthetic as data
+{%- endif %}
 from {{ cookiecutter.package_name }}.errors import ChampionNotFoundError, DataValidationError
 from {{ cookiecutter.package_name }}.settings import PROJECT_SLUG
 from {{ cookiecutter.package_name }}.steps import inference
 from {{ cookiecutter.package_name }}.tracking.client import connect
-from tests.conftest import demo_batch, write_batch
+{%- if cookiecutter.data_source != "demo" %}
+from tests import synthetic as data
+{%- endif %}
+from tests.conftest import invented_day, write_batch
 
 
 def test_no_champion_says_to_train_first(isolated_store):
-    demo_batch(isolated_store, "2026-02-01", 10)
+    invented_day(isolated_store, "2026-02-01", 10)
     with pytest.raises(ChampionNotFoundError) as raised:
         inference.batch_predict(isolated_store, "2026-02-01")
     name = isolated_store.model.registered_model_name
@@ -26,9 +31,8 @@ def test_no_champion_says_to_train_first(isolated_store):
 
 
 def test_missing_batch_says_which_step_to_run(isolated_data):
-    with pytest.raises(
-        DataValidationError, match=r"no batch at .* run (generate-data|extract) for"
-    ):
+    first = "{% if cookiecutter.data_source == "demo" %}generate-data{% else %}extract{% endif %}"
+    with pytest.raises(DataValidationError, match=f"no batch at .* run {first} for"):
         inference.batch_predict(isolated_data, "2026-02-01")
 
 

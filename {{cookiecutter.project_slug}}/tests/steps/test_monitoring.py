@@ -8,7 +8,7 @@ from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.steps.inference import batch_predict
 from {{ cookiecutter.package_name }}.steps.monitoring import monitor
 from {{ cookiecutter.package_name }}.tracking.client import connect
-from tests.conftest import demo_batch
+from tests.conftest import invented_day
 
 START = date(2026, 4, 1)
 
@@ -17,7 +17,7 @@ def test_monitor_reads_the_window_by_logical_date_and_logs_its_own_run(session_s
     window = [START + timedelta(days=i) for i in range(3)]
     outside = START - timedelta(days=30)
     for day in [outside, *window]:
-        demo_batch(session_settings, day, 50)
+        invented_day(session_settings, day, 50)
         batch_predict(session_settings, day)
 
     settings = session_settings.with_overrides(monitoring_window_days=7)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
+{% if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }} import cli
+{%- endif %}
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.errors import PipelineError
+{%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX
+{%- endif %}
 from {{ cookiecutter.package_name }}.steps.extraction import extract_batch
 from {{ cookiecutter.package_name }}.steps.sample_batch import drop_sample_batch
 
@@ -42,6 +45,7 @@ def test_a_files_sample_batch_is_extracted_as_a_real_one_and_never_doubled(isola
     drop_sample_batch(other, DAY, 40)
     again = pd.read_csv(storage.Path(other.data.incoming_dir) / f"ds={DAY}" / "sample-reviews.csv")
     assert again["text"].tolist() == batch["text"].tolist()
+{%- if cookiecutter.data_source == "demo" %}
 
 
 def test_the_command_refuses_the_demo_in_one_line(isolated_data, monkeypatch, capsys):
@@ -49,6 +53,7 @@ def test_the_command_refuses_the_demo_in_one_line(isolated_data, monkeypatch, ca
     assert cli.main(["sample-batch", "--date", DAY]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "the demo invents its batches" in err
+{%- endif %}
 {%- if cookiecutter.data_source == "warehouse" %}
 
 

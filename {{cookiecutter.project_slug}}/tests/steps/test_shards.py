@@ -11,13 +11,18 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
+{%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data import synthetic as data
+{%- endif %}
 from {{ cookiecutter.package_name }}.data.schema import TEXT
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
 from {{ cookiecutter.package_name }}.settings import PACKAGE_NAME
 from {{ cookiecutter.package_name }}.steps import inference, shards
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
+{%- if cookiecutter.data_source != "demo" %}
+from tests import synthetic as data
+{%- endif %}
 from tests.conftest import write_batch
 
 DAY = "2026-04-04"

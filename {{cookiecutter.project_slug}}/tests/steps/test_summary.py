@@ -8,13 +8,13 @@ from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.steps import inference, monitoring
 from {{ cookiecutter.package_name }}.steps import summary as reporting
-from tests.conftest import demo_batch
+from tests.conftest import invented_day
 
 DAY = "2026-05-01"
 
 
 def test_summary_is_built_from_the_day_outputs(session_settings, champion):
-    demo_batch(session_settings, DAY, 60)
+    invented_day(session_settings, DAY, 60)
     inference.batch_predict(session_settings, DAY)
     monitoring.monitor(session_settings, DAY)
 
@@ -41,7 +41,7 @@ def test_summary_without_outputs_says_what_to_run(isolated_data):
 def test_html_report_for_a_day_with_alerts_and_one_without(session_settings, champion):
     quiet, loud = "2026-05-05", "2026-05-06"
     for day in (quiet, loud):
-        demo_batch(session_settings, day, 60)
+        invented_day(session_settings, day, 60)
         inference.batch_predict(session_settings, day)
     # Thresholds nothing can cross for the quiet day, and two nothing can stay
     # under for the loud one, whatever the model's confidence looks like.

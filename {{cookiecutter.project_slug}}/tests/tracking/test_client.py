@@ -8,9 +8,9 @@ import pytest
 
 from {{ cookiecutter.package_name }}.errors import TrackingServerUnavailableError
 from {{ cookiecutter.package_name }}.settings import load_settings
-from {{ cookiecutter.package_name }}.steps.demo import generate_data
 from {{ cookiecutter.package_name }}.steps.inference import batch_predict
 from {{ cookiecutter.package_name }}.tracking.client import tracking_server_required
+from tests.conftest import invented_day
 
 
 def test_batch_predict_says_the_server_did_not_answer(monkeypatch, tmp_path):
@@ -21,7 +21,7 @@ def test_batch_predict_says_the_server_did_not_answer(monkeypatch, tmp_path):
     settings = load_settings().with_overrides(
         tracking_uri=f"http://127.0.0.1:{port}", data_dir=tmp_path
     )
-    generate_data(settings, "2026-02-01")
+    invented_day(settings, "2026-02-01", 500)
     with pytest.raises(TrackingServerUnavailableError, match=f"127.0.0.1:{port} did not answer"):
         batch_predict(settings, "2026-02-01")
 

@@ -24,7 +24,7 @@ from {{ cookiecutter.package_name }}.settings import Settings, label_key
 class Columns:
     """Where a team's data keeps texts, labels and ids, and which source values mean which label.
 
-    ``Columns()`` is the pipeline's own naming: what the demo writes and reads.
+    ``Columns()`` is the pipeline's own naming{% if cookiecutter.data_source == "demo" %}: what the demo writes and reads{% endif %}.
     """
 
     text: str = TEXT

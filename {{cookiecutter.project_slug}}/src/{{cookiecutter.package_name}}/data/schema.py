@@ -22,7 +22,7 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data.seen_ids import SeenIds, id_hashes
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import DEMO_LABELS, ENV_PREFIX, LABEL_NUMBER
+from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, LABEL_NUMBER, SAMPLE_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ class ValidatedData:
 
     valid: pd.DataFrame
     rejected: pd.DataFrame
-    labels: tuple[str, ...] = DEMO_LABELS  # the label names the rows were checked against
+    labels: tuple[str, ...] = SAMPLE_LABELS  # the label names the rows were checked against
 
     def unknown_labels(self) -> dict[str, int]:
         """The label values set aside as unknown, as compared, with their row counts."""
@@ -79,7 +79,7 @@ class ValidatedData:
 
 
 def validate_labeled(
-    frame: pd.DataFrame, *, labels: Sequence[str] = DEMO_LABELS, min_rows: int = 20
+    frame: pd.DataFrame, *, labels: Sequence[str] = SAMPLE_LABELS, min_rows: int = 20
 ) -> ValidatedData:
     """Keep rows with a non-empty text and one of ``labels``; fail if too little is left.
 
@@ -242,7 +242,7 @@ class BatchValidator:
 
 
 def validate_labels(
-    frame: pd.DataFrame, origin: str, labels: Sequence[str] = DEMO_LABELS
+    frame: pd.DataFrame, origin: str, labels: Sequence[str] = SAMPLE_LABELS
 ) -> pd.DataFrame:
     """The rows of a labels file with an id and one of ``labels``, as ``id``, ``sentiment``.
 

@@ -1,7 +1,8 @@
 """Where labeled training data, inference batches and true labels come from.
-
+{% if cookiecutter.data_source == "demo" %}
 - ``demo``: the sample reviews shipped with the package; steps/demo.py invents
   each day's batch and, days later, its labels.
+{%- endif %}
 - ``files``: training CSV/Parquet files matching a glob; the batch of date D
   is every file under ``<incoming_dir>/ds=D/``; labels are any files under
   ``<feedback_dir>/``. Local directories or fsspec URLs.
@@ -35,7 +36,9 @@ from {{ cookiecutter.package_name }}.data.schema import (
     ID,
     LABEL,
     TEXT,
+{%- if cookiecutter.data_source == "demo" %}
     bundled_dataset_path,
+{%- endif %}
     stable_ids,
     validate_labels,
 )
@@ -43,7 +46,7 @@ from {{ cookiecutter.package_name }}.data.schema import (
 from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import DEMO_LABELS, Settings, is_url
+from {{ cookiecutter.package_name }}.settings import SAMPLE_LABELS, Settings, is_url
 
 log = logging.getLogger(__name__)
 # Written last by Spark, Hadoop and many exporters: the folder is complete.
@@ -120,7 +123,7 @@ class FeedbackFiles:
     feedback_dir: str
     columns: Columns = field(default_factory=Columns)
     # The `labels` setting; rows with another label are skipped.
-    labels: tuple[str, ...] = DEMO_LABELS
+    labels: tuple[str, ...] = SAMPLE_LABELS
 
     def read_labels(self) -> pd.DataFrame:
         """Every label that has arrived, as ``id``, ``sentiment``; a later file wins.
@@ -138,6 +141,7 @@ class FeedbackFiles:
 
     def _read(self, path: str) -> pd.DataFrame:
         return read_table(path, strings=self.columns.strings)
+{%- if cookiecutter.data_source == "demo" %}
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,7 @@ class DemoSource(FeedbackFiles):
 
     def batch_location(self, day) -> str:
         return "the synthetic review generator (data/synthetic.py)"
+{%- endif %}
 
 
 @dataclass(frozen=True)
@@ -243,23 +248,24 @@ class FileSource(FeedbackFiles):
                     batch.insert(0, ID, ids.to_numpy())
                 offset += len(batch)
                 yield batch
+{%- if cookiecutter.data_source == "demo" %}
 
 
-Source = DemoSource | FileSource{% if cookiecutter.data_source == "warehouse" %} | WarehouseSource{% endif %}
+Source = DemoSource | FileSource
+{%- elif cookiecutter.data_source == "warehouse" %}
+
+
+Source = FileSource | WarehouseSource
+{%- else %}
+
+
+Source = FileSource
+{%- endif %}
 
 
 def source_for(settings: Settings) -> Source:
     """The configured data source."""
     data = settings.data
-    if data.data_source == "files":
-        return FileSource(
-            feedback_dir=data.feedback_dir,
-            columns=Columns.of(settings),
-            labels=settings.model.labels,
-            pattern=data.training_files,
-            incoming_dir=data.incoming_dir,
-            settle_seconds=data.batch_settle_seconds,
-        )
 {%- if cookiecutter.data_source == "warehouse" %}
     if data.data_source == "warehouse":
         return WarehouseSource(
@@ -274,9 +280,19 @@ def source_for(settings: Settings) -> Source:
             columns=Columns.of(settings),
             labels=settings.model.labels,
         )
+{%- elif cookiecutter.data_source == "demo" %}
+    if data.data_source == "demo":
+        # The demo writes and reads its own invented files, in the pipeline's columns.
+        return DemoSource(feedback_dir=data.feedback_dir, labels=settings.model.labels)
 {%- endif %}
-    # The demo writes and reads its own invented files, in the pipeline's columns.
-    return DemoSource(feedback_dir=data.feedback_dir, labels=settings.model.labels)
+    return FileSource(
+        feedback_dir=data.feedback_dir,
+        columns=Columns.of(settings),
+        labels=settings.model.labels,
+        pattern=data.training_files,
+        incoming_dir=data.incoming_dir,
+        settle_seconds=data.batch_settle_seconds,
+    )
 
 
 def training_source(settings: Settings, training_path: Path | str | None = None):

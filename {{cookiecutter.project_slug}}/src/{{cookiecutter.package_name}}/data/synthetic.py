@@ -1,7 +1,12 @@
-"""The demo's invented reviews: batches, late labels and a drift scenario.
+"""{% if cookiecutter.data_source == "demo" %}The demo's invented reviews: batches, late labels and a drift scenario.
 
 Used only by the demo's ``generate_data`` step (``steps/demo.py``); the
 real sources read real data and never call this.
+{%- else %}Invented reviews for the tests: batches, late labels and a drift scenario.
+
+tests/conftest.py (``invented_day``) writes them where the data source reads
+a day's batch and its labels, so the tests run the pipeline as real data would.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
-from {{ cookiecutter.package_name }}.settings import DEMO_LABELS
+from {{ cookiecutter.package_name }}.settings import SAMPLE_LABELS
 
 # Building blocks for synthetic reviews. A clause's label is known, so
 # batches can later be scored against the truth.
@@ -147,7 +152,7 @@ def synthesize_reviews(
         raise ValueError(f"size={size} is not valid: expected zero or more rows.")
     day = storage.as_date(day)
     rng = _rng_for(day, seed)
-    labels = rng.choice(DEMO_LABELS, size=size)
+    labels = rng.choice(SAMPLE_LABELS, size=size)
     texts = [_sentence(rng, label, drifted) for label in labels]
     ids = [f"{day.isoformat()}-{index:07d}" for index in range(size)]
     return pd.DataFrame({"id": ids, TEXT: texts, LABEL: labels})

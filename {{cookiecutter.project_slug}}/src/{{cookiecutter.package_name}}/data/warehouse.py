@@ -26,7 +26,7 @@ from {{ cookiecutter.package_name }}.data.schema import (
     validate_labels,
 )
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from {{ cookiecutter.package_name }}.settings import DEMO_LABELS
+from {{ cookiecutter.package_name }}.settings import SAMPLE_LABELS
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class WarehouseSource:
     predictions_table: str
     label_requests_table: str = "review_label_requests"
     columns: Columns = field(default_factory=Columns)
-    labels: tuple[str, ...] = DEMO_LABELS
+    labels: tuple[str, ...] = SAMPLE_LABELS
 
     def engine(self) -> sa.Engine:
         return sa.create_engine(self.url)

@@ -13,8 +13,13 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import BatchValidator
+{%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data.sources import DemoSource, FileSource, source_for
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
+{%- else %}
+from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
+from {{ cookiecutter.package_name }}.errors import DataValidationError
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,15 +63,12 @@ def extract_batch(
     Fails when every row is rejected (the reasons are in the rejects file).
     """
     source = source_for(settings)
+{%- if cookiecutter.data_source == "demo" %}
     if isinstance(source, DemoSource):
         raise PipelineError(
-{%- if cookiecutter.data_source == "warehouse" %}
-            "the demo invents its batches: run generate-data, or set data_source to files "
-            "or warehouse."
-{%- else %}
             "the demo invents its batches: run generate-data, or set data_source to files."
-{%- endif %}
         )
+{%- endif %}
     day = storage.as_date(day)
     window = batch_window(day, start, end)
     chunks = source.read_batch(day, *window)

@@ -96,7 +96,11 @@ def _require_snapshot(settings: Settings, day: date) -> None:
         storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.BATCH_FILE
     )
     if not snapshot.is_file():
+{%- if cookiecutter.data_source == "demo" %}
         first = "generate-data" if settings.data.data_source == "demo" else "extract"
+{%- else %}
+        first = "extract"
+{%- endif %}
         raise DataValidationError(f"no batch at {snapshot}: run {first} for {day} first.")
 
 

@@ -21,7 +21,7 @@ Both parts are kept as bounded candidate lists while the day's parts are read
 chunk by chunk, so a batch of millions of rows is never held whole.
 
 The requests go into the day's predictions partition (``label_requests.csv``,
-what monitoring and the demo's labeller read) and are delivered beside the
+what monitoring{% if cookiecutter.data_source == "demo" %} and the demo's labeller{% endif %} read{% if cookiecutter.data_source != "demo" %}s{% endif %}) and are delivered beside the
 predictions: ``files`` to ``<outgoing_dir>/ds=D/label_requests.csv``
 {%- if cookiecutter.data_source == "warehouse" %}, ``warehouse`` to
 the ``label_requests_table``{% endif %}.
@@ -42,7 +42,11 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import DS, ID, MARGIN, TEXT
+{%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
+{%- elif cookiecutter.data_source == "warehouse" %}
+from {{ cookiecutter.package_name }}.data.sources import source_for
+{%- endif %}
 {%- if cookiecutter.data_source == "warehouse" %}
 from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
@@ -163,7 +167,9 @@ def request_labels(settings: Settings, day: date | str) -> dict:
 
 def _deliver(settings: Settings, day: date, requests: pd.DataFrame) -> str | None:
     """The requests where the team reads the predictions, in its column names."""
+{%- if cookiecutter.data_source != "files" %}
     source = source_for(settings)
+{%- endif %}
     data = settings.data
     named = requests.rename(columns={ID: data.id_column, TEXT: data.text_column})
 {%- if cookiecutter.data_source == "warehouse" %}
@@ -171,8 +177,10 @@ def _deliver(settings: Settings, day: date, requests: pd.DataFrame) -> str | Non
         source.write_label_requests(day, named)
         return source.label_requests_location()
 {%- endif %}
+{%- if cookiecutter.data_source == "demo" %}
     if not isinstance(source, FileSource):
         return None  # the demo: its labeller reads the partition's copy
+{%- endif %}
     return storage.write_outgoing(
         data.outgoing_dir,
         day,

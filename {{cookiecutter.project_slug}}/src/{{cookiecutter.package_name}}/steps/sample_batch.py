@@ -24,7 +24,7 @@ import pandas as pd
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.data.schema import TEXT, bundled_dataset_path
-from {{ cookiecutter.package_name }}.data.sources import SUCCESS_MARKER, FileSource, source_for
+from {{ cookiecutter.package_name }}.data.sources import SUCCESS_MARKER, FileSource, Source, source_for
 {%- if cookiecutter.data_source == "warehouse" %}
 from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
@@ -49,24 +49,30 @@ def drop_sample_batch(settings: Settings, day: date | str, rows: int) -> dict:
     source = source_for(settings)
     batch = sample_batch(settings, day, rows)
     day = storage.as_date(day)
+    if isinstance(source, FileSource) and source.batch_files(day):
+        raise PipelineError(
+            f"{source.batch_location(day)} already holds a batch: sample-batch adds none "
+            "over it (pick another --date, or remove those files)."
+        )
+    location = deliver_batch(source, day, batch)
+    return {"logical_date": day.isoformat(), "rows": len(batch), "location": location}
+
+
+def deliver_batch(source: Source, day: date, batch: pd.DataFrame) -> str:
+    """Put ``batch`` (the team's id and text columns) where ``source`` reads ``day``'s batch."""
     if isinstance(source, FileSource):
         location = source.batch_location(day)
-        if source.batch_files(day):
-            raise PipelineError(
-                f"{location} already holds a batch: sample-batch adds none over it "
-                "(pick another --date, or remove those files)."
-            )
         _write_files(location, batch)
+        return location
 {%- if cookiecutter.data_source == "warehouse" %}
-    elif isinstance(source, WarehouseSource):
-        stamp = datetime.combine(day, time(12), tzinfo=UTC)
-        location = source.insert_batch(batch, stamp)
+    if isinstance(source, WarehouseSource):
+        return source.insert_batch(batch, datetime.combine(day, time(12), tzinfo=UTC))
 {%- endif %}
-    else:
-        raise PipelineError(
-            "the demo invents its batches: run generate-data, or set data_source to files."
-        )
-    return {"logical_date": day.isoformat(), "rows": len(batch), "location": location}
+{%- if cookiecutter.data_source == "demo" %}
+    raise PipelineError(
+        "the demo invents its batches: run generate-data, or set data_source to files."
+    )
+{%- endif %}
 
 
 def _write_files(location: str, batch: pd.DataFrame) -> None:

@@ -105,7 +105,11 @@ def predict_shard(settings: Settings, shard: dict) -> dict:
     ):
         # The unknown-token sample counts rows from the shard's first batch row,
         # as one pass over the batch would (scoring rejects none of a snapshot
+{%- if cookiecutter.data_source == "demo" %}
         # that extraction or the demo wrote: both write only scorable rows).
+{%- else %}
+        # that extraction wrote: it writes only scorable rows).
+{%- endif %}
         scored = score_chunks(
             model, validated(chunks, rejects), inference_workers(settings), offset=shard["start"]
         )

@@ -78,7 +78,7 @@ def log_run(
         ensure_experiment,
         tracking_server_required,
     )
-    from {{ cookiecutter.package_name }}.tracking.lineage import dataset_source_object
+    from {{ cookiecutter.package_name }}.tracking.lineage import dataset_source
 
     with tracking_server_required(settings):
         client = connect(settings)
@@ -97,7 +97,7 @@ def log_run(
             # Digested shard by shard as the chunks went by: the batch is never
             # whole in memory to hand to mlflow.data.from_pandas.
             dataset = MetaDataset(
-                dataset_source_object(source), name=f"batch-{day.isoformat()}", digest=digest
+                dataset_source(source), name=f"batch-{day.isoformat()}", digest=digest
             )
             mlflow.log_input(dataset, context="inference")
         return run.info.run_id

@@ -11,13 +11,17 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
+{%- if cookiecutter.data_source == "warehouse" %}
+from fsspec import available_protocols
+{%- endif %}
 from mlflow.data.dataset_source import DatasetSource
 from mlflow.data.dataset_source_registry import resolve_dataset_source
+from mlflow.exceptions import MlflowException
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import LABEL, TEXT
 from {{ cookiecutter.package_name }}.errors import PipelineError
-from {{ cookiecutter.package_name }}.settings import Settings
+from {{ cookiecutter.package_name }}.settings import Settings{% if cookiecutter.data_source == "warehouse" %}, is_url{% endif %}
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from {{ cookiecutter.package_name }}.tracking.runs import INFERENCE, find_run, run_name
 
@@ -81,48 +85,73 @@ def trace_predictions(settings: Settings, day: date | str) -> dict:
     }
 
 
-class SQLTableSource(DatasetSource):
-    """A table (or a date's slice of one) in a SQL database, as a dataset source for lineage.
+class LocationSource(DatasetSource):
+    """Where rows came from when MLflow has no source type for the place: the location only.
 
-    MLflow ships no SQL source outside Databricks; this records where the rows
-    came from (password hidden) so a run's inputs point at the warehouse.
+    Never loaded back: the project's own source reads it.
     """
 
     def __init__(self, location: str) -> None:
         self.location = location
 
-    @staticmethod
-    def _get_source_type() -> str:
-        return "sql_table"
-
     def load(self) -> Any:
-        raise NotImplementedError("read the table through the project's warehouse source")
+        raise NotImplementedError("read it through the project's data source")
 
     @staticmethod
     def _can_resolve(raw_source: Any) -> bool:
         return False
 
     @classmethod
-    def _resolve(cls, raw_source: Any) -> SQLTableSource:
+    def _resolve(cls, raw_source: Any) -> LocationSource:
         return cls(str(raw_source))
 
     def to_dict(self) -> dict[str, Any]:
         return {"location": self.location}
 
     @classmethod
-    def from_dict(cls, source_dict: dict[Any, Any]) -> SQLTableSource:
+    def from_dict(cls, source_dict: dict[Any, Any]) -> LocationSource:
         return cls(source_dict["location"])
 
 
-def dataset_source(location: str) -> str | DatasetSource:
-    """What to pass to ``mlflow.data.from_pandas(source=...)`` for a data source's location."""
-    return location if "://" not in location else SQLTableSource(location)
+class FileLocationSource(LocationSource):
+    """Files under an fsspec URL MLflow does not resolve (memory://, az://...)."""
+
+    @staticmethod
+    def _get_source_type() -> str:
+        return "files"
+{%- if cookiecutter.data_source == "warehouse" %}
 
 
-def dataset_source_object(location: str) -> DatasetSource:
-    """The same source as a DatasetSource, for datasets built without a DataFrame."""
-    source = dataset_source(location)
-    return source if isinstance(source, DatasetSource) else resolve_dataset_source(source)
+class SQLTableSource(LocationSource):
+    """A table (or a date's slice of one) in a SQL database, password hidden.
+
+    MLflow ships no SQL source outside Databricks.
+    """
+
+    @staticmethod
+    def _get_source_type() -> str:
+        return "sql_table"
+{%- endif %}
+
+
+def dataset_source(location: str) -> DatasetSource:
+    """The dataset source of a data source's location, for ``mlflow.data`` datasets.
+
+    A path, or a URL of a store MLflow knows (s3://, gs://...), as MLflow records
+    it; files under another fsspec URL as a FileLocationSource.
+{%- if cookiecutter.data_source == "warehouse" %}
+    A location whose scheme is no filesystem's (sqlite://, postgresql+psycopg://)
+    is a warehouse table: a SQLTableSource.
+{%- endif %}
+    """
+{%- if cookiecutter.data_source == "warehouse" %}
+    if is_url(location) and location.split("://", 1)[0] not in available_protocols():
+        return SQLTableSource(location)
+{%- endif %}
+    try:
+        return resolve_dataset_source(location)
+    except MlflowException:
+        return FileLocationSource(location)
 
 
 def dataset_digest(frame: pd.DataFrame) -> str:
