@@ -1,6 +1,5 @@
 """Deliver the day's predictions to where the team reads them.
-
-{%- if cookiecutter.data_source == "warehouse" %}
+{% if cookiecutter.data_source == "warehouse" %}
 ``warehouse``: the output table, the date's rows replaced in one transaction.
 {%- endif %}
 ``files``: ``<outgoing_dir>/ds=D/predictions.parquet``, replaced whole.
