@@ -44,9 +44,6 @@ class DayMetrics:
     # What the day's arrived labels gave: label coverage, and the unbiased
     # and biased figures (steps/monitoring.py ground_truth).
     labels: dict[str, float] | None = None
-    # The challenger that scored the day in the shadow: its version, agreement
-    # and, once labelled, both models' accuracy on the same rows.
-    shadow: dict | None = None
 
 
 def slope_per_day(history: list[DayMetrics]) -> tuple[float, float]:

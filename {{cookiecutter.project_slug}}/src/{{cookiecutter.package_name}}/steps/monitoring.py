@@ -35,7 +35,6 @@ from {{ cookiecutter.package_name }}.steps import shadow
 from {{ cookiecutter.package_name }}.steps.label_requests import RANDOM, REASON, read_requests
 from {{ cookiecutter.package_name }}.tracking import runs
 from {{ cookiecutter.package_name }}.tracking.client import connect, ensure_experiment
-from {{ cookiecutter.package_name }}.tracking.inference_run import SHADOW_VERSION_TAG
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +125,6 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
             continue
         metrics = run.data.metrics
         truth = ground_truth(settings, logical_date, labels)
-        shadow_version = run.data.tags.get(SHADOW_VERSION_TAG)
         if truth is not None:
             stamp = int(time.time() * 1000)
             client.log_batch(
@@ -142,20 +140,9 @@ def collect_history(settings: Settings, day: date) -> list[DayMetrics]:
                 accuracy=truth.get("accuracy") if truth else None,
                 f1=truth.get("f1") if truth else None,
                 labels=truth,
-                shadow=_shadow_point(shadow_version, {**metrics, **(truth or {})}),
             )
         )
     return history
-
-
-def _shadow_point(version: str | None, metrics: dict[str, float]) -> dict | None:
-    """What the day's run says of the challenger in the shadow, if one scored the day."""
-    if version is None:
-        return None
-    return {
-        "version": version,
-        **{name: value for name, value in metrics.items() if name.startswith("shadow_")},
-    }
 
 
 def monitor(settings: Settings, day: date | str, *, tags: dict[str, str] | None = None) -> dict:
