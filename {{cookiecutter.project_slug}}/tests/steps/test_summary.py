@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data import storage
@@ -17,6 +18,10 @@ def test_summary_is_built_from_the_day_outputs(session_settings, champion):
     invented_day(session_settings, DAY, 60)
     inference.batch_predict(session_settings, DAY)
     monitoring.monitor(session_settings, DAY)
+    # Two rows extraction set aside: the summary counts them, not only scoring's rejects.
+    batch = storage.partition_dir(session_settings.data.data_dir, storage.BATCHES, DAY)
+    quarantine = pd.DataFrame({"id": ["q-1", "q-2"], "text": ["", " "], "reason": "empty text"})
+    storage.write_parquet(quarantine, batch / storage.REJECTS_FILE)
 
     summary = reporting.write_summary(session_settings, DAY)
 
@@ -31,6 +36,8 @@ def test_summary_is_built_from_the_day_outputs(session_settings, champion):
     ).read_text()
     assert DAY in text
     assert "Predictions: 60" in text
+    assert summary["quarantined_rows"] == 2
+    assert f"Set aside before scoring: 2 rows, with the reason of each in {batch}" in text
 
 
 def test_summary_without_outputs_says_what_to_run(isolated_data):

@@ -44,6 +44,11 @@ def build_summary(settings: Settings, day: date | str) -> dict:
         storage.parquet_rows(part)
         for part in storage.part_files(predictions_dir, storage.REJECTS_PREFIX)
     )
+    # Rows extraction set aside before scoring: counted here too, or the day would show none.
+    quarantine = (
+        storage.partition_dir(settings.data.data_dir, storage.BATCHES, day) / storage.REJECTS_FILE
+    )
+    quarantined = storage.parquet_rows(quarantine) if quarantine.is_file() else 0
     report = storage.read_json(report_path)
     counts = predictions["prediction"].value_counts()
     return {
@@ -51,6 +56,8 @@ def build_summary(settings: Settings, day: date | str) -> dict:
         "status": "attention" if report["alerts"] else "healthy",
         "predictions": len(predictions),
         "rejected_rows": rejected,
+        "quarantined_rows": quarantined,
+        "quarantine": str(quarantine) if quarantined else None,
         "model_versions": sorted(predictions["model_version"].astype(str).unique()),
         "average_confidence": float(predictions["confidence"].mean()),
         "label_counts": {label: int(counts.get(label, 0)) for label in settings.model.labels},
@@ -68,6 +75,13 @@ def render_markdown(summary: dict) -> str:
         f"**Status: {summary['status']}**",
         "",
         f"- Predictions: {summary['predictions']} ({summary['rejected_rows']} rows rejected)",
+    ]
+    if summary.get("quarantined_rows"):
+        lines.append(
+            f"- Set aside before scoring: {summary['quarantined_rows']} rows, with the reason "
+            f"of each in {summary['quarantine']}"
+        )
+    lines += [
         f"- Model version: {', '.join(summary['model_versions'])}",
         f"- Average confidence: {summary['average_confidence']:.3f}",
     ]
