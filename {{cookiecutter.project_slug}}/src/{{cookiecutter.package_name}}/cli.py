@@ -44,7 +44,9 @@ from {{ cookiecutter.package_name }}.settings import (
     SAMPLE_LABELS,
 {%- endif %}
     airflow_environment,
+{%- if cookiecutter.data_source != "warehouse" %}
     is_url,
+{%- endif %}
     load_settings,
     mlflow_server_environment,
 )
@@ -306,8 +308,10 @@ def _day_outputs(dag: str, day: str) -> list[str]:
     else:
         datasets = [storage.BATCHES, storage.PREDICTIONS, storage.MONITORING, storage.REPORTS]
     partitions = [storage.partition_dir(data.data_dir, dataset, day) for dataset in datasets]
+{%- if cookiecutter.data_source != "warehouse" %}
     if dag != TRAINING_DAG and not is_url(data.outgoing_dir):  # where publish delivered them
         partitions.append(Path(data.outgoing_dir) / f"{storage.PARTITION_PREFIX}{day}")
+{%- endif %}
     paths = []
     for partition in partitions:
         report = partition / storage.REPORT_HTML
@@ -328,18 +332,15 @@ def cmd_sample_batch(args: argparse.Namespace) -> int:
 
 def cmd_warehouse_init(args: argparse.Namespace) -> int:
     from {{ cookiecutter.package_name }}.data.sources import source_for
-    from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 
-    settings = load_settings(data_source="warehouse")
+    settings = load_settings()
     if args.with_sample_data and settings.model.labels != SAMPLE_LABELS:
         raise UsageError(
             f"the sample reviews are labelled {','.join(SAMPLE_LABELS)}, not "
             f"{','.join(settings.model.labels)}: load your own labeled rows into "
             f"{settings.data.training_table} instead of --with-sample-data."
         )
-    source = source_for(settings)
-    assert isinstance(source, WarehouseSource)
-    _print(source.init(with_sample_data=args.with_sample_data))
+    _print(source_for(settings).init(with_sample_data=args.with_sample_data))
     return 0
 {%- endif %}
 
@@ -668,7 +669,7 @@ def _add_pipeline(commands: _Commands) -> None:
     commands.add(
         "extract",
         cmd_extract,
-        "Snapshot and validate a date's batch (files{% if cookiecutter.data_source == "warehouse" %}, warehouse{% endif %}).",
+        "Snapshot and validate a date's batch ({% if cookiecutter.data_source == "warehouse" %}warehouse{% else %}files{% endif %}).",
         dated=True,
     )
     predict = commands.add(
@@ -685,7 +686,7 @@ def _add_pipeline(commands: _Commands) -> None:
     commands.add(
         "publish",
         cmd_publish,
-        "Deliver a date's predictions to the files{% if cookiecutter.data_source == "warehouse" %} or warehouse{% endif %} output.",
+        "Deliver a date's predictions to the {% if cookiecutter.data_source == "warehouse" %}warehouse{% else %}files{% endif %} output.",
         dated=True,
     )
     commands.add(

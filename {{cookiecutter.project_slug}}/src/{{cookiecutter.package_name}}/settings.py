@@ -45,7 +45,7 @@ ESTIMATORS = ("logistic_regression", "linear_svc", "complement_nb", "sgd")
 # "demo" invents batches and late labels; "files" reads what a team really has.
 DATA_SOURCES = ("demo", "files")
 {%- elif cookiecutter.data_source == "warehouse" %}
-DATA_SOURCES = ("files", "warehouse")
+DATA_SOURCES = ("warehouse",)
 {%- else %}
 DATA_SOURCES = ("files",)
 {%- endif %}
@@ -70,8 +70,10 @@ SQL_IDENTIFIERS = (
     "label_requests_table",
 )
 {%- endif %}
+{%- if cookiecutter.data_source != "warehouse" %}
 # Places that may be a local directory or an fsspec URL such as s3://bucket/prefix.
 LOCATION_FIELDS = ("incoming_dir", "feedback_dir", "outgoing_dir")
+{%- endif %}
 # Where the team's files and tables keep the texts, labels and ids.
 COLUMN_FIELDS = ("text_column", "label_column", "id_column")
 # Columns the pipeline adds to what it writes out: no team column may be named so.
@@ -100,7 +102,9 @@ BOUNDS: dict[str, tuple[float, float]] = {
 {%- endif %}
     "batch_poke_seconds": (1, 86_400),
     "batch_wait_seconds": (1, 7 * 86_400),
+{%- if cookiecutter.data_source != "warehouse" %}
     "batch_settle_seconds": (0, 86_400),
+{%- endif %}
     "min_labeled_rows": (1, 10_000_000),
     "label_requests_per_day": (0, 10_000_000),
     "label_random_share": (0, 1),
@@ -193,10 +197,8 @@ class DataSettings:
 
     data_dir: Path = Path("data")
     data_source: str = "{{ cookiecutter.data_source }}"
-{%- if cookiecutter.data_source == "warehouse" %}
-    # Labeled training data: CSV/Parquet files matching this glob ("files"),
-    # or the training table ("warehouse").
-{%- elif cookiecutter.data_source == "demo" %}
+{%- if cookiecutter.data_source != "warehouse" %}
+{%- if cookiecutter.data_source == "demo" %}
     # Labeled training data: CSV/Parquet files matching this glob ("files"),
     # or the bundled sample ("demo").
 {%- else %}
@@ -211,8 +213,8 @@ class DataSettings:
     incoming_dir: str = "data/incoming"
     feedback_dir: str = "data/feedback"
     outgoing_dir: str = "data/outgoing"
-{%- if cookiecutter.data_source == "warehouse" %}
-    # "warehouse": a SQLAlchemy URL and the tables the pipeline reads and writes.
+{%- else %}
+    # A SQLAlchemy URL and the tables the pipeline reads and writes.
     # The batch is the rows of batch_table whose batch_timestamp_column falls in
     # the run's data interval, or what batch_query (SQL with :start and :end) returns.
     warehouse_url: str = "sqlite:///warehouse.db"
@@ -228,9 +230,11 @@ class DataSettings:
     # How often the first task looks for the day's batch, and for how long.
     batch_poke_seconds: int = 300
     batch_wait_seconds: int = 6 * 3600
+{%- if cookiecutter.data_source != "warehouse" %}
     # A day's files are read once none has changed for this long, or once the
     # folder holds a _SUCCESS marker (Spark's and Hadoop's convention). 0: at once.
     batch_settle_seconds: int = 30
+{%- endif %}
     # Accuracy of a prediction date is logged once this many of its rows have labels.
     min_labeled_rows: int = 20
     # The labelling queue: each batch run asks for the true labels of this many
@@ -503,10 +507,11 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     query = value("batch_query")
     if query and not (":start" in query and ":end" in query):
         problems.append(("batch_query", query, "SQL using both :start and :end, or empty"))
-{%- endif %}
+{%- else %}
     for name in LOCATION_FIELDS:
         if not str(value(name)).strip():
             problems.append((name, value(name), "a directory or URL"))
+{%- endif %}
     monitoring = settings.monitoring
     if monitoring.low_confidence_threshold >= monitoring.high_confidence_threshold:
         low, high = monitoring.low_confidence_threshold, monitoring.high_confidence_threshold
@@ -529,8 +534,10 @@ def _problems(settings: Settings) -> list[tuple[str, object, str]]:
     webhook = value("alert_webhook_url")
     if webhook and not webhook.startswith(("http://", "https://")):
         problems.append(("alert_webhook_url", webhook, "an http(s) URL, or empty"))
+{%- if cookiecutter.data_source != "warehouse" %}
     if not value("training_files").strip():
         problems.append(("training_files", value("training_files"), "a file glob"))
+{%- endif %}
     problems += _column_problems(settings)
     problems += _label_map_problems(value("label_map"), value("labels"))
     return problems
@@ -706,8 +713,10 @@ def _convert(name: str, raw: str) -> object:
         ) from None
     if name == "labels":
         return parse_labels(raw)
+{%- if cookiecutter.data_source != "warehouse" %}
     if name in LOCATION_FIELDS:
         return as_location(raw)
+{%- endif %}
     if kind != "Path":
         return raw
     if not raw.strip():
@@ -766,13 +775,14 @@ def _located_defaults(root: Path) -> dict[str, object]:
         "stack_dir": root / ".stack",
 {%- endif %}
         "tracking_uri": os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{root / 'mlflow.db'}",
-        "training_files": str(root / "training_data" / "*.csv"),
 {%- if cookiecutter.data_source == "warehouse" %}
         "warehouse_url": f"sqlite:///{root / 'warehouse.db'}",
-{%- endif %}
+{%- else %}
+        "training_files": str(root / "training_data" / "*.csv"),
         "incoming_dir": str(root / "data" / "incoming"),
         "feedback_dir": str(root / "data" / "feedback"),
         "outgoing_dir": str(root / "data" / "outgoing"),
+{%- endif %}
         "model_cache_dir": str(_user_cache_dir() / "models"),
         "tuned_settings_file": root / "tuned.toml",
     }

@@ -3,34 +3,46 @@
 - ``demo``: the sample reviews shipped with the package; steps/demo.py invents
   each day's batch and, days later, its labels.
 {%- endif %}
+{%- if cookiecutter.data_source == "warehouse" %}
+- ``warehouse``: tables of a SQL database (data/warehouse.py).
+{%- else %}
 - ``files``: training CSV/Parquet files matching a glob; the batch of date D
   is every file under ``<incoming_dir>/ds=D/``; labels are any files under
   ``<feedback_dir>/``. Local directories or fsspec URLs.
-{%- if cookiecutter.data_source == "warehouse" %}
-- ``warehouse``: tables of a SQL database (data/warehouse.py).
 {%- endif %}
 
 Every source answers the same questions: the training data, the day's batch
 (or None while it has not arrived), and the labels that have arrived so far,
 in the pipeline's own columns. The real sources read a team's columns and
-label values as the settings name them (data/columns.py).
+label values as the settings name them (data/columns.py). ``train --data FILE``
+reads one file of labeled rows whatever the source (TrainingFiles).
 """
 
 from __future__ import annotations
 
 import glob
+{%- if cookiecutter.data_source != "warehouse" %}
 import logging
 import time
 from collections.abc import Iterator
+{%- endif %}
 from dataclasses import dataclass, field
+{%- if cookiecutter.data_source != "warehouse" %}
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+{%- else %}
+from pathlib import Path
+{%- endif %}
 
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import label_placement, storage
 from {{ cookiecutter.package_name }}.data.columns import Columns
+{%- if cookiecutter.data_source == "warehouse" %}
+from {{ cookiecutter.package_name }}.data.readers import read_table
+{%- else %}
 from {{ cookiecutter.package_name }}.data.readers import FORMATS, READ_CHUNK_ROWS, read_chunks, read_table
+{%- endif %}
 from {{ cookiecutter.package_name }}.data.schema import (
     DS,
     ID,
@@ -39,18 +51,57 @@ from {{ cookiecutter.package_name }}.data.schema import (
 {%- if cookiecutter.data_source == "demo" %}
     bundled_dataset_path,
 {%- endif %}
+{%- if cookiecutter.data_source != "warehouse" %}
     stable_ids,
     validate_labels,
+{%- endif %}
 )
 {%- if cookiecutter.data_source == "warehouse" %}
 from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
 from {{ cookiecutter.package_name }}.errors import DataValidationError
+{%- if cookiecutter.data_source == "warehouse" %}
+from {{ cookiecutter.package_name }}.settings import Settings
+{%- else %}
 from {{ cookiecutter.package_name }}.settings import SAMPLE_LABELS, Settings, is_url
 
 log = logging.getLogger(__name__)
 # Written last by Spark, Hadoop and many exporters: the folder is complete.
 SUCCESS_MARKER = "_SUCCESS"
+{%- endif %}
+
+
+@dataclass(frozen=True)
+class TrainingFiles:
+    """Labeled rows in the CSV or Parquet files matching a glob, or in one file."""
+
+    pattern: str
+    columns: Columns = field(default_factory=Columns)
+
+    def training_location(self) -> str:
+        return self.pattern
+
+    def read_training(self) -> pd.DataFrame:
+        """The rows of every matching file as ``text``, ``sentiment`` (labels mapped)."""
+        if not glob.has_magic(self.pattern):
+            return self._training_file(self.pattern)  # one file: its own error says what is wrong
+        paths = [path for path in sorted(glob.glob(self.pattern)) if Path(path).is_file()]
+        if not paths:
+            raise DataValidationError(
+                f"no training file matches {self.pattern!r}: put CSV or Parquet files with "
+                f"columns {self.columns.text},{self.columns.label} there"
+{%- if cookiecutter.data_source != "warehouse" %}
+                ", or set the training_files setting."
+{%- else %}
+                "."
+{%- endif %}
+            )
+        return pd.concat([self._training_file(path) for path in paths], ignore_index=True)
+
+    def _training_file(self, path: str) -> pd.DataFrame:
+        rows = read_table(path, strings=self.columns.strings)
+        return self.columns.labeled(rows, f"{path}: training data")
+{%- if cookiecutter.data_source != "warehouse" %}
 
 
 def _fs(location: str):
@@ -171,20 +222,7 @@ class FileSource(FeedbackFiles):
         return self.pattern
 
     def read_training(self) -> pd.DataFrame:
-        """The rows of every matching file as ``text``, ``sentiment`` (labels mapped)."""
-        if not glob.has_magic(self.pattern):
-            return self._training_file(self.pattern)  # one file: its own error says what is wrong
-        paths = [path for path in sorted(glob.glob(self.pattern)) if Path(path).is_file()]
-        if not paths:
-            raise DataValidationError(
-                f"no training file matches {self.pattern!r}: put CSV or Parquet files with "
-                f"columns {self.columns.text},{self.columns.label} there, or set the "
-                "training_files setting."
-            )
-        return pd.concat([self._training_file(path) for path in paths], ignore_index=True)
-
-    def _training_file(self, path: str) -> pd.DataFrame:
-        return self.columns.labeled(self._read(path), f"{path}: training data")
+        return TrainingFiles(self.pattern, self.columns).read_training()
 
     def batch_location(self, day) -> str:
         day = storage.as_date(day).isoformat()
@@ -248,6 +286,7 @@ class FileSource(FeedbackFiles):
                     batch.insert(0, ID, ids.to_numpy())
                 offset += len(batch)
                 yield batch
+{%- endif %}
 {%- if cookiecutter.data_source == "demo" %}
 
 
@@ -255,7 +294,7 @@ Source = DemoSource | FileSource
 {%- elif cookiecutter.data_source == "warehouse" %}
 
 
-Source = FileSource | WarehouseSource
+Source = WarehouseSource
 {%- else %}
 
 
@@ -267,20 +306,20 @@ def source_for(settings: Settings) -> Source:
     """The configured data source."""
     data = settings.data
 {%- if cookiecutter.data_source == "warehouse" %}
-    if data.data_source == "warehouse":
-        return WarehouseSource(
-            url=data.warehouse_url,
-            training_table=data.training_table,
-            batch_table=data.batch_table,
-            timestamp_column=data.batch_timestamp_column,
-            batch_query=data.batch_query,
-            labels_table=data.labels_table,
-            predictions_table=data.predictions_table,
-            label_requests_table=data.label_requests_table,
-            columns=Columns.of(settings),
-            labels=settings.model.labels,
-        )
-{%- elif cookiecutter.data_source == "demo" %}
+    return WarehouseSource(
+        url=data.warehouse_url,
+        training_table=data.training_table,
+        batch_table=data.batch_table,
+        timestamp_column=data.batch_timestamp_column,
+        batch_query=data.batch_query,
+        labels_table=data.labels_table,
+        predictions_table=data.predictions_table,
+        label_requests_table=data.label_requests_table,
+        columns=Columns.of(settings),
+        labels=settings.model.labels,
+    )
+{%- else %}
+{%- if cookiecutter.data_source == "demo" %}
     if data.data_source == "demo":
         # The demo writes and reads its own invented files, in the pipeline's columns.
         return DemoSource(feedback_dir=data.feedback_dir, labels=settings.model.labels)
@@ -293,17 +332,13 @@ def source_for(settings: Settings) -> Source:
         incoming_dir=data.incoming_dir,
         settle_seconds=data.batch_settle_seconds,
     )
+{%- endif %}
 
 
 def training_source(settings: Settings, training_path: Path | str | None = None):
     """Where training data is read: ``training_path`` if given, else the configured source."""
     if training_path is not None:
-        return FileSource(
-            feedback_dir=settings.data.feedback_dir,
-            columns=Columns.of(settings),
-            labels=settings.model.labels,
-            pattern=str(training_path),
-        )
+        return TrainingFiles(str(training_path), Columns.of(settings))
     return source_for(settings)
 
 

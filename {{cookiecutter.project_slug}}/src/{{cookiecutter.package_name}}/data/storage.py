@@ -17,8 +17,10 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+{%- if cookiecutter.data_source != "warehouse" %}
 
 from {{ cookiecutter.package_name }}.settings import is_url
+{%- endif %}
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -272,6 +274,7 @@ def read_parquet_range(
         position += batch.num_rows
         if high > low:
             yield batch.slice(low, high - low).to_pandas()
+{%- if cookiecutter.data_source != "warehouse" %}
 
 
 def write_outgoing(
@@ -292,6 +295,7 @@ def write_outgoing(
     with fsspec.open(target, mode, **text) as handle:
         writer(handle)
     return target
+{%- endif %}
 
 
 def write_text(text: str, target: Path) -> Path:

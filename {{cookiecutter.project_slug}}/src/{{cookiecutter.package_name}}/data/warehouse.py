@@ -240,10 +240,13 @@ class WarehouseSource:
                 sa.Column(text, sa.Text),
                 sa.Column(self.timestamp_column, sa.DateTime, index=True, nullable=False),
             )
+        # ds: the day whose batch a label is for, as ids may repeat across days;
+        # empty when the id is unique (data/label_placement.py).
         table(
             self.labels_table,
-            sa.Column(id_, sa.String(128), primary_key=True),
+            sa.Column(id_, sa.String(128), nullable=False, index=True),
             sa.Column(label, sa.String(32), nullable=False),
+            sa.Column(DS, sa.String(10), nullable=True),
         )
         table(
             self.predictions_table,

@@ -16,6 +16,9 @@ from {{ cookiecutter.package_name }}.data.schema import BatchValidator
 {%- if cookiecutter.data_source == "demo" %}
 from {{ cookiecutter.package_name }}.data.sources import DemoSource, FileSource, source_for
 from {{ cookiecutter.package_name }}.errors import DataValidationError, PipelineError
+{%- elif cookiecutter.data_source == "warehouse" %}
+from {{ cookiecutter.package_name }}.data.sources import source_for
+from {{ cookiecutter.package_name }}.errors import DataValidationError
 {%- else %}
 from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
 from {{ cookiecutter.package_name }}.errors import DataValidationError
@@ -44,10 +47,15 @@ def batch_location(settings: Settings, day: date | str) -> str:
 
 
 def not_ready(settings: Settings, day: date | str) -> str:
+{%- if cookiecutter.data_source == "warehouse" %}
+    """Why the day's batch cannot be read yet, and what to do."""
+    source = source_for(settings)
+{%- else %}
     """Why the day's batch cannot be read yet, and what to do: absent, or still being written."""
     source = source_for(settings)
     if isinstance(source, FileSource) and (writing := source.still_written(day)):
         return f"{writing}; run it again then."
+{%- endif %}
     return f"no batch for {day} at {source.batch_location(day)}: put the day's data there first."
 
 

@@ -22,9 +22,10 @@ chunk by chunk, so a batch of millions of rows is never held whole.
 
 The requests go into the day's predictions partition (``label_requests.csv``,
 what monitoring{% if cookiecutter.data_source == "demo" %} and the demo's labeller{% endif %} read{% if cookiecutter.data_source != "demo" %}s{% endif %}) and are delivered beside the
-predictions: ``files`` to ``<outgoing_dir>/ds=D/label_requests.csv``
-{%- if cookiecutter.data_source == "warehouse" %}, ``warehouse`` to
-the ``label_requests_table``{% endif %}.
+predictions:
+{%- if cookiecutter.data_source == "warehouse" %} to the ``label_requests_table``.
+{%- else %} to ``<outgoing_dir>/ds=D/label_requests.csv``.
+{%- endif %}
 Each row carries ``ds``, the id, the text, ``prediction``, ``confidence``
 and ``reason``; labels come back through the usual feedback path, with
 ``ds`` and the id.
@@ -46,9 +47,6 @@ from {{ cookiecutter.package_name }}.data.schema import DS, ID, MARGIN, TEXT
 from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
 {%- elif cookiecutter.data_source == "warehouse" %}
 from {{ cookiecutter.package_name }}.data.sources import source_for
-{%- endif %}
-{%- if cookiecutter.data_source == "warehouse" %}
-from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
 {%- endif %}
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -173,10 +171,9 @@ def _deliver(settings: Settings, day: date, requests: pd.DataFrame) -> str | Non
     data = settings.data
     named = requests.rename(columns={ID: data.id_column, TEXT: data.text_column})
 {%- if cookiecutter.data_source == "warehouse" %}
-    if isinstance(source, WarehouseSource):
-        source.write_label_requests(day, named)
-        return source.label_requests_location()
-{%- endif %}
+    source.write_label_requests(day, named)
+    return source.label_requests_location()
+{%- else %}
 {%- if cookiecutter.data_source == "demo" %}
     if not isinstance(source, FileSource):
         return None  # the demo: its labeller reads the partition's copy
@@ -188,3 +185,4 @@ def _deliver(settings: Settings, day: date, requests: pd.DataFrame) -> str | Non
         lambda target: named.to_csv(target, index=False),
         mode="w",
     )
+{%- endif %}

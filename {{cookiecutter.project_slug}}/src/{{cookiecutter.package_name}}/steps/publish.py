@@ -1,13 +1,11 @@
 """Deliver the day's predictions to where the team reads them.
 {% if cookiecutter.data_source == "warehouse" %}
-``warehouse``: the output table, the date's rows replaced in one transaction.
-{%- endif %}
-``files``: ``<outgoing_dir>/ds=D/predictions.parquet``, replaced whole.
-{%- if cookiecutter.data_source == "warehouse" %}
-Both carry
+The output table (``predictions_table``), the date's rows replaced in one
+transaction.
 {%- else %}
-They carry
-{%- endif %} the id (under the ``id_column`` setting's name, ``id`` by
+``<outgoing_dir>/ds=D/predictions.parquet``, replaced whole.
+{%- endif %}
+They carry the id (under the ``id_column`` setting's name, ``id`` by
 default), ``prediction``, ``confidence``, ``model_version``,
 ``logical_date`` and ``run_id`` (the MLflow batch-inference run).
 """
@@ -20,9 +18,10 @@ import pandas as pd
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.schema import ID
-from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
 {%- if cookiecutter.data_source == "warehouse" %}
-from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
+from {{ cookiecutter.package_name }}.data.sources import source_for
+{%- else %}
+from {{ cookiecutter.package_name }}.data.sources import FileSource, source_for
 {%- endif %}
 from {{ cookiecutter.package_name }}.errors import PipelineError
 from {{ cookiecutter.package_name }}.settings import Settings
@@ -48,13 +47,10 @@ def publish_predictions(settings: Settings, day: date | str, *, run_id: str) -> 
         columns={ID: settings.data.id_column}
     )
 {%- if cookiecutter.data_source == "warehouse" %}
-    if isinstance(source, WarehouseSource):
-        rows = source.write_predictions(day, predictions)
-        location = source.predictions_location()
-    elif isinstance(source, FileSource):
+    rows = source.write_predictions(day, predictions)
+    location = source.predictions_location()
 {%- else %}
     if isinstance(source, FileSource):
-{%- endif %}
         location = storage.write_outgoing(
             settings.data.outgoing_dir,
             day,
@@ -65,5 +61,6 @@ def publish_predictions(settings: Settings, day: date | str, *, run_id: str) -> 
 {%- if cookiecutter.data_source == "demo" %}
     else:
         raise PipelineError("the demo keeps its predictions in the data directory only.")
+{%- endif %}
 {%- endif %}
     return {"logical_date": storage.as_date(day).isoformat(), "rows": rows, "location": location}

@@ -1,8 +1,7 @@
 """The bundled sample reviews as the day's batch, to try the pipeline before real data arrives.
 
 {%- if cookiecutter.data_source == "warehouse" %}
-``files``: one CSV under ``<incoming_dir>/ds=D/``, then ``_SUCCESS``.
-``warehouse``: rows in the batch table, stamped at noon UTC of D.
+Rows in the batch table, stamped at noon UTC of D.
 {%- else %}
 One CSV under ``<incoming_dir>/ds=D/``, then ``_SUCCESS``.
 {%- endif %}
@@ -24,11 +23,12 @@ import pandas as pd
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.data.schema import TEXT, bundled_dataset_path
-from {{ cookiecutter.package_name }}.data.sources import SUCCESS_MARKER, FileSource, Source, source_for
 {%- if cookiecutter.data_source == "warehouse" %}
-from {{ cookiecutter.package_name }}.data.warehouse import WarehouseSource
-{%- endif %}
+from {{ cookiecutter.package_name }}.data.sources import Source, source_for
+{%- else %}
+from {{ cookiecutter.package_name }}.data.sources import SUCCESS_MARKER, FileSource, Source, source_for
 from {{ cookiecutter.package_name }}.errors import PipelineError
+{%- endif %}
 from {{ cookiecutter.package_name }}.settings import Settings
 
 SAMPLE_FILE = "sample-reviews.csv"
@@ -49,30 +49,33 @@ def drop_sample_batch(settings: Settings, day: date | str, rows: int) -> dict:
     source = source_for(settings)
     batch = sample_batch(settings, day, rows)
     day = storage.as_date(day)
+{%- if cookiecutter.data_source != "warehouse" %}
     if isinstance(source, FileSource) and source.batch_files(day):
         raise PipelineError(
             f"{source.batch_location(day)} already holds a batch: sample-batch adds none "
             "over it (pick another --date, or remove those files)."
         )
+{%- endif %}
     location = deliver_batch(source, day, batch)
     return {"logical_date": day.isoformat(), "rows": len(batch), "location": location}
 
 
 def deliver_batch(source: Source, day: date, batch: pd.DataFrame) -> str:
     """Put ``batch`` (the team's id and text columns) where ``source`` reads ``day``'s batch."""
+{%- if cookiecutter.data_source == "warehouse" %}
+    return source.insert_batch(batch, datetime.combine(day, time(12), tzinfo=UTC))
+{%- else %}
     if isinstance(source, FileSource):
         location = source.batch_location(day)
         _write_files(location, batch)
         return location
-{%- if cookiecutter.data_source == "warehouse" %}
-    if isinstance(source, WarehouseSource):
-        return source.insert_batch(batch, datetime.combine(day, time(12), tzinfo=UTC))
 {%- endif %}
 {%- if cookiecutter.data_source == "demo" %}
     raise PipelineError(
         "the demo invents its batches: run generate-data, or set data_source to files."
     )
 {%- endif %}
+{%- if cookiecutter.data_source != "warehouse" %}
 
 
 def _write_files(location: str, batch: pd.DataFrame) -> None:
@@ -87,3 +90,4 @@ def _write_files(location: str, batch: pd.DataFrame) -> None:
         batch.to_csv(handle, index=False)
     fs.mv(partial, f"{root}/{SAMPLE_FILE}")
     fs.touch(f"{root}/{SUCCESS_MARKER}")
+{%- endif %}
