@@ -266,7 +266,7 @@ def stack(session: nox.Session) -> None:
 def production(session: nox.Session) -> None:
     """The largest combination, on this machine's PostgreSQL and Redis.
 
-    Renders with data_source=warehouse (the warehouse source beside the files)
+    Renders with data_source=warehouse (the warehouse source alone)
     and executor=celery (Celery code, settings, extra and tests),
     syncs the production extra and runs the project's lint, its whole inner
     loop, then its `production` tests: two workers, a worker killed mid-task,

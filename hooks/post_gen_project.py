@@ -29,6 +29,10 @@ OPTIONAL_PATHS = {
     f"src/{PACKAGE}/data/warehouse.py": DATA_SOURCE == "warehouse",
     "tests/data/test_warehouse.py": DATA_SOURCE == "warehouse",
     "tests/dags/test_batch_inference_warehouse.py": DATA_SOURCE == "warehouse",
+    # The files source's own tests ship wherever it does: with data_source=demo or files.
+    "tests/data/test_sources.py": DATA_SOURCE != "warehouse",
+    "tests/data/test_settle.py": DATA_SOURCE != "warehouse",
+    "tests/dags/test_batch_inference_sources.py": DATA_SOURCE != "warehouse",
     # The demo's own step, `generate-data` and their tests ship with data_source=demo.
     f"src/{PACKAGE}/steps/demo.py": DATA_SOURCE == "demo",
     "tests/data/test_synthetic.py": DATA_SOURCE == "demo",

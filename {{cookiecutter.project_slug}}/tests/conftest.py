@@ -35,6 +35,10 @@ os.environ.update(
         # The suite runs the demo's invented batches; tests of the real sources
         # set their own source and write their own data.
         f"{ENV_PREFIX}DATA_SOURCE": "demo",
+{%- elif cookiecutter.data_source == "warehouse" %}
+        # The suite reads invented days from the warehouse's tables (invented_day
+        # writes them), in a copy of a warehouse seeded once (seeded_warehouse).
+        f"{ENV_PREFIX}DATA_SOURCE": "warehouse",
 {%- else %}
         # The suite reads invented days from files (invented_day writes them);
         # tests of the other sources set their own and write their own data.
@@ -51,17 +55,22 @@ os.environ.update(
         # accuracy 0.844 against 0.846) and fit in a quarter of the time; the model
         # saves (skops) in a third. Every training of the suite uses it.
         f"{ENV_PREFIX}MAX_FEATURES": "5000",
+{%- if cookiecutter.data_source != "warehouse" %}
         # Files the tests write are complete at once; tests/data/test_settle.py waits.
         f"{ENV_PREFIX}BATCH_SETTLE_SECONDS": "0",
+{%- endif %}
         f"{ENV_PREFIX}DATA_DIR": str(SESSION_DIR / "data"),
+{%- if cookiecutter.data_source != "warehouse" %}
         f"{ENV_PREFIX}INCOMING_DIR": str(SESSION_DIR / "data" / "incoming"),
         f"{ENV_PREFIX}FEEDBACK_DIR": str(SESSION_DIR / "data" / "feedback"),
         f"{ENV_PREFIX}OUTGOING_DIR": str(SESSION_DIR / "data" / "outgoing"),
+{%- endif %}
         f"{ENV_PREFIX}ARTIFACT_ROOT": str(SESSION_DIR / "mlartifacts"),
 {%- if cookiecutter.data_source == "warehouse" %}
         f"{ENV_PREFIX}WAREHOUSE_URL": f"sqlite:///{SESSION_DIR / 'warehouse.db'}",
-{%- endif %}
+{%- else %}
         f"{ENV_PREFIX}TRAINING_FILES": str(SESSION_DIR / "training_data" / "*.csv"),
+{%- endif %}
         f"{ENV_PREFIX}MODEL_CACHE_DIR": str(SESSION_DIR / "model-cache"),
         # The commands' log files (terminal.py), out of the project's logs/.
         f"{ENV_PREFIX}LOG_DIR": str(SESSION_DIR / "logs"),
@@ -69,12 +78,14 @@ os.environ.update(
         "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",
     }
 )
+{%- if cookiecutter.data_source != "warehouse" %}
 # The "files" source needs files: start with the sample reviews.
 (SESSION_DIR / "training_data").mkdir()
 shutil.copyfile(
     PROJECT_ROOT / "src" / "{{ cookiecutter.package_name }}" / "data" / "sample_data" / "reviews.csv",
     SESSION_DIR / "training_data" / "reviews.csv",
 )
+{%- endif %}
 # A developer's own overrides must not leak into the tests.
 KEEP = {
     f"{ENV_PREFIX}{name}"
@@ -82,19 +93,20 @@ KEEP = {
         "DATA_SOURCE",
         "LABELS",
         "DATA_DIR",
-        "INCOMING_DIR",
-        "FEEDBACK_DIR",
-        "OUTGOING_DIR",
         "ARTIFACT_ROOT",
 {%- if cookiecutter.data_source == "warehouse" %}
         "WAREHOUSE_URL",
-{%- endif %}
+{%- else %}
+        "INCOMING_DIR",
+        "FEEDBACK_DIR",
+        "OUTGOING_DIR",
         "TRAINING_FILES",
+        "BATCH_SETTLE_SECONDS",
+{%- endif %}
         "MODEL_CACHE_DIR",
         "TUNED_SETTINGS_FILE",
         "MLFLOW_EVALUATOR",
         "MAX_FEATURES",
-        "BATCH_SETTLE_SECONDS",
         "LOG_DIR",
     )
 }
@@ -186,18 +198,43 @@ def empty_mlflow_db(migrated_stores) -> Path:
         MlflowClient(tracking_uri=f"sqlite:///{path}").search_experiments()
 
     return migrated_once(migrated_stores, ["mlflow"], migrate)
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+def seeded_warehouse() -> Path:
+    """A warehouse as `warehouse init --with-sample-data` leaves it, made once per process.
+
+    Every store starts from a copy: the training table holds the sample reviews.
+    """
+    path = SESSION_DIR / "seeded-warehouse.db"
+    if not path.exists():
+        from {{ cookiecutter.package_name }}.data.sources import source_for
+        from {{ cookiecutter.package_name }}.settings import load_settings
+
+        scratch = path.with_suffix(".partial")
+        settings = load_settings(warehouse_url=f"sqlite:///{scratch}")
+        source_for(settings).init(with_sample_data=True)
+        os.replace(scratch, path)
+    return path
+{%- endif %}
 
 
 def _isolate(directory: Path, monkeypatch, mlflow_db: Path | None):
-    """Point MLflow, the data{% if cookiecutter.data_source == "warehouse" %} and the warehouse{% endif %} at ``directory``, starting from ``mlflow_db``."""
+    """Point MLflow, the data{% if cookiecutter.data_source == "warehouse" %} and a seeded warehouse's copy{% endif %} at ``directory``.
+
+    MLflow's store starts as a copy of ``mlflow_db`` when one is given.
+    """
     if mlflow_db is not None:
         shutil.copyfile(mlflow_db, directory / "mlflow.db")
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{directory / 'mlflow.db'}")
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_DIR", str(directory / "data"))
+{%- if cookiecutter.data_source != "warehouse" %}
     for place in ("incoming", "feedback", "outgoing"):
         monkeypatch.setenv(f"{ENV_PREFIX}{place.upper()}_DIR", str(directory / "data" / place))
+{%- endif %}
     monkeypatch.setenv(f"{ENV_PREFIX}ARTIFACT_ROOT", str(directory / "mlartifacts"))
 {%- if cookiecutter.data_source == "warehouse" %}
+    shutil.copyfile(seeded_warehouse(), directory / "warehouse.db")
     monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{directory / 'warehouse.db'}")
 {%- endif %}
     monkeypatch.setenv(f"{ENV_PREFIX}TUNED_SETTINGS_FILE", str(directory / "tuned.toml"))
@@ -233,6 +270,11 @@ def session_settings(empty_mlflow_db):
     session_db = Path(settings.platform.tracking_uri.removeprefix("sqlite:///"))
     if not session_db.exists():
         shutil.copyfile(empty_mlflow_db, session_db)
+{%- if cookiecutter.data_source == "warehouse" %}
+    session_warehouse = SESSION_DIR / "warehouse.db"
+    if not session_warehouse.exists():
+        shutil.copyfile(seeded_warehouse(), session_warehouse)
+{%- endif %}
     return settings
 
 
@@ -317,6 +359,16 @@ LABEL_DELAY_DAYS = 3
 
 
 def invented_day(settings, day, size: int, *, drift_start: str = "") -> dict:
+{%- if cookiecutter.data_source == "warehouse" %}
+    """A day of invented reviews where the warehouse source reads it, then its snapshot.
+
+    The batch goes into the batch table as a team's rows would (replacing the
+    day's rows), and the late labels of the batch of LABEL_DELAY_DAYS earlier
+    into the labels table: those its label requests asked for (with the ``ds``
+    they label), where it has some, else the whole batch. Extraction then
+    snapshots the day, as the DAG's first task does.
+    """
+{%- else %}
     """A day of invented reviews where the files source reads it, then its snapshot.
 
     The batch goes to ``<incoming_dir>/ds=D/`` as a team's would, and the late
@@ -324,11 +376,16 @@ def invented_day(settings, day, size: int, *, drift_start: str = "") -> dict:
     its label requests asked for, where it has some, else the whole batch.
     Extraction then snapshots the day, as the DAG's first task does.
     """
+{%- endif %}
     from datetime import timedelta
+{%- if cookiecutter.data_source == "warehouse" %}
+
+    import sqlalchemy as sa
+{%- endif %}
 
     from {{ cookiecutter.package_name }}.data import storage
     from {{ cookiecutter.package_name }}.data.sources import source_for
-    from {{ cookiecutter.package_name }}.steps.extraction import extract_batch
+    from {{ cookiecutter.package_name }}.steps.extraction import {% if cookiecutter.data_source == "warehouse" %}batch_window, {% endif %}extract_batch
     from {{ cookiecutter.package_name }}.steps.label_requests import read_requests
     from {{ cookiecutter.package_name }}.steps.sample_batch import deliver_batch
     from tests.synthetic import demo_day
@@ -343,6 +400,26 @@ def invented_day(settings, day, size: int, *, drift_start: str = "") -> dict:
         drift_start=drift_start,
         requested=None if requests is None else requests["id"],
     )
+{%- if cookiecutter.data_source == "warehouse" %}
+    source = source_for(settings)
+    data = settings.data
+    start, end = batch_window(day)
+    with source.engine().begin() as connection:
+        connection.execute(
+            sa.text(
+                f"DELETE FROM {data.batch_table} WHERE {data.batch_timestamp_column} >= :start "
+                f"AND {data.batch_timestamp_column} < :end"
+            ),
+            {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)},
+        )
+        columns = {"id": data.id_column, "sentiment": data.label_column}
+        labels.rename(columns=columns).to_sql(
+            data.labels_table, connection, if_exists="append", index=False
+        )
+    deliver_batch(source, day, batch)
+    snapshot = extract_batch(settings, day)
+    return {**summary, "path": snapshot["path"], "labels_location": source.labels_location()}
+{%- else %}
     deliver_batch(source_for(settings), day, batch)
     labels_file = (
         Path(settings.data.feedback_dir) / f"invented-labels-{summary['labels_for']}.parquet"
@@ -350,6 +427,7 @@ def invented_day(settings, day, size: int, *, drift_start: str = "") -> dict:
     storage.write_parquet(labels, labels_file)
     snapshot = extract_batch(settings, day)
     return {**summary, "path": snapshot["path"], "labels_path": str(labels_file)}
+{%- endif %}
 {%- endif %}
 
 

@@ -1,6 +1,6 @@
 """The commands a person runs by hand, through the CLI's main(): what they print and leave.
 
-A day of the files source runs extract, predict, publish, monitor, report and
+A day of the {% if cookiecutter.data_source == "warehouse" %}warehouse{% else %}files{% endif %} source runs extract, predict, publish, monitor, report and
 lineage once against the session's champion; every other case needs no model.
 """
 
@@ -13,12 +13,19 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+{%- if cookiecutter.data_source == "warehouse" %}
+import sqlalchemy as sa
+{%- endif %}
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
+from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
+{%- if cookiecutter.data_source == "warehouse" %}
+from {{ cookiecutter.package_name }}.steps.sample_batch import deliver_batch
+{%- endif %}
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
 
@@ -41,8 +48,8 @@ def one_line_error(err: str) -> str:
     return re.sub(r" \(log: [^()]*\.log\)$", "", err.removeprefix("error: ").strip())
 
 
-def use_files_source(monkeypatch) -> None:
-    monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "files")
+def use_real_source(monkeypatch) -> None:
+    monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "{% if cookiecutter.data_source == "warehouse" %}warehouse{% else %}files{% endif %}")
 {%- if cookiecutter.data_source == "demo" %}
 
 
@@ -58,7 +65,7 @@ def test_generate_data_writes_the_demo_batch_and_its_late_labels(isolated_data, 
 
 
 def test_generate_data_refuses_a_real_source(isolated_data, monkeypatch, capsys):
-    use_files_source(monkeypatch)
+    use_real_source(monkeypatch)
 
     code, out, err = run(capsys, "generate-data", "--date", DAY)
 
@@ -69,15 +76,13 @@ def test_generate_data_refuses_a_real_source(isolated_data, monkeypatch, capsys)
 
 
 def test_extract_says_where_the_day_s_batch_belongs(isolated_data, monkeypatch, capsys):
-    use_files_source(monkeypatch)
+    use_real_source(monkeypatch)
 
     code, _, err = run(capsys, "extract", "--date", DAY)
 
-    folder = Path(isolated_data.data.incoming_dir) / f"ds={DAY}"
+    where = source_for(load_settings()).batch_location(DAY)
     assert code == 1
-    assert one_line_error(err) == (
-        f"no batch for {DAY} at {folder}: put the day's data there first."
-    )
+    assert one_line_error(err) == f"no batch for {DAY} at {where}: put the day's data there first."
 {%- if cookiecutter.data_source == "demo" %}
 
 
@@ -90,7 +95,7 @@ def test_extract_has_nothing_to_do_for_the_demo(isolated_data, capsys):
 
 
 def test_publish_before_predict_says_to_predict(isolated_store, monkeypatch, capsys):
-    use_files_source(monkeypatch)
+    use_real_source(monkeypatch)
 
     code, _, err = run(capsys, "publish", "--date", DAY)
 
@@ -147,19 +152,22 @@ def test_run_dag_of_a_dag_that_is_not_there_is_one_line(airflow_db, capsys):
     )
 
 
-def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
+def test_a_day_by_hand_extract_predict_publish_monitor_report_lineage(
     champion_store, monkeypatch, capsys
 ):
-    use_files_source(monkeypatch)
+    use_real_source(monkeypatch)
     # 30 rows: a pool of scoring processes would cost more than it saves.
     monkeypatch.setenv(f"{ENV_PREFIX}INFERENCE_WORKERS", "1")
     settings = load_settings()
+    reviews = read_table(bundled_dataset_path()).head(30)
+    batch = reviews.assign(id=[f"r-{n}" for n in range(30)])[["id", "text"]]
+{%- if cookiecutter.data_source == "warehouse" %}
+    deliver_batch(source_for(settings), storage.as_date(DAY), batch)
+{%- else %}
     incoming = Path(settings.data.incoming_dir) / f"ds={DAY}"
     incoming.mkdir(parents=True)
-    reviews = read_table(bundled_dataset_path()).head(30)
-    reviews.assign(id=[f"r-{n}" for n in range(30)])[["id", "text"]].to_csv(
-        incoming / "reviews.csv", index=False
-    )
+    batch.to_csv(incoming / "reviews.csv", index=False)
+{%- endif %}
     champion = registry.champion_version(connect(settings), settings).version
 
     code, out, _ = run(capsys, "--json", "extract", "--date", DAY)
@@ -170,9 +178,16 @@ def test_a_files_day_by_hand_extract_predict_publish_monitor_report_lineage(
     code, out, _ = run(capsys, "--json", "publish", "--date", DAY)
     assert code == 0
     published = json.loads(out)
+{%- if cookiecutter.data_source == "warehouse" %}
+    assert published["location"] == source_for(settings).predictions_location()
+    engine = sa.create_engine(settings.data.warehouse_url)
+    delivered = pd.read_sql(sa.text(f"SELECT * FROM {settings.data.predictions_table}"), engine)
+    engine.dispose()
+{%- else %}
     delivered = pd.read_parquet(published["location"])
-    assert published["rows"] == len(delivered) == 30
     assert Path(published["location"]).parent == Path(settings.data.outgoing_dir) / f"ds={DAY}"
+{%- endif %}
+    assert published["rows"] == len(delivered) == 30
     assert set(delivered["model_version"]) == {str(champion)}
 
     code, out, _ = run(capsys, "--json", "label-requests", "--date", DAY)

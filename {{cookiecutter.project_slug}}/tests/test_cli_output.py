@@ -8,6 +8,7 @@ fd 1 or 2 during the command must land in the log, not on the screen.
 from __future__ import annotations
 
 import json
+import warnings
 
 import pandas as pd
 import pytest
@@ -34,6 +35,16 @@ def test_train_says_the_verdict_the_scores_and_the_page(
 ):
     # A small vocabulary: quick, and the gate refuses it against the session's champion.
     monkeypatch.setenv(f"{ENV_PREFIX}MAX_FEATURES", "50")
+    # A library's warning during the command, whichever source the project reads.
+    from {{ cookiecutter.package_name }}.steps import training
+
+    extract = training.extract
+
+    def extract_with_a_warning(*args, **kwargs):
+        warnings.warn("a library's deprecation notice", UserWarning, stacklevel=2)
+        return extract(*args, **kwargs)
+
+    monkeypatch.setattr(training, "extract", extract_with_a_warning)
     assert cli.main(["train", "--date", "2026-02-02"]) == cli.EXIT_REJECTED
     out, err = capfd.readouterr()
 
@@ -51,7 +62,8 @@ def test_train_says_the_verdict_the_scores_and_the_page(
     assert err.rstrip().endswith(f"(log: {terminal.shown_path(log)})")
     logged = log.read_text()
     assert "=== " in logged and " train --date 2026-02-02" in logged
-    assert "py.warnings" in logged and "mlflow" in logged
+    assert "py.warnings" in logged and "a library's deprecation notice" in logged
+    assert "mlflow" in logged
 
 
 def test_predict_input_says_rows_rejects_and_output_or_all_of_it_as_json(

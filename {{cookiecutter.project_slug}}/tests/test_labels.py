@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+{%- if cookiecutter.data_source == "warehouse" %}
+import sqlalchemy as sa
+{%- endif %}
 from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
@@ -76,10 +79,29 @@ def reviews(per_class: int, seed: int) -> pd.DataFrame:
             rows.append((f"{rng.choice(SUBJECTS)} was {first} and {second}", label))
     rng.shuffle(rows)
     return pd.DataFrame(rows, columns=["text", "sentiment"])
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+def rows_into(settings, table: str, rows: pd.DataFrame) -> None:
+    engine = sa.create_engine(settings.data.warehouse_url)
+    with engine.begin() as connection:
+        rows.to_sql(table, connection, if_exists="append", index=False)
+    engine.dispose()
+{%- endif %}
 
 
 @pytest.fixture
 def labeled_project(isolated_store, monkeypatch, tmp_path):
+{%- if cookiecutter.data_source == "warehouse" %}
+    """A warehouse with the label set, and a champion trained on typed-out rows."""
+    from {{ cookiecutter.package_name }}.data.sources import source_for
+
+    monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{tmp_path / 'labels.db'}")
+    source_for(load_settings()).init()
+    rows_into(load_settings(), load_settings().data.training_table, reviews(40, seed=1))
+    for name, value in {
+        "LABELS": ",".join(LABEL_SET),
+{%- else %}
     """The files source with the label set, and a champion trained on typed-out rows."""
     training = tmp_path / "training"
     training.mkdir()
@@ -88,6 +110,7 @@ def labeled_project(isolated_store, monkeypatch, tmp_path):
         "LABELS": ",".join(LABEL_SET),
         "DATA_SOURCE": "files",
         "TRAINING_FILES": str(training / "*.csv"),
+{%- endif %}
         "MIN_LABELED_ROWS": "3",
         "BATCH_POKE_SECONDS": "1",
         "BATCH_WAIT_SECONDS": "3",
@@ -100,7 +123,9 @@ def labeled_project(isolated_store, monkeypatch, tmp_path):
 
 
 def test_the_label_set_is_a_comma_list_setting_and_bad_ones_fail_in_one_line(monkeypatch, tmp_path):
+{%- if cookiecutter.data_source != "warehouse" %}
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "files")
+{%- endif %}
     monkeypatch.setenv(f"{ENV_PREFIX}LABELS", " Bad, ok ,GOOD ")
     assert load_settings().model.labels == ("bad", "ok", "good")
     # A TOML list in the tuned-settings file reads the same, under the environment.
@@ -144,7 +169,9 @@ def test_a_label_without_rows_stops_training_in_one_line(isolated_data, monkeypa
     path = tmp_path / "two-of-them.csv"
     reviews(20, seed=4).query("sentiment != @LABEL_SET[-1]").to_csv(path, index=False)
     monkeypatch.setenv(f"{ENV_PREFIX}LABELS", ",".join(LABEL_SET))
+{%- if cookiecutter.data_source != "warehouse" %}
     monkeypatch.setenv(f"{ENV_PREFIX}DATA_SOURCE", "files")
+{%- endif %}
     from {{ cookiecutter.package_name }}.data.readers import read_table
     from {{ cookiecutter.package_name }}.data.schema import validate_labeled
     from {{ cookiecutter.package_name }}.errors import DataValidationError
@@ -154,7 +181,7 @@ def test_a_label_without_rows_stops_training_in_one_line(isolated_data, monkeypa
 
 
 def test_evaluation_and_drift_of_k_classes_match_scikit_learn():
-    settings = load_settings().with_overrides(labels=",".join(LABEL_SET), data_source="files")
+    settings = load_settings().with_overrides(labels=",".join(LABEL_SET){% if cookiecutter.data_source != "warehouse" %}, data_source="files"{% endif %})
     training = reviews(30, seed=2)
     model = fit(build_pipeline(settings.model), training[["text"]], training["sentiment"])
     rows = reviews(15, seed=3)
@@ -284,12 +311,47 @@ def test_tuning_cross_validates_k_classes(labeled_project, tmp_path, capsys):
 
     tuned = json.loads(capsys.readouterr().out)
     assert tuned["best_cv_mean_accuracy"] > 1 / len(LABEL_SET)
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+def write_batch(settings, day: str, rows: pd.DataFrame) -> None:
+    from {{ cookiecutter.package_name }}.data.sources import source_for
+    from {{ cookiecutter.package_name }}.steps.sample_batch import deliver_batch
+
+    deliver_batch(source_for(settings), storage.as_date(day), rows[["id", "text"]])
+
+
+def write_labels(settings, day: str, rows: pd.DataFrame) -> None:
+    rows_into(settings, settings.data.labels_table, rows[["id", "sentiment"]])
+
+
+def delivered_predictions(settings, day: str) -> pd.DataFrame:
+    engine = sa.create_engine(settings.data.warehouse_url)
+    query = sa.text(f"SELECT * FROM {settings.data.predictions_table} WHERE logical_date = :day")
+    with engine.connect() as connection:
+        delivered = pd.read_sql(query, connection, params={"day": day})
+    engine.dispose()
+    return delivered
+{%- else %}
 
 
 def write_batch(settings, day: str, rows: pd.DataFrame) -> None:
     folder = Path(settings.data.incoming_dir) / f"ds={day}"
     folder.mkdir(parents=True, exist_ok=True)
     rows[["id", "text"]].to_csv(folder / "batch.csv", index=False)
+
+
+def write_labels(settings, day: str, rows: pd.DataFrame) -> None:
+    feedback = Path(settings.data.feedback_dir)
+    feedback.mkdir(parents=True, exist_ok=True)
+    rows[["id", "sentiment"]].to_csv(feedback / f"labels-{day}.csv", index=False)
+
+
+def delivered_predictions(settings, day: str) -> pd.DataFrame:
+    return pd.read_parquet(
+        Path(settings.data.outgoing_dir) / f"ds={day}" / storage.PREDICTIONS_FILE
+    )
+{%- endif %}
 
 
 @pytest.mark.scenario
@@ -299,8 +361,6 @@ def test_three_days_of_k_class_batches_with_labels_a_day_late(airflow_db, labele
     dag = parse_dags()[BATCH_INFERENCE_DAG_ID]
     days = ["2026-10-02", "2026-10-03", "2026-10-04"]
     batches = {}
-    feedback = Path(settings.data.feedback_dir)
-    feedback.mkdir(parents=True, exist_ok=True)
     for number, day in enumerate(days):
         batch = reviews(6, seed=10 + number)
         # Two texts of each batch say nothing: some predictions can be wrong.
@@ -310,13 +370,11 @@ def test_three_days_of_k_class_batches_with_labels_a_day_late(airflow_db, labele
         write_batch(settings, day, batch)
         run_dag(dag, day)
         # The day's true labels arrive a day late, before the next day's run.
-        batch[["id", "sentiment"]].to_csv(feedback / f"labels-{day}.csv", index=False)
+        write_labels(settings, day, batch)
 
     client = connect(settings)
     for day in days:
-        delivered = pd.read_parquet(
-            Path(settings.data.outgoing_dir) / f"ds={day}" / storage.PREDICTIONS_FILE
-        )
+        delivered = delivered_predictions(settings, day)
         assert set(delivered["prediction"]) <= set(LABEL_SET)
         assert sorted(delivered["id"]) == sorted(batches[day]["id"])
         run = runs.find_run(

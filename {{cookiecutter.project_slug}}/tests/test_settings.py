@@ -91,10 +91,12 @@ BAD_VALUES = [
     ("DATA_SOURCE", "bundled"),
 {%- endif %}
     ("DATA_SOURCE", "s3"),
+{%- if cookiecutter.data_source != "warehouse" %}
     ("TRAINING_FILES", " "),
     ("INCOMING_DIR", " "),
     ("FEEDBACK_DIR", ""),
     ("OUTGOING_DIR", " "),
+{%- endif %}
 {%- if cookiecutter.data_source == "warehouse" %}
     ("WAREHOUSE_URL", "warehouse.db"),
     ("TRAINING_TABLE", "reviews; DROP TABLE users"),
@@ -107,7 +109,9 @@ BAD_VALUES = [
 {%- endif %}
     ("BATCH_POKE_SECONDS", "0"),
     ("BATCH_WAIT_SECONDS", "1e9"),
+{%- if cookiecutter.data_source != "warehouse" %}
     ("BATCH_SETTLE_SECONDS", "-1"),
+{%- endif %}
     ("MIN_LABELED_ROWS", "0"),
     ("LABEL_REQUESTS_PER_DAY", "-1"),
     ("LABEL_RANDOM_SHARE", "1.5"),

@@ -82,10 +82,9 @@ def test_publishing_a_day_without_predictions_says_to_predict(isolated_data):
     from {{ cookiecutter.package_name }}.data import storage
     from {{ cookiecutter.package_name }}.steps.publish import publish_predictions
 
-    files = isolated_data.with_overrides(data_source="files")
-    partition = storage.partition_dir(files.data.data_dir, storage.PREDICTIONS, DAY)
+    partition = storage.partition_dir(isolated_data.data.data_dir, storage.PREDICTIONS, DAY)
     with pytest.raises(PipelineError) as raised:
-        publish_predictions(files, DAY, run_id="r1")
+        publish_predictions(isolated_data, DAY, run_id="r1")
     assert str(raised.value) == f"no predictions in {partition}: run predict for {DAY} first."
 
 

@@ -21,13 +21,7 @@ from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.tracking import registry
 from {{ cookiecutter.package_name }}.tracking.client import connect
 from tests.conftest import parse_dags, run_dag
-from tests.dags.test_batch_inference_sources import (
-    GOOD,
-    TRUTH,
-    configure,
-    inference_metrics,
-    predictions,
-)
+from tests.dags.typed_rows import GOOD, TRUTH, configure, inference_metrics, predictions
 
 
 def create_database(url: str) -> str:

@@ -62,7 +62,7 @@ def test_tasks_and_edges(dagbag):
     assert RETRAINING_REQUESTED in dag.get_task("request_retraining").outlets
 
 
-@pytest.mark.parametrize("source", ["files"{% if cookiecutter.data_source == "warehouse" %}, "warehouse"{% endif %}])
+@pytest.mark.parametrize("source", [{% if cookiecutter.data_source == "warehouse" %}"warehouse"{% else %}"files"{% endif %}])
 def test_a_real_source_waits_for_its_batch_and_delivers_predictions(monkeypatch, source):
     from airflow.sdk.bases.sensor import BaseSensorOperator
 

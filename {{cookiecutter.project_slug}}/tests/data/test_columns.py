@@ -22,10 +22,16 @@ import sqlalchemy as sa
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.data import storage
+{%- if cookiecutter.data_source != "warehouse" %}
 from {{ cookiecutter.package_name }}.data.columns import Columns
+{%- endif %}
 from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
+{%- if cookiecutter.data_source == "warehouse" %}
+from {{ cookiecutter.package_name }}.data.sources import source_for, training_source
+{%- else %}
 from {{ cookiecutter.package_name }}.data.sources import FeedbackFiles, source_for, training_source
+{%- endif %}
 from {{ cookiecutter.package_name }}.errors import DataValidationError
 from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, PROJECT_SLUG, load_settings
 from {{ cookiecutter.package_name }}.steps import training
@@ -42,12 +48,21 @@ SHAPE = {
     "id_column": "review_id",
     "label_map": STARS,
 }
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+@pytest.fixture
+def team(isolated_data, tmp_path):
+    """The team's settings: its own warehouse (no table yet), names and star ratings."""
+    return isolated_data.with_overrides(warehouse_url=f"sqlite:///{tmp_path / 'team.db'}", **SHAPE)
+{%- else %}
 
 
 @pytest.fixture
 def team(isolated_data):
     """The team's settings: its files as the source, its names and its star ratings."""
     return isolated_data.with_overrides(data_source="files", **SHAPE)
+{%- endif %}
 
 
 def star_reviews(stars: list[int]) -> pd.DataFrame:
@@ -142,6 +157,9 @@ def test_train_as_a_process_refuses_unknown_labels_in_one_line(isolated_data, tm
     assert "'unheard-of' (600)" in done.stderr and f"{ENV_PREFIX}LABEL_MAP=" in done.stderr
 
 
+{%- if cookiecutter.data_source != "warehouse" %}
+
+
 def test_a_label_file_s_unmapped_stars_are_skipped_with_one_warning(team, tmp_path, caplog):
     feedback = tmp_path / "feedback"
     feedback.mkdir()
@@ -189,6 +207,7 @@ def test_batches_are_read_from_the_team_s_columns_and_predictions_go_out_under_i
         Path(team.data.outgoing_dir) / f"ds={DAY}" / storage.PREDICTIONS_FILE
     )
     assert delivered.columns[0] == "review_id" and list(delivered["review_id"]) == ["007"]
+{%- endif %}
 
 
 def test_a_file_without_the_configured_column_names_the_setting(team, tmp_path):
@@ -205,8 +224,8 @@ def test_a_file_without_the_configured_column_names_the_setting(team, tmp_path):
 {%- if cookiecutter.data_source == "warehouse" %}
 
 
-def test_warehouse_tables_in_the_team_s_columns(team):
-    warehouse = team.with_overrides(data_source="warehouse")
+def test_warehouse_tables_in_the_team_s_columns(team, caplog):
+    warehouse = team
     source = source_for(warehouse)
     source.init()
     engine = sa.create_engine(warehouse.data.warehouse_url)
@@ -224,7 +243,7 @@ def test_warehouse_tables_in_the_team_s_columns(team):
         )
         connection.execute(
             sa.text("INSERT INTO review_labels (review_id, star_rating) VALUES (:i, :s)"),
-            [{"i": "b1", "s": "4"}, {"i": "b2", "s": "3"}],
+            [{"i": "b1", "s": "4"}, {"i": "b2", "s": "3"}, {"i": "b3", "s": "3.0"}],
         )
 
     assert source.read_training().to_dict("records") == [
@@ -234,7 +253,11 @@ def test_warehouse_tables_in_the_team_s_columns(team):
     ]
     batch = pd.concat(list(source.read_batch(DAY, START, END)))
     assert batch.to_dict("records") == [{"id": "b1", "text": "Lovely"}]
-    assert source.read_labels().to_dict("records") == [{"id": "b1", "sentiment": HIGH}]
+    with caplog.at_level(logging.WARNING):
+        assert source.read_labels().to_dict("records") == [{"id": "b1", "sentiment": HIGH}]
+    warnings = [record.getMessage() for record in caplog.records]
+    assert len(warnings) == 1 and "skipped: 2 label rows" in warnings[0]
+    assert "'3' (2)" in warnings[0] and "label_map" in warnings[0]
     query = (
         "SELECT review_id, review_body FROM review_batches "
         "WHERE created_at >= :start AND created_at < :end"
@@ -245,6 +268,18 @@ def test_warehouse_tables_in_the_team_s_columns(team):
     renamed = source_for(warehouse.with_overrides(label_column="stars"))
     with pytest.raises(DataValidationError, match=r"^table review_labels has no column stars "):
         renamed.read_labels()
+
+    # The predictions go out under the team's id column.
+    partition = storage.partition_dir(warehouse.data.data_dir, storage.PREDICTIONS, DAY)
+    scored = pd.DataFrame(
+        {"id": ["b1"], "prediction": [HIGH], "confidence": [0.9], "model_version": ["1"]}
+    )
+    storage.write_parquet(scored, partition / storage.part_name(storage.PART_PREFIX, 0))
+    publish_predictions(warehouse, DAY, run_id="r1")
+    with engine.connect() as connection:
+        delivered = pd.read_sql(sa.text("SELECT * FROM review_predictions"), connection)
+    assert list(delivered["review_id"]) == ["b1"] and list(delivered["run_id"]) == ["r1"]
+    engine.dispose()
 {%- endif %}
 
 

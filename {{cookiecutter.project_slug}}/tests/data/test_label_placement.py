@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import logging
 from datetime import date
+{%- if cookiecutter.data_source != "warehouse" %}
 from pathlib import Path
+{%- endif %}
 
 import pandas as pd
 import pytest
+{%- if cookiecutter.data_source == "warehouse" %}
+import sqlalchemy as sa
+{%- endif %}
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.sources import placed_labels, read_feedback
@@ -20,7 +25,7 @@ IDS = [f"r{index}" for index in range(30)]  # both days number their rows alike
 @pytest.fixture
 def two_days(isolated_data):
     """Monday's batch is all praise, Tuesday's all complaints, under the same 30 ids."""
-    settings = isolated_data.with_overrides(data_source="files", min_labeled_rows=20)
+    settings = isolated_data.with_overrides({% if cookiecutter.data_source != "warehouse" %}data_source="files", {% endif %}min_labeled_rows=20)
     for day, text, label in ((MONDAY, "great", "positive"), (TUESDAY, "awful", "negative")):
         batch = pd.DataFrame({"id": IDS, "text": [f"{text} {index}" for index in range(30)]})
         partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
@@ -29,12 +34,25 @@ def two_days(isolated_data):
         part = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
         storage.write_parquet(predictions, part / "part-00000.parquet")
     return settings
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+def write_labels(settings, name: str, frame: pd.DataFrame) -> None:
+    """Add ``frame``'s rows to the labels table (``name`` says who sent them); "" ds is none."""
+    if "ds" in frame.columns:
+        frame = frame.assign(ds=frame["ds"].replace("", None))
+    engine = sa.create_engine(settings.data.warehouse_url)
+    with engine.begin() as connection:
+        frame.to_sql(settings.data.labels_table, connection, if_exists="append", index=False)
+    engine.dispose()
+{%- else %}
 
 
 def write_labels(settings, name: str, frame: pd.DataFrame) -> None:
     folder = Path(settings.data.feedback_dir)
     folder.mkdir(parents=True, exist_ok=True)
     frame.to_csv(folder / name, index=False)
+{%- endif %}
 
 
 def test_labels_without_a_date_for_ids_of_two_days_are_used_on_neither(two_days, caplog):
@@ -82,6 +100,22 @@ def test_an_id_scored_on_one_day_only_needs_no_date_and_strays_are_counted(two_d
     assert "2 match no kept scored row" in caplog.text
 
 
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+def test_a_table_giving_an_id_two_labels_is_refused(two_days, caplog):
+    conflicting = pd.DataFrame(
+        {"ds": MONDAY, "id": ["r1", "r1", "r2", "r2"], "sentiment": ["positive", "negative"] * 2}
+    )
+    r3 = pd.DataFrame({"ds": [MONDAY], "id": ["r3"], "sentiment": ["negative"]})
+    write_labels(two_days, "labels", pd.concat([conflicting, r3]))
+    with caplog.at_level(logging.WARNING):
+        placed = placed_labels(two_days)
+    assert placed.to_dict("records") == [{"ds": MONDAY, "id": "r3", "sentiment": "negative"}]
+    assert "skipped 2 ids labeled twice with different labels" in caplog.text
+{%- else %}
+
+
 def test_one_file_giving_an_id_two_labels_is_refused_and_a_later_file_wins(two_days, caplog):
     conflicting = pd.DataFrame(
         {"ds": MONDAY, "id": ["r1", "r1", "r2", "r2"], "sentiment": ["positive", "negative"] * 2}
@@ -96,3 +130,4 @@ def test_one_file_giving_an_id_two_labels_is_refused_and_a_later_file_wins(two_d
         caplog.text
     )
     assert "1 ids relabeled by a later file (the later file wins)" in caplog.text
+{%- endif %}

@@ -8,7 +8,7 @@ tests/dags/test_batch_inference_warehouse.py.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pandas as pd
 import pytest
@@ -19,7 +19,14 @@ from {{ cookiecutter.package_name }}.data.readers import read_table
 from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
 from {{ cookiecutter.package_name }}.data.sources import source_for
 from {{ cookiecutter.package_name }}.errors import DataValidationError
-from tests.data.test_sources import DAY, END, START, read_all
+
+DAY = "2026-03-10"
+START = datetime(2026, 3, 10, tzinfo=UTC)
+END = datetime(2026, 3, 11, tzinfo=UTC)
+
+
+def read_all(chunks) -> pd.DataFrame:
+    return pd.concat(list(chunks), ignore_index=True)
 
 
 def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
@@ -29,8 +36,12 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def warehouse(isolated_data):
-    return isolated_data.with_overrides(data_source="warehouse")
+def warehouse(isolated_data, tmp_path, monkeypatch):
+    """An empty warehouse: no table yet (the suite's others start seeded)."""
+    from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
+
+    monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    return load_settings()
 
 
 def tables(settings) -> set[str]:
@@ -154,13 +165,13 @@ def test_label_requests_replace_the_rows_of_their_date(warehouse):
 
 
 def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
-    isolated_data, capsys
+    warehouse, capsys
 ):
     code, out, _ = run_cli(capsys, "--json", "warehouse", "init", "--with-sample-data")
 
     assert code == 0
     first = json.loads(out)
-    data = isolated_data.data
+    data = warehouse.data
     tables = [
         data.training_table,
         data.batch_table,
@@ -181,3 +192,29 @@ def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
         count = connection.execute(sa.text(f"SELECT COUNT(*) FROM {data.training_table}"))
         assert count.scalar() == sample_rows
     engine.dispose()
+
+
+def test_labels_name_the_day_they_are_for_where_ids_repeat_across_days(warehouse):
+    source = source_for(warehouse)
+    source.init()
+    engine = sa.create_engine(warehouse.data.warehouse_url)
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO review_labels (id, sentiment, ds) VALUES (:id, :label, :ds)"),
+            [
+                {"id": "r-1", "label": "positive", "ds": "2026-03-09"},
+                {"id": "r-1", "label": "Negative", "ds": "2026-03-10"},
+                {"id": "r-2", "label": "meh", "ds": "2026-03-10"},
+                {"id": "r-3", "label": "positive", "ds": None},
+            ],
+        )
+    engine.dispose()
+
+    labels = source.read_labels().sort_values(["id", "ds"], na_position="last")
+
+    # The same id on two days is two labels; "meh" is no label and is skipped.
+    assert labels.fillna("").to_dict("records") == [
+        {"id": "r-1", "sentiment": "positive", "ds": "2026-03-09"},
+        {"id": "r-1", "sentiment": "negative", "ds": "2026-03-10"},
+        {"id": "r-3", "sentiment": "positive", "ds": ""},
+    ]

@@ -26,7 +26,7 @@ import os
 import random
 {%- endif %}
 import secrets
-{%- if cookiecutter.data_source != "demo" %}
+{%- if cookiecutter.data_source == "files" %}
 import shutil
 {%- endif %}
 import signal
@@ -35,11 +35,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+{%- if cookiecutter.data_source == "warehouse" %}
+from datetime import datetime
+{%- endif %}
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-{% if cookiecutter.data_source != "demo" %}
+{% if cookiecutter.data_source == "files" %}
 from {{ cookiecutter.package_name }}.data.schema import bundled_dataset_path
 {%- endif %}
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
@@ -89,6 +92,9 @@ def services():
     names = {
         "airflow": f"{PACKAGE_NAME}_airflow_{suffix}",
         "mlflow": f"{PACKAGE_NAME}_mlflow_{suffix}",
+{%- if cookiecutter.data_source == "warehouse" %}
+        "warehouse": f"{PACKAGE_NAME}_warehouse_{suffix}",
+{%- endif %}
     }
     base = POSTGRES.rsplit("/", 1)[0]
 {%- if cookiecutter.executor == "celery" %}
@@ -110,6 +116,13 @@ def services():
         with psycopg.connect(POSTGRES, autocommit=True) as connection:
             for name in names.values():
                 connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+def warehouse_url(services: dict) -> str:
+    """The warehouse database as SQLAlchemy reaches it, through psycopg 3."""
+    return services["warehouse"].replace("postgresql://", "postgresql+psycopg://", 1)
+{%- endif %}
 
 
 def production_environment(home: Path, services: dict) -> dict[str, str]:
@@ -125,9 +138,14 @@ def production_environment(home: Path, services: dict) -> dict[str, str]:
         {
             f"{ENV_PREFIX}HOME": str(home),
             f"{ENV_PREFIX}PROFILE": "production",
-{%- if cookiecutter.data_source != "demo" %}
+{%- if cookiecutter.data_source == "warehouse" %}
+            # Invented days as rows of a PostgreSQL warehouse, seeded by `warehouse init`.
+            f"{ENV_PREFIX}WAREHOUSE_URL": warehouse_url(services),
+{%- elif cookiecutter.data_source == "files" %}
             # The platform is under test, not the source: invented days as files.
             f"{ENV_PREFIX}DATA_SOURCE": "files",
+{%- endif %}
+{%- if cookiecutter.data_source != "demo" %}
             # The schedule's own run of today finds no batch: it fails at once
             # instead of holding the DAG's one active run for batch_wait_seconds.
             f"{ENV_PREFIX}BATCH_POKE_SECONDS": "1",
@@ -194,7 +212,7 @@ def query(url: str, sql: str, *params) -> list[tuple]:
 def production(services, tmp_path_factory):
     home = tmp_path_factory.mktemp("production-home")
     (home / "dags").symlink_to(PROJECT_ROOT / "dags")
-{%- if cookiecutter.data_source != "demo" %}
+{%- if cookiecutter.data_source == "files" %}
     (home / "training_data").mkdir()
     shutil.copyfile(bundled_dataset_path(), home / "training_data" / "reviews.csv")
 {%- endif %}
@@ -212,6 +230,9 @@ def production(services, tmp_path_factory):
         )
         # Training needs only MLflow, which `up` starts first: train while Airflow comes up.
         wait_for_mlflow(up, timeout=300)
+{%- if cookiecutter.data_source == "warehouse" %}
+        cli(env, "warehouse", "init", "--with-sample-data")
+{%- endif %}
         cli(env, "train")
         out, err = up.communicate(timeout=900)
         assert up.returncode == 0, f"stack up failed:\n{out}\n{err}"
@@ -422,6 +443,19 @@ def day_of(production: dict, day: str, rows: int, shard_rows: int) -> dict:
     The demo invents them in the run itself.
     """
     return {"batch_size": rows, "shard_rows": shard_rows}
+{%- elif cookiecutter.data_source == "warehouse" %}
+
+    Their rows go into the warehouse's batch table, stamped at noon of ``day``.
+    """
+    import sqlalchemy as sa
+
+    stamp = datetime.fromisoformat(day).replace(hour=12)
+    batch = synthesize_reviews(day, rows)[["id", "text"]].assign(created_at=stamp)
+    engine = sa.create_engine(warehouse_url(production))
+    with engine.begin() as connection:
+        batch.to_sql("review_batches", connection, if_exists="append", index=False)
+    engine.dispose()
+    return {"shard_rows": shard_rows}
 {%- else %}
 
     Their batch goes where the files source reads it, complete (``_SUCCESS``).

@@ -1,4 +1,4 @@
-"""A challenger in the shadow, through dag.test() on hand-written batches of the files source.
+"""A challenger in the shadow, through dag.test() on hand-written batches of the {% if cookiecutter.data_source == "warehouse" %}warehouse{% else %}files{% endif %} source.
 
 A weaker version is trained and refused by the gate, so the challenger alias
 names another version than the champion. Each day's run also scores with it,
@@ -8,12 +8,17 @@ the DAG promotes it through the gate.
 """
 
 from __future__ import annotations
+{%- if cookiecutter.data_source != "warehouse" %}
 
 from pathlib import Path
+{%- endif %}
 
 import mlflow.artifacts
 import pandas as pd
 import pytest
+{%- if cookiecutter.data_source == "warehouse" %}
+import sqlalchemy as sa
+{%- endif %}
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.data import storage
@@ -42,9 +47,44 @@ TEXTS = [
     "Overpriced and feels cheap",
 ]
 DAYS = ["2026-10-01", "2026-10-02", "2026-10-03"]
+{%- if cookiecutter.data_source == "warehouse" %}
 
 
-def write_files_batch(settings, day: str) -> list[str]:
+def write_batch(settings, day: str) -> list[str]:
+    from {{ cookiecutter.package_name }}.data.sources import source_for
+    from {{ cookiecutter.package_name }}.steps.sample_batch import deliver_batch
+
+    ids = [f"{day}-{index:02d}" for index in range(len(TEXTS))]
+    batch = pd.DataFrame({"id": ids, "text": TEXTS})
+    deliver_batch(source_for(settings), storage.as_date(day), batch)
+    return ids
+
+
+def label_as_the_challenger(settings, day: str) -> pd.DataFrame:
+    """The team's labels for every row of ``day``: the challenger's answers."""
+    partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
+    answers = storage.read_parts(partition, ["id", "prediction"], storage.SHADOW_PREFIX)
+    labels = answers.rename(columns={"prediction": "sentiment"}).assign(ds=day)
+    engine = sa.create_engine(settings.data.warehouse_url)
+    with engine.begin() as connection:
+        labels[["ds", "id", "sentiment"]].to_sql(
+            settings.data.labels_table, connection, if_exists="append", index=False
+        )
+    engine.dispose()
+    return labels
+
+
+def delivered_predictions(settings, day: str) -> pd.DataFrame:
+    engine = sa.create_engine(settings.data.warehouse_url)
+    query = sa.text(f"SELECT * FROM {settings.data.predictions_table} WHERE logical_date = :day")
+    with engine.connect() as connection:
+        delivered = pd.read_sql(query, connection, params={"day": day})
+    engine.dispose()
+    return delivered
+{%- else %}
+
+
+def write_batch(settings, day: str) -> list[str]:
     ids = [f"{day}-{index:02d}" for index in range(len(TEXTS))]
     folder = Path(settings.data.incoming_dir) / f"ds={day}"
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +103,13 @@ def label_as_the_challenger(settings, day: str) -> pd.DataFrame:
     return labels
 
 
+def delivered_predictions(settings, day: str) -> pd.DataFrame:
+    outgoing = Path(settings.data.outgoing_dir) / f"ds={day}"
+    assert not [path for path in outgoing.iterdir() if path.name.startswith("shadow")]
+    return pd.read_parquet(outgoing / storage.PREDICTIONS_FILE)
+{%- endif %}
+
+
 def inference_run(settings, day: str):
     return runs.find_run(
         connect(settings), settings.inference_experiment, runs.run_name(runs.INFERENCE, day)
@@ -73,7 +120,9 @@ def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
     airflow_db, champion_store, monkeypatch, capsys
 ):
     for name, value in {
+{%- if cookiecutter.data_source != "warehouse" %}
         "DATA_SOURCE": "files",
+{%- endif %}
         "MIN_LABELED_ROWS": "3",
         "LABEL_RANDOM_SHARE": "0.5",
         "BATCH_POKE_SECONDS": "1",
@@ -92,7 +141,7 @@ def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
     # Every row is queued, half of them drawn at random: the unbiased part has six.
     conf = {"label_requests_per_day": len(TEXTS)}
 
-    ids = write_files_batch(settings, DAYS[0])
+    ids = write_batch(settings, DAYS[0])
     run_dag(dag, DAYS[0], conf)
 
     # The day's predictions are the champion's; the challenger's sit beside them, unpublished.
@@ -102,12 +151,8 @@ def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
     assert set(published["model_version"]) == {champion}
     assert sorted(shadowed["id"]) == sorted(ids)
     assert set(shadowed["model_version"]) == {challenger}
-    delivered = pd.read_parquet(
-        Path(settings.data.outgoing_dir) / f"ds={DAYS[0]}" / storage.PREDICTIONS_FILE
-    )
+    delivered = delivered_predictions(settings, DAYS[0])
     assert set(delivered["model_version"]) == {champion} and len(delivered) == len(TEXTS)
-    outgoing = Path(settings.data.outgoing_dir) / f"ds={DAYS[0]}"
-    assert not [path for path in outgoing.iterdir() if path.name.startswith("shadow")]
     run = inference_run(settings, DAYS[0])
     champion_says = published.set_index("id")["prediction"]
     agreeing = champion_says == shadowed.set_index("id")["prediction"].reindex(champion_says.index)
@@ -118,7 +163,7 @@ def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
 
     # The team's labels agree with the challenger; the next run compares both on them.
     labels = label_as_the_challenger(settings, DAYS[0])
-    write_files_batch(settings, DAYS[1])
+    write_batch(settings, DAYS[1])
     run_dag(dag, DAYS[1], {**conf, "shadow_promotion_days": 2})
 
     requests = pd.read_csv(partition / storage.LABEL_REQUESTS_FILE, dtype=str)
@@ -159,7 +204,7 @@ def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
     assert "1 won of 1 labelled" in error
 
     label_as_the_challenger(settings, DAYS[1])
-    write_files_batch(settings, DAYS[2])
+    write_batch(settings, DAYS[2])
     dag_run = run_dag(dag, DAYS[2], {**conf, "shadow_promotion_days": 2})
 
     states = {ti.task_id: ti.state for ti in dag_run.get_task_instances()}

@@ -4,7 +4,7 @@
   each day's batch and, days later, its labels.
 {%- endif %}
 {%- if cookiecutter.data_source == "warehouse" %}
-- ``warehouse``: tables of a SQL database (data/warehouse.py).
+The ``warehouse`` source: tables of a SQL database (data/warehouse.py).
 {%- else %}
 - ``files``: training CSV/Parquet files matching a glob; the batch of date D
   is every file under ``<incoming_dir>/ds=D/``; labels are any files under
@@ -89,11 +89,11 @@ class TrainingFiles:
         if not paths:
             raise DataValidationError(
                 f"no training file matches {self.pattern!r}: put CSV or Parquet files with "
-                f"columns {self.columns.text},{self.columns.label} there"
-{%- if cookiecutter.data_source != "warehouse" %}
-                ", or set the training_files setting."
+{%- if cookiecutter.data_source == "warehouse" %}
+                f"columns {self.columns.text},{self.columns.label} there."
 {%- else %}
-                "."
+                f"columns {self.columns.text},{self.columns.label} there, or set the "
+                "training_files setting."
 {%- endif %}
             )
         return pd.concat([self._training_file(path) for path in paths], ignore_index=True)
