@@ -1,5 +1,5 @@
-"""serving=none, platform=none and a source other than the demo: what they remove is gone,
-and nothing refers to it.
+"""serving=none, platform=none, a source other than the demo, and data_source=warehouse
+(which ships no files source): what they remove is gone, and nothing refers to it.
 
 Each rendering is baked, linted with ruff, searched for words of the removed
 part (allowing the project's unrelated uses of them), and its CLI is asked for
@@ -30,6 +30,12 @@ PRUNED = {
         f"src/{PACKAGE}/data/synthetic.py",
         "tests/data/test_synthetic.py",
     ],
+    # data_source=warehouse: the files source's tests (its folders, settling, delivery).
+    "files": [
+        "tests/data/test_settle.py",
+        "tests/data/test_sources.py",
+        "tests/dags/test_batch_inference_sources.py",
+    ],
 }
 # Words of each part, and the unrelated uses of them the project keeps.
 DEAD_WORDS = {
@@ -48,6 +54,14 @@ DEAD_WORDS = {
         r"\"(batch_size|drift_start)\"|\.(batch_size|drift_start|label_delay_days)\b|"
         r"`(batch_size|drift_start|label_delay_days)`"
     ),
+    "files": re.compile(
+        r"incoming_dir|feedback_dir|outgoing_dir|training_files|batch_settle|"
+        # Their environment variables, not a test's own TRAINING_FILES table of bad files.
+        r"[_\"'{}$`](INCOMING_DIR|FEEDBACK_DIR|OUTGOING_DIR|TRAINING_FILES|BATCH_SETTLE_SECONDS)\b|"
+        r"FileSource|FeedbackFiles|SUCCESS_MARKER|(?<!\w)_SUCCESS\b|write_outgoing|still_written|"
+        r"_data_files|LOCATION_FIELDS|as_location|training_data/|data/(incoming|feedback|outgoing)\b|"
+        r"s3fs|gcsfs|--extra (s3|gcs)\b|\[(s3|gcs)\]|\"files\"|`files`"
+    ),
 }
 ALLOWED = {
     # The MLflow sidecar's own `serve` function (tracking/sidecar.py), Airflow's
@@ -58,21 +72,31 @@ ALLOWED = {
     ),
     "platform": re.compile(r"$^"),
     "demo": re.compile(r"$^"),
+    # MLflow's dataset source type of files under an fsspec URL (tracking/lineage.py, its test).
+    "files": re.compile(r'return "files"$|"memory://[^"]*", "files"\)'),
 }
 # Files a part's words may fill: the invented reviews stay, as the tests' data.
 KEPT_FILES = {"demo": {"tests/synthetic.py"}}
 # Commands and settings each part adds.
-COMMANDS = {"serving": {"serve"}, "platform": {"stack", "trigger"}, "demo": {"generate-data"}}
+COMMANDS = {
+    "serving": {"serve"},
+    "platform": {"stack", "trigger"},
+    "demo": {"generate-data"},
+    "files": set(),
+}
 SETTINGS = {
     "serving": {"serve_header_timeout_seconds", "serve_max_connections", "serve_inflight_body_mib"},
     # (executor and celery_workers too with executor=celery: DEAD_WORDS checks their words.)
     "platform": {"stack_dir", "profile"},
     "demo": {"batch_size", "label_delay_days", "drift_start"},
+    "files": {"training_files", "incoming_dir", "feedback_dir", "outgoing_dir", "batch_settle_seconds"},
 }
 DEPENDENCIES = {
     "serving": {"fastapi", "uvicorn", "httptools"},
     "platform": {"playwright"},
     "demo": set(),
+    # The `s3` and `gcs` extras: the files source on an object store.
+    "files": {"s3fs", "gcsfs"},
 }
 
 
@@ -114,7 +138,12 @@ def cli_listing(project: Path) -> tuple[set[str], set[str]]:
 
 def dependencies(project: Path) -> set[str]:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
-    declared = [*pyproject["project"]["dependencies"], *pyproject["dependency-groups"]["dev"]]
+    extras = pyproject["project"].get("optional-dependencies", {}).values()
+    declared = [
+        *pyproject["project"]["dependencies"],
+        *(requirement for extra in extras for requirement in extra),
+        *pyproject["dependency-groups"]["dev"],
+    ]
     return {re.split(r"[<>=\[ ]", requirement, maxsplit=1)[0] for requirement in declared}
 
 
@@ -125,7 +154,7 @@ def default_project(cookies_session) -> Path:
     return Path(result.project_path)
 
 
-def test_the_default_has_both_parts(default_project):
+def test_the_default_has_every_part(default_project):
     commands, fields = cli_listing(default_project)
     for part in PRUNED:
         assert all((default_project / path).exists() for path in PRUNED[part]), part
@@ -151,7 +180,10 @@ def test_a_part_answered_away_leaves_nothing_behind(bake, answers):
     removed = [
         part
         for part in PRUNED
-        if answers.get(part) == "none" or (part == "demo" and "data_source" in answers)
+        if answers.get(part) == "none"
+        or (part == "demo" and "data_source" in answers)
+        # The files source ships with demo and files projects; a warehouse project reads tables.
+        or (part == "files" and answers.get("data_source") == "warehouse")
     ]
     kept = [part for part in PRUNED if part not in removed]
     commands, fields = cli_listing(project)

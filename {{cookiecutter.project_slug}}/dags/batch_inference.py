@@ -8,7 +8,7 @@ them; the demo's ``generate_data`` invents them instead. Either ends by
 cutting the snapshot into shards of at most ``shard_rows`` rows, with the
 champion pinned.
 {%- else %}
-The first task, ``extract_batch``, waits for the day's files{% if cookiecutter.data_source == "warehouse" %} or warehouse rows{% endif %}
+The first task, ``extract_batch``, waits for the day's {% if cookiecutter.data_source == "warehouse" %}warehouse rows{% else %}files{% endif %}
 (rescheduling itself between looks), snapshots and validates them, and cuts
 the snapshot into shards of at most ``shard_rows`` rows, with the champion
 pinned.

@@ -267,9 +267,15 @@ class DataSettings:
     # by its own Airflow task (on any worker); the default keeps a laptop-sized
     # day in one shard. docs/production.md says how to size it.
     shard_rows: int = 2_000_000
+{%- if cookiecutter.data_source == "warehouse" %}
+    # The names of the columns in the team's warehouse tables, `train --data`
+    # and `predict --input` files; predictions are delivered with their id
+    # under id_column.
+{%- else %}
     # The names of the columns in the team's training files, batches, label
-    # files, `predict --input` files{% if cookiecutter.data_source == "warehouse" %} and warehouse tables{% endif %}; predictions are
-    # delivered with their id under id_column.
+    # files and `predict --input` files; predictions are delivered with their
+    # id under id_column.
+{%- endif %}
     text_column: str = "text"
     label_column: str = "sentiment"
     id_column: str = "id"
@@ -742,12 +748,14 @@ def _json_object(name: str, raw: str) -> dict:
 def is_url(location: str) -> bool:
     """An fsspec URL (s3://, gs://, memory://...) rather than a local path."""
     return bool(re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://", location))
+{%- if cookiecutter.data_source != "warehouse" %}
 
 
 def as_location(raw: str) -> str:
     """A URL as given; a local path made absolute, so the working directory does not matter."""
     raw = raw.strip()
     return raw if not raw or is_url(raw) else str(Path(raw).resolve())
+{%- endif %}
 
 
 def _project_root() -> Path:

@@ -4,7 +4,7 @@
 - ``digest.py``: a batch's content digest, mergeable across chunks and shards.
 - ``readers.py``: CSV, Parquet and JSON Lines, on disk or behind an fsspec URL.
 - ``storage.py``: date partitions, their file names, atomic writes.
-- ``sources.py``: where training data, batches and labels come from ({% if cookiecutter.data_source == "demo" %}demo, files{% elif cookiecutter.data_source == "warehouse" %}files, warehouse{% else %}files{% endif %}).
+- ``sources.py``: where training data, batches and labels come from ({% if cookiecutter.data_source == "demo" %}demo, files{% elif cookiecutter.data_source == "warehouse" %}warehouse{% else %}files{% endif %}).
 {%- if cookiecutter.data_source == "warehouse" %}
 - ``warehouse.py``: the warehouse source's tables, and ``warehouse init``.
 {%- endif %}

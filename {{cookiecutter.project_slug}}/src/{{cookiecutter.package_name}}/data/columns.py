@@ -2,8 +2,13 @@
 
 Inside, the columns are ``text``, ``sentiment`` and ``id`` (data/schema.py) and
 labels are label names. The settings ``text_column``, ``label_column`` and
-``id_column`` say what a team's training files, batches, label files,
-``predict --input`` files{% if cookiecutter.data_source == "warehouse" %} and warehouse tables{% endif %} call them, and ``label_map``
+{%- if cookiecutter.data_source == "warehouse" %}
+``id_column`` say what a team's warehouse tables, ``train --data`` files and
+``predict --input`` files call them, and ``label_map``
+{%- else %}
+``id_column`` say what a team's training files, batches, label files and
+``predict --input`` files call them, and ``label_map``
+{%- endif %}
 what their other label values mean (``"1"`` to ``negative``). The sources
 (data/sources.py) and ``predict --input`` apply them where they read; what
 the pipeline delivers carries the team's id column name again.

@@ -42,10 +42,18 @@ PARTITION_PREFIX = "ds="
 BATCH_FILE = "batch.parquet"
 # Where the snapshot came from: source, data interval, row and reject counts.
 SOURCE_FILE = "source.json"
+{%- if cookiecutter.data_source == "warehouse" %}
+# What 0.4.0 wrote into a predictions partition.
+{%- else %}
 # What the pipeline delivers (outgoing_dir) and what 0.4.0 wrote into a predictions partition.
+{%- endif %}
 PREDICTIONS_FILE = "predictions.parquet"
 REJECTS_FILE = "rejects.parquet"
+{%- if cookiecutter.data_source == "warehouse" %}
+# The day's labelling queue, in its predictions partition (and the label requests table).
+{%- else %}
 # The day's labelling queue, in its predictions partition and delivered beside the predictions.
+{%- endif %}
 LABEL_REQUESTS_FILE = "label_requests.csv"
 # A predictions partition holds one part of each per shard: part-00000.parquet, ...
 PART_PREFIX = "part-"
