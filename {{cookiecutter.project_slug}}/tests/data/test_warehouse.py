@@ -164,9 +164,7 @@ def test_label_requests_replace_the_rows_of_their_date(warehouse):
     engine.dispose()
 
 
-def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(
-    warehouse, capsys
-):
+def test_warehouse_init_creates_the_tables_once_and_seeds_only_an_empty_table(warehouse, capsys):
     code, out, _ = run_cli(capsys, "--json", "warehouse", "init", "--with-sample-data")
 
     assert code == 0
@@ -218,3 +216,19 @@ def test_labels_name_the_day_they_are_for_where_ids_repeat_across_days(warehouse
         {"id": "r-1", "sentiment": "negative", "ds": "2026-03-10"},
         {"id": "r-3", "sentiment": "positive", "ds": ""},
     ]
+
+
+def test_the_batch_table_takes_the_same_ids_on_another_day_not_twice_on_one(warehouse):
+    source = source_for(warehouse)
+    source.init()
+    batch = pd.DataFrame({"id": ["r-1", "r-2"], "text": ["Lovely", "Noisy"]})
+    source.insert_batch(batch, datetime(2026, 3, 10, 12, tzinfo=UTC))
+    again = batch.assign(text=["Broken", "Fine"])
+    source.insert_batch(again, datetime(2026, 3, 11, 12, tzinfo=UTC))
+
+    monday = read_all(source.read_batch(DAY, START, END))
+    tuesday = read_all(source.read_batch("2026-03-11", END, END.replace(day=12)))
+    assert list(monday["text"]) == ["Lovely", "Noisy"]
+    assert list(tuesday["text"]) == ["Broken", "Fine"]
+    with pytest.raises(DataValidationError, match=r"already holds rows with these ids"):
+        source.insert_batch(batch, datetime(2026, 3, 10, 18, tzinfo=UTC))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 import sqlalchemy as sa
@@ -195,7 +195,8 @@ class WarehouseSource:
     def insert_batch(self, batch: pd.DataFrame, stamp: datetime) -> str:
         """Add ``batch`` (the team's id and text columns) to the batch table, stamped ``stamp``.
 
-        Refuses ids already in the table: the ids of a batch are its own.
+        Refuses ids already in the table on ``stamp``'s day: the ids of a
+        day's batch are its own (another day may use them again).
         """
         if self.batch_query:
             raise DataValidationError(
@@ -207,10 +208,16 @@ class WarehouseSource:
         self._require(engine, self.batch_table, id_column=id_, text_column=self.columns.text)
         rows = batch.assign(**{self.timestamp_column: _naive(stamp)})
         schema, _, name = self.batch_table.rpartition(".")
+        day = _naive(stamp).replace(hour=0, minute=0, second=0, microsecond=0)
+        window = {"start": day, "end": day + timedelta(days=1), "ids": list(batch[id_])}
         with engine.begin() as connection:
-            taken = sa.text(f"SELECT COUNT(*) FROM {self.batch_table} WHERE {id_} IN :ids")
+            column = self.timestamp_column
+            taken = sa.text(
+                f"SELECT COUNT(*) FROM {self.batch_table} WHERE {id_} IN :ids "
+                f"AND {column} >= :start AND {column} < :end"
+            )
             ids = sa.bindparam("ids", expanding=True)
-            if connection.execute(taken.bindparams(ids), {"ids": list(batch[id_])}).scalar():
+            if connection.execute(taken.bindparams(ids), window).scalar():
                 raise DataValidationError(
                     f"{self._where(self.batch_table)} already holds rows with these ids: "
                     "the sample batch of this date is there."
@@ -234,9 +241,10 @@ class WarehouseSource:
         text, label, id_ = self.columns.text, self.columns.label, self.columns.id
         table(self.training_table, sa.Column(text, sa.Text), sa.Column(label, sa.String(32)))
         if not self.batch_query:
+            # No key on the id alone: ids may repeat across days.
             table(
                 self.batch_table,
-                sa.Column(id_, sa.String(128), primary_key=True),
+                sa.Column(id_, sa.String(128), nullable=False, index=True),
                 sa.Column(text, sa.Text),
                 sa.Column(self.timestamp_column, sa.DateTime, index=True, nullable=False),
             )
