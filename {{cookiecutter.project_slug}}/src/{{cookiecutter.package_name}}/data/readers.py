@@ -1,9 +1,10 @@
 """Reading CSV, Parquet and JSON Lines files, on disk or behind an fsspec URL.
-
 {%- if cookiecutter.data_source == "warehouse" %}
+
 One reader for labeled files (``train --data``) and ``predict --input``;
 every reading error becomes one line naming the file.
 {%- else %}
+
 One reader for training files, batch files, label files and ``predict
 --input``; every reading error becomes one line naming the file.
 {%- endif %}

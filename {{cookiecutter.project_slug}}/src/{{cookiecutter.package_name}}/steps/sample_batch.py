@@ -1,8 +1,9 @@
 """The bundled sample reviews as the day's batch, to try the pipeline before real data arrives.
-
 {%- if cookiecutter.data_source == "warehouse" %}
+
 Rows in the batch table, stamped at noon UTC of D.
 {%- else %}
+
 One CSV under ``<incoming_dir>/ds=D/``, then ``_SUCCESS``.
 {%- endif %}
 The texts only, under the team's column names: labels are for the team to
