@@ -342,6 +342,27 @@ def write_batch(settings, day, batch):
 
     partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
     return storage.write_parquet(batch, partition / storage.BATCH_FILE)
+
+
+def delivered_predictions(settings, day: str):
+    """What publish_predictions delivered for ``day``, read where the team reads it."""
+    import pandas as pd
+{%- if cookiecutter.data_source == "warehouse" %}
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(settings.data.warehouse_url)
+    query = sa.text(f"SELECT * FROM {settings.data.predictions_table} WHERE logical_date = :day")
+    with engine.connect() as connection:
+        delivered = pd.read_sql(query, connection, params={"day": day})
+    engine.dispose()
+    return delivered
+{%- else %}
+
+    from {{ cookiecutter.package_name }}.data import storage
+
+    outgoing = Path(settings.data.outgoing_dir) / f"{storage.PARTITION_PREFIX}{day}"
+    return pd.read_parquet(outgoing / storage.PREDICTIONS_FILE)
+{%- endif %}
 {%- if cookiecutter.data_source == "demo" %}
 
 

@@ -26,7 +26,9 @@ from sklearn.metrics import (
 )
 
 from {{ cookiecutter.package_name }} import cli
+{%- if cookiecutter.data_source == "warehouse" %}
 from {{ cookiecutter.package_name }}.data import storage
+{%- endif %}
 from {{ cookiecutter.package_name }}.errors import SettingsError
 from {{ cookiecutter.package_name }}.model.evaluation import evaluation_report
 from {{ cookiecutter.package_name }}.model.pipeline import build_pipeline, fit
@@ -44,7 +46,7 @@ from {{ cookiecutter.package_name }}.settings import (
 from {{ cookiecutter.package_name }}.steps.training import run_training
 from {{ cookiecutter.package_name }}.tracking import runs
 from {{ cookiecutter.package_name }}.tracking.client import connect
-from tests.conftest import parse_dags, run_dag
+from tests.conftest import delivered_predictions, parse_dags, run_dag
 {%- if cookiecutter.serving == "http" %}
 from tests.serving.conftest import call, free_port, run_server
 {%- endif %}
@@ -323,15 +325,6 @@ def write_batch(settings, day: str, rows: pd.DataFrame) -> None:
 
 def write_labels(settings, day: str, rows: pd.DataFrame) -> None:
     rows_into(settings, settings.data.labels_table, rows[["id", "sentiment"]])
-
-
-def delivered_predictions(settings, day: str) -> pd.DataFrame:
-    engine = sa.create_engine(settings.data.warehouse_url)
-    query = sa.text(f"SELECT * FROM {settings.data.predictions_table} WHERE logical_date = :day")
-    with engine.connect() as connection:
-        delivered = pd.read_sql(query, connection, params={"day": day})
-    engine.dispose()
-    return delivered
 {%- else %}
 
 
@@ -345,12 +338,6 @@ def write_labels(settings, day: str, rows: pd.DataFrame) -> None:
     feedback = Path(settings.data.feedback_dir)
     feedback.mkdir(parents=True, exist_ok=True)
     rows[["id", "sentiment"]].to_csv(feedback / f"labels-{day}.csv", index=False)
-
-
-def delivered_predictions(settings, day: str) -> pd.DataFrame:
-    return pd.read_parquet(
-        Path(settings.data.outgoing_dir) / f"ds={day}" / storage.PREDICTIONS_FILE
-    )
 {%- endif %}
 
 
