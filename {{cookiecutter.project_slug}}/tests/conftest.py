@@ -343,6 +343,19 @@ def write_batch(settings, day, batch):
     partition = storage.partition_dir(settings.data.data_dir, storage.BATCHES, day)
     return storage.write_parquet(batch, partition / storage.BATCH_FILE)
 
+{%- if cookiecutter.data_source == "warehouse" %}
+
+
+def append_rows(settings, table: str, rows) -> None:
+    """Add ``rows`` (a DataFrame in the table's columns) to a warehouse table, as a loader would."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(settings.data.warehouse_url)
+    with engine.begin() as connection:
+        rows.to_sql(table, connection, if_exists="append", index=False)
+    engine.dispose()
+{%- endif %}
+
 
 def delivered_predictions(settings, day: str):
     """What publish_predictions delivered for ``day``, read where the team reads it."""
@@ -433,10 +446,8 @@ def invented_day(settings, day, size: int, *, drift_start: str = "") -> dict:
             ),
             {"start": start.replace(tzinfo=None), "end": end.replace(tzinfo=None)},
         )
-        columns = {"id": data.id_column, "sentiment": data.label_column}
-        labels.rename(columns=columns).to_sql(
-            data.labels_table, connection, if_exists="append", index=False
-        )
+    columns = {"id": data.id_column, "sentiment": data.label_column}
+    append_rows(settings, data.labels_table, labels.rename(columns=columns))
     deliver_batch(source, day, batch)
     snapshot = extract_batch(settings, day)
     return {**summary, "path": snapshot["path"], "labels_location": source.labels_location()}

@@ -15,9 +15,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-{%- if cookiecutter.data_source == "warehouse" %}
-import sqlalchemy as sa
-{%- endif %}
 from sklearn.metrics import (
     accuracy_score,
     confusion_matrix,
@@ -46,7 +43,12 @@ from {{ cookiecutter.package_name }}.settings import (
 from {{ cookiecutter.package_name }}.steps.training import run_training
 from {{ cookiecutter.package_name }}.tracking import runs
 from {{ cookiecutter.package_name }}.tracking.client import connect
+{%- if cookiecutter.data_source == "warehouse" %}
+from tests.conftest import append_rows, delivered_predictions, parse_dags, run_dag
+{%- else %}
 from tests.conftest import delivered_predictions, parse_dags, run_dag
+{%- endif %}
+from tests.dags.typed_rows import configure
 {%- if cookiecutter.serving == "http" %}
 from tests.serving.conftest import call, free_port, run_server
 {%- endif %}
@@ -81,15 +83,6 @@ def reviews(per_class: int, seed: int) -> pd.DataFrame:
             rows.append((f"{rng.choice(SUBJECTS)} was {first} and {second}", label))
     rng.shuffle(rows)
     return pd.DataFrame(rows, columns=["text", "sentiment"])
-{%- if cookiecutter.data_source == "warehouse" %}
-
-
-def rows_into(settings, table: str, rows: pd.DataFrame) -> None:
-    engine = sa.create_engine(settings.data.warehouse_url)
-    with engine.begin() as connection:
-        rows.to_sql(table, connection, if_exists="append", index=False)
-    engine.dispose()
-{%- endif %}
 
 
 @pytest.fixture
@@ -100,24 +93,17 @@ def labeled_project(isolated_store, monkeypatch, tmp_path):
 
     monkeypatch.setenv(f"{ENV_PREFIX}WAREHOUSE_URL", f"sqlite:///{tmp_path / 'labels.db'}")
     source_for(load_settings()).init()
-    rows_into(load_settings(), load_settings().data.training_table, reviews(40, seed=1))
-    for name, value in {
-        "LABELS": ",".join(LABEL_SET),
+    append_rows(load_settings(), load_settings().data.training_table, reviews(40, seed=1))
+    configure(monkeypatch, "warehouse", LABELS=",".join(LABEL_SET))
 {%- else %}
     """The files source with the label set, and a champion trained on typed-out rows."""
     training = tmp_path / "training"
     training.mkdir()
     reviews(40, seed=1).to_csv(training / "reviews.csv", index=False)
-    for name, value in {
-        "LABELS": ",".join(LABEL_SET),
-        "DATA_SOURCE": "files",
-        "TRAINING_FILES": str(training / "*.csv"),
+    configure(
+        monkeypatch, "files", LABELS=",".join(LABEL_SET), TRAINING_FILES=str(training / "*.csv")
+    )
 {%- endif %}
-        "MIN_LABELED_ROWS": "3",
-        "BATCH_POKE_SECONDS": "1",
-        "BATCH_WAIT_SECONDS": "3",
-    }.items():
-        monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
     settings = load_settings()
     result = run_training(settings, "2026-10-01")
     assert result["promoted"], result["reason"]
@@ -324,7 +310,7 @@ def write_batch(settings, day: str, rows: pd.DataFrame) -> None:
 
 
 def write_labels(settings, day: str, rows: pd.DataFrame) -> None:
-    rows_into(settings, settings.data.labels_table, rows[["id", "sentiment"]])
+    append_rows(settings, settings.data.labels_table, rows[["id", "sentiment"]])
 {%- else %}
 
 

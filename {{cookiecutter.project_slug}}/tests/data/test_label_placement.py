@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-{%- if cookiecutter.data_source == "warehouse" %}
-import sqlalchemy as sa
-{%- endif %}
 
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.data.sources import placed_labels, read_feedback
 from {{ cookiecutter.package_name }}.steps.monitoring import ground_truth
+{%- if cookiecutter.data_source == "warehouse" %}
+from tests.conftest import append_rows
+{%- endif %}
 
 MONDAY, TUESDAY = "2026-04-06", "2026-04-07"
 IDS = [f"r{index}" for index in range(30)]  # both days number their rows alike
@@ -41,10 +41,7 @@ def write_labels(settings, name: str, frame: pd.DataFrame) -> None:
     """Add ``frame``'s rows to the labels table (``name`` says who sent them); "" ds is none."""
     if "ds" in frame.columns:
         frame = frame.assign(ds=frame["ds"].replace("", None))
-    engine = sa.create_engine(settings.data.warehouse_url)
-    with engine.begin() as connection:
-        frame.to_sql(settings.data.labels_table, connection, if_exists="append", index=False)
-    engine.dispose()
+    append_rows(settings, settings.data.labels_table, frame)
 {%- else %}
 
 

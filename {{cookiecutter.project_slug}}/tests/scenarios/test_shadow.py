@@ -16,19 +16,21 @@ from pathlib import Path
 import mlflow.artifacts
 import pandas as pd
 import pytest
-{%- if cookiecutter.data_source == "warehouse" %}
-import sqlalchemy as sa
-{%- endif %}
 
 from {{ cookiecutter.package_name }} import cli
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.orchestration import BATCH_INFERENCE_DAG_ID
-from {{ cookiecutter.package_name }}.settings import ENV_PREFIX, load_settings
+from {{ cookiecutter.package_name }}.settings import load_settings
 from {{ cookiecutter.package_name }}.steps import shadow
 from {{ cookiecutter.package_name }}.steps.training import run_training
 from {{ cookiecutter.package_name }}.tracking import registry, runs
 from {{ cookiecutter.package_name }}.tracking.client import connect
+{%- if cookiecutter.data_source == "warehouse" %}
+from tests.conftest import append_rows, delivered_predictions, parse_dags, run_dag
+{%- else %}
 from tests.conftest import delivered_predictions, parse_dags, run_dag
+{%- endif %}
+from tests.dags.typed_rows import configure
 
 pytestmark = pytest.mark.scenario
 
@@ -65,12 +67,7 @@ def label_as_the_challenger(settings, day: str) -> pd.DataFrame:
     partition = storage.partition_dir(settings.data.data_dir, storage.PREDICTIONS, day)
     answers = storage.read_parts(partition, ["id", "prediction"], storage.SHADOW_PREFIX)
     labels = answers.rename(columns={"prediction": "sentiment"}).assign(ds=day)
-    engine = sa.create_engine(settings.data.warehouse_url)
-    with engine.begin() as connection:
-        labels[["ds", "id", "sentiment"]].to_sql(
-            settings.data.labels_table, connection, if_exists="append", index=False
-        )
-    engine.dispose()
+    append_rows(settings, settings.data.labels_table, labels[["ds", "id", "sentiment"]])
     return labels
 {%- else %}
 
@@ -104,16 +101,8 @@ def inference_run(settings, day: str):
 def test_a_challenger_scores_in_the_shadow_and_is_promoted_on_live_labels(
     airflow_db, champion_store, monkeypatch, capsys
 ):
-    for name, value in {
-{%- if cookiecutter.data_source != "warehouse" %}
-        "DATA_SOURCE": "files",
-{%- endif %}
-        "MIN_LABELED_ROWS": "3",
-        "LABEL_RANDOM_SHARE": "0.5",
-        "BATCH_POKE_SECONDS": "1",
-        "BATCH_WAIT_SECONDS": "3",
-    }.items():
-        monkeypatch.setenv(f"{ENV_PREFIX}{name}", value)
+    source = "{% if cookiecutter.data_source == "warehouse" %}warehouse{% else %}files{% endif %}"
+    configure(monkeypatch, source, LABEL_RANDOM_SHARE="0.5")
     settings = load_settings()
     client = connect(settings)
     name = settings.model.registered_model_name

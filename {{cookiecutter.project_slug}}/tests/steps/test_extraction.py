@@ -13,11 +13,15 @@ import sqlalchemy as sa
 from {{ cookiecutter.package_name }}.data import storage
 from {{ cookiecutter.package_name }}.errors import DataValidationError{% if cookiecutter.data_source == "demo" %}, PipelineError{% endif %}
 from {{ cookiecutter.package_name }}.steps.extraction import batch_window, extract_batch
+{%- if cookiecutter.data_source == "warehouse" %}
+from tests.conftest import append_rows
+{%- endif %}
 
 DAY = "2026-03-20"
 {%- if cookiecutter.data_source == "warehouse" %}
 # A team's own batch table: no key, so an id can arrive twice.
 TEAM_TABLE = "CREATE TABLE review_batches (id TEXT, text TEXT, created_at TIMESTAMP)"
+DAY_MORNING = datetime(2026, 3, 20, 9)
 
 
 @pytest.fixture
@@ -33,11 +37,7 @@ def source(isolated_data, tmp_path):
 
 def arrive(settings, rows: dict[str, list]) -> None:
     """The day's rows, stamped in its morning."""
-    frame = pd.DataFrame(rows).assign(created_at=datetime(2026, 3, 20, 9))
-    engine = sa.create_engine(settings.data.warehouse_url)
-    with engine.begin() as connection:
-        frame.to_sql("review_batches", connection, if_exists="append", index=False)
-    engine.dispose()
+    append_rows(settings, "review_batches", pd.DataFrame(rows).assign(created_at=DAY_MORNING))
 {%- else %}
 
 
